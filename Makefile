@@ -1,0 +1,56 @@
+# Tacit: one entry point for setting up, building, testing, demonstrating and benchmarking.
+# Every target installs what it needs itself, so a fresh Debian/Ubuntu machine needs only
+# `make demo` and `make test`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+SWIFT ?= swift
+SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev pkg-config gcc
+# Extra Debian packages a target needs beyond the base set.
+EXTRA_PACKAGES ?=
+
+.PHONY: deps build test demo bench-bigint clean help
+
+help:
+	@echo "make demo          build and run the most complete Tacit job"
+	@echo "make test          install what is missing, build, run every test"
+	@echo "make bench-bigint  BigInt versus C/GMP (modular power, multiply-and-reduce)"
+
+# Installs missing Debian packages: with apt-get when root, otherwise prints the exact
+# command and stops, so nothing is installed behind the user's back.
+deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES) $(EXTRA_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "tacit: installing system packages:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "tacit: missing system packages:$$missing"; \
+	    echo "tacit: run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+	    echo "tacit: then run make again."; \
+	    exit 1; \
+	  fi; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "tacit: no Swift toolchain on PATH (need Swift 6.1 or later, https://swift.org/install)"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: deps
+	$(SWIFT) build -c release --product tacit
+	$$($(SWIFT) build -c release --show-bin-path)/tacit demo
+
+bench-bigint: deps
+	Benchmarks/bigint/run.sh
+
+clean:
+	rm -rf .build .build-* Benchmarks/.build Benchmarks/out

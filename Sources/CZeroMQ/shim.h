@@ -1,0 +1,6 @@
+#ifndef TACIT_CZEROMQ_SHIM_H
+#define TACIT_CZEROMQ_SHIM_H
+
+#include <zmq.h>
+
+#endif

@@ -1,0 +1,1 @@
+// TacitMath: GMP-backed big integers, modular arithmetic, rings and fields, fixed point.

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Tacit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tacit",
+        abstract: "Secure multi-party computation: data usable, but invisible.",
+        subcommands: []
+    )
+}
