@@ -1,1 +1,0 @@
-// TacitMath: GMP-backed big integers, modular arithmetic, rings and fields, fixed point.
