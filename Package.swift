@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(
             name: "TacitMathTests",
             dependencies: ["TacitMath"],
+            exclude: ["Fixtures"],
             swiftSettings: tacitSettings
         ),
     ]

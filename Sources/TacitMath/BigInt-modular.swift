@@ -27,14 +27,15 @@ extension BigInt {
     ///
     /// - The modulus must be odd and greater than 1 (GMP's side-channel-silent powering works in
     ///   Montgomery form); the base and the modulus are treated as public.
-    /// - `exponentBits` is the public bound the time depends on; it defaults to the modulus's
-    ///   bit width so that even the exponent's length stays hidden. The exponent must be
-    ///   non-negative and below `2^exponentBits`.
+    /// - `exponentBits` is the public bound the time depends on. It defaults to the modulus's
+    ///   bit width, so that an exponent below the modulus does not reveal even its length (a
+    ///   longer one reveals that it is longer). The exponent must be non-negative and below
+    ///   `2^exponentBits`.
     public func constantTimePower(_ exponent: BigInt, modulus: BigInt, exponentBits: Int? = nil) -> BigInt {
         precondition(modulus.signum > 0 && modulus.isOdd && modulus != 1,
                      "BigInt.constantTimePower: the modulus must be odd and greater than 1")
         precondition(!exponent.isNegative, "BigInt.constantTimePower: the exponent must not be negative")
-        let bits = exponentBits ?? max(modulus.bitWidth, 1)
+        let bits = exponentBits ?? max(modulus.bitWidth, exponent.bitWidth, 1)
         precondition(bits >= 1 && exponent.bitWidth <= bits,
                      "BigInt.constantTimePower: the exponent has more bits than exponentBits")
         var result = BigInt()

@@ -75,9 +75,30 @@ extension BigInt {
         precondition(bits >= 2, "BigInt.probablePrime: a prime needs at least 2 bits")
         if bits == 2 { return BigInt(Int(generator.next() & 1) + 2) }
         let topBits = (BigInt(3) << (bits - 2)) | 1
+        if bits <= 16 {
+            while true {
+                let candidate = random(bits: bits, using: &generator) | topBits
+                if candidate.isProbablePrime() { return candidate }
+            }
+        }
+        // Search upward from a random odd start, sieving by the small primes with residues kept
+        // up to date by addition, as OpenSSL does: only candidates with no small factor reach
+        // the expensive test. A fresh start after each window keeps the search from drifting.
+        let primes = smallPrimes
         while true {
-            let candidate = random(bits: bits, using: &generator) | topBits
-            if candidate.isProbablePrime() { return candidate }
+            let start = random(bits: bits, using: &generator) | topBits
+            let residues = primes.map { UInt(start.remainder(dividingBy: $0)) }
+            var delta: UInt = 0
+            searching: while delta < 1 << 16 {
+                for (i, p) in primes.enumerated() where (residues[i] + delta) % p == 0 {
+                    delta += 2
+                    continue searching
+                }
+                let candidate = start + BigInt(delta)
+                delta += 2
+                guard candidate.bitWidth == bits else { break }
+                if candidate.isProbablePrime() { return candidate }
+            }
         }
     }
 
@@ -91,13 +112,14 @@ extension BigInt {
     }
 
     public static func safePrime(bits: Int, using generator: inout some RandomNumberGenerator) -> BigInt {
-        precondition(bits >= 3, "BigInt.safePrime: a safe prime needs at least 3 bits")
+        // Below 6 bits no safe prime has its top two bits set.
+        precondition(bits >= 6, "BigInt.safePrime: a safe prime with its top two bits set needs at least 6 bits")
         if bits <= 16 {
             // Small sizes: plain search; the sieve below assumes candidates above its primes.
             while true {
                 let q = probablePrime(bits: bits - 1, using: &generator)
                 let p = 2 * q + 1
-                if p.bitWidth == bits && p.testBit(bits - 2) && p.isProbablePrime() { return p }
+                if p.isProbablePrime() { return p }
             }
         }
         let primes = smallPrimes

@@ -87,7 +87,7 @@ public final class ModularContext {
         precondition(modulus.isOdd && modulus != 1,
                      "ModularContext.constantTimePower: the modulus must be odd and greater than 1")
         precondition(!exponent.isNegative, "ModularContext.constantTimePower: the exponent must not be negative")
-        let bits = exponentBits ?? max(modulus.bitWidth, 1)
+        let bits = exponentBits ?? max(modulus.bitWidth, exponent.bitWidth, 1)
         precondition(exponent.bitWidth <= bits,
                      "ModularContext.constantTimePower: the exponent has more bits than exponentBits")
         var reduced = base
