@@ -10,12 +10,19 @@ SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev pkg-config gcc
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps build test demo bench-bigint clean help
+.PHONY: deps py-deps build test demo bench-bigint bench-paillier clean help
+
+# Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
+# git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
+VENV := .build-venv
+PY_PACKAGES := phe==1.5.0 gmpy2
+export TACIT_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
 help:
 	@echo "make demo          build and run the most complete Tacit job"
 	@echo "make test          install what is missing, build, run every test"
 	@echo "make bench-bigint  BigInt versus C/GMP (modular power, multiply-and-reduce)"
+	@echo "make bench-paillier Paillier versus python-paillier and the C/GMP floor"
 
 # Installs missing Debian packages: with apt-get when root, otherwise prints the exact
 # command and stops, so nothing is installed behind the user's back.
@@ -38,10 +45,17 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "tacit: no Swift toolchain on PATH (need Swift 6.1 or later, https://swift.org/install)"; exit 1; }
 
+py-deps:
+	@if ! $(VENV)/bin/python -c "import phe, gmpy2" 2>/dev/null; then \
+	  echo "tacit: creating $(VENV) with $(PY_PACKAGES)"; \
+	  python3 -m venv $(VENV) || { echo "tacit: python3 -m venv failed: install Debian's python3-venv (apt-get install python3-venv) and run make again"; exit 1; }; \
+	  $(VENV)/bin/pip install -q $(PY_PACKAGES); \
+	fi
+
 build: deps
 	$(SWIFT) build
 
-test: deps
+test: deps py-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -51,6 +65,9 @@ demo: deps
 
 bench-bigint: deps
 	Benchmarks/bigint/run.sh
+
+bench-paillier: deps py-deps
+	Benchmarks/paillier/run.sh
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build Benchmarks/out

@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "TacitMath", targets: ["TacitMath"]),
+        .library(name: "TacitCrypto", targets: ["TacitCrypto"]),
         .executable(name: "tacit", targets: ["tacit"]),
     ],
     dependencies: [
@@ -47,6 +48,13 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // Cryptography: Paillier (+ threshold).
+        .target(
+            name: "TacitCrypto",
+            dependencies: ["TacitMath", "COpenSSL"],
+            swiftSettings: tacitSettings
+        ),
+
         // Command line.
         .executableTarget(
             name: "tacit",
@@ -60,6 +68,12 @@ let package = Package(
         .testTarget(
             name: "TacitMathTests",
             dependencies: ["TacitMath"],
+            exclude: ["Fixtures"],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
+            name: "TacitCryptoTests",
+            dependencies: ["TacitCrypto", "TacitMath"],
             exclude: ["Fixtures"],
             swiftSettings: tacitSettings
         ),
