@@ -60,6 +60,7 @@ let package = Package(
             name: "tacit",
             dependencies: [
                 "TacitMath",
+                "TacitCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: tacitSettings

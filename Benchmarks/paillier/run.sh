@@ -14,8 +14,8 @@ mkdir -p "$out"
 
 echo "== building (release)"
 gcc -O2 -march=native -o "$out/paillier-floor" "$here/floor.c" $(pkg-config --cflags --libs gmp)
-(cd "$here" && swift build -c release --scratch-path "$root/.build-paibench" 2>&1 | tail -1)
-bench="$root/.build-paibench/release/PaillierBench"
+(cd "$root/Benchmarks" && swift build -c release --product PaillierBench 2>&1 | tail -1)
+bench="$(cd "$root/Benchmarks" && swift build -c release --show-bin-path)/PaillierBench"
 
 echo "== running: C floor, python-paillier, Tacit ($reps repetitions each; $(nproc) cores)"
 "$out/paillier-floor" "$reps" | tee "$out/paillier-gmp.txt"
