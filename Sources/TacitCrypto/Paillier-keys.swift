@@ -216,15 +216,14 @@ extension Paillier {
             qSquared = q * q
             pMinusOne = p - 1
             qMinusOne = q - 1
-            // g = n + 1, so g^(p−1) mod p² = 1 + (p−1)n mod p², and L_p of it is (p−1)q mod p.
-            let n = publicKey.n
-            let lp = ((publicKey.g.power(pMinusOne, modulus: pSquared) - 1) / p).modulo(p)
-            let lq = ((publicKey.g.power(qMinusOne, modulus: qSquared) - 1) / q).modulo(q)
+            // g = n + 1, so g^(p−1) mod p² = 1 + (p−1)n mod p², and L_p of it is (p−1)q mod p:
+            // no exponentiation with the secret p − 1 is needed.
+            let lp = (pMinusOne * q).modulo(p)
+            let lq = (qMinusOne * p).modulo(q)
             hp = lp.inverse(p)!
             hq = lq.inverse(q)!
             pInverseModQ = p.inverse(q)!
             pSquaredInverseModQSquared = pSquared.inverse(qSquared)!
-            _ = n
         }
 
         /// Generates a key: p and q random primes of `bits/2` bits each with their top two
