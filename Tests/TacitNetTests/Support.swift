@@ -15,6 +15,7 @@ final class PeerProcess: @unchecked Sendable {
     private final class Output: Sendable {
         let lines = Mutex<[String]>([])
         let errText = Mutex<String>("")
+        let errClosed = DispatchSemaphore(value: 0)
     }
     private let output = Output()
 
@@ -66,7 +67,7 @@ final class PeerProcess: @unchecked Sendable {
         Thread.detachNewThread { [output] in
             while true {
                 let chunk = errHandle.availableData
-                if chunk.isEmpty { break }
+                if chunk.isEmpty { output.errClosed.signal(); break }
                 output.errText.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
             }
         }
@@ -116,13 +117,19 @@ final class PeerProcess: @unchecked Sendable {
         return out
     }
 
-    /// SIGKILL: the peer gets no chance to close connections cleanly.
+    /// SIGKILL: the peer gets no chance to close connections cleanly. Also fails the test if
+    /// the child (built with the same sanitizer as the tests) reported a data race.
     func kill() {
-        if process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        guard !killed else { return }
+        killed = true
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        _ = output.errClosed.wait(timeout: .now() + 5)
+        if stderr.contains("ThreadSanitizer") {
+            Issue.record("\(name) reported a sanitizer warning:\n\(stderr)")
         }
     }
+    private var killed = false
 }
 
 struct PeerError: Error, CustomStringConvertible {
