@@ -106,12 +106,17 @@ public final class ZeroMQMesh: PartyChannel {
     }
 }
 
-/// Owns the ZeroMQ context and sockets. Only the I/O thread touches sockets after `init`
-/// (which creates them on the caller's thread before the I/O thread exists: handing a socket
-/// to another thread across a full barrier is allowed by ZeroMQ).
+/// Owns the ZeroMQ context and sockets.
+///
+/// Socket ownership: the ZAP and PULL sockets belong to the I/O thread alone. Each PUSH socket
+/// belongs to its `Lane` and is only ever used while holding that lane's lock, so exactly one
+/// thread uses it at a time (ZeroMQ allows a socket to move between threads across a full
+/// memory barrier, which the lock provides). That lets a sender hand its message to ZeroMQ
+/// on its own thread, without waking the I/O thread: one thread hop less per message.
+/// Sockets are created in `init`, before any other thread can see them.
 final class IOLoop: @unchecked Sendable {
-    // @unchecked: socket pointers and `pending` are confined to the I/O thread after init; all
-    // shared state is in `shared` and `stats` (Mutex) or immutable.
+    // @unchecked: ZAP/PULL pointers are confined to the I/O thread after init; PUSH pointers
+    // to their lane's lock; everything else shared is in a Mutex or immutable.
 
     /// ZMQ_MAXMSGSIZE is maxMessageSize plus this, so a payload slightly over the limit still
     /// reaches our validation and is counted, while a grossly oversized one is cut off by
@@ -128,20 +133,26 @@ final class IOLoop: @unchecked Sendable {
         var deadline: ContinuousClock.Instant = .now
     }
 
-    private struct SendWaiter {
+    struct SendWaiter {
         let id: UInt64
         var item: Outgoing
         let continuation: CheckedContinuation<Void, any Error>
     }
 
-    private struct Shared {
-        var commands: [Outgoing] = []
-        var wakePending = false
-        var stopping = false
-        var outstanding: [Int]
-        var waiters: [FIFO<SendWaiter>]
-        var nextWaiterID: UInt64 = 1
+    /// What is queued towards one peer because ZeroMQ's queue to it was full, and the
+    /// senders waiting for room in that queue.
+    struct LaneState {
+        var pending = FIFO<Outgoing>()
+        var waiters = FIFO<SendWaiter>()
         var cancelledEarly: Set<UInt64> = []
+        var closed = false
+    }
+
+    final class Lane: @unchecked Sendable {
+        // @unchecked: `socket` is used only inside `state.withLock`.
+        let socket: UnsafeMutableRawPointer
+        let state = Mutex(LaneState())
+        init(socket: UnsafeMutableRawPointer) { self.socket = socket }
     }
 
     let peerIndex: [PartyID: Int]
@@ -152,17 +163,17 @@ final class IOLoop: @unchecked Sendable {
     private let config: MeshConfiguration
     private let mailbox: Mailbox
     private let logger: Logger
-    private let shared: Mutex<Shared>
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let done = DispatchSemaphore(value: 0)
     private let stopOnce = Mutex(false)
+    private let stopping = Mutex(false)
+    private let nextWaiterID = Mutex<UInt64>(1)
 
     private let context: UnsafeMutableRawPointer
     private let zap: UnsafeMutableRawPointer
     private let pull: UnsafeMutableRawPointer
-    private let pushes: [UnsafeMutableRawPointer]
-    private var pending: [FIFO<Outgoing>]
+    private let lanes: [Lane]
 
     init(configuration c: MeshConfiguration, mailbox: Mailbox, logger: Logger) throws {
         self.config = c
@@ -174,10 +185,6 @@ final class IOLoop: @unchecked Sendable {
         var index: [PartyID: Int] = [:]
         for (i, p) in peers.enumerated() { index[p.name] = i }
         self.peerIndex = index
-        self.pending = Array(repeating: FIFO(), count: peers.count)
-        self.shared = Mutex(
-            Shared(outstanding: Array(repeating: 0, count: peers.count),
-                waiters: Array(repeating: FIFO(), count: peers.count)))
 
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
@@ -247,7 +254,7 @@ final class IOLoop: @unchecked Sendable {
                 }
                 pushes.append(s)
             }
-            self.pushes = pushes
+            self.lanes = pushes.map { Lane(socket: $0) }
         } catch {
             for s in created { zmq_close(s) }
             zmq_ctx_term(ctx)
@@ -286,65 +293,68 @@ final class IOLoop: @unchecked Sendable {
     func enqueue(_ item: Outgoing, timeout: Duration) async throws {
         var item = item
         item.deadline = .now + timeout
-        enum Admit { case queued(wake: Bool), full(UInt64), closed }
-        let admit: Admit = shared.withLock { s in
-            if s.stopping { return .closed }
-            // Queue behind earlier waiters so per-peer order is kept.
-            if s.outstanding[item.peer] < config.sendQueueLimit && s.waiters[item.peer].isEmpty {
-                s.outstanding[item.peer] += 1
-                s.commands.append(item)
-                let wake = !s.wakePending
-                s.wakePending = true
-                return .queued(wake: wake)
+        let lane = lanes[item.peer]
+        enum Admit { case done, queued, full(UInt64), closed }
+        let admit: Admit = lane.state.withLock { s in
+            if s.closed { return .closed }
+            // Queue behind anything already waiting, so per-peer order is kept.
+            if s.pending.isEmpty && s.waiters.isEmpty {
+                if send(item, on: lane.socket) { return .done }
+                s.pending.append(item)
+                return .queued
             }
-            defer { s.nextWaiterID += 1 }
-            return .full(s.nextWaiterID)
+            if s.pending.count < config.sendQueueLimit && s.waiters.isEmpty {
+                s.pending.append(item)
+                return .queued
+            }
+            return .full(nextWaiterID.withLock { id in
+                defer { id += 1 }
+                return id
+            })
         }
         switch admit {
+        case .done: return
         case .closed: throw NetError(.closed, "the mesh of \(config.name) is closed")
-        case .queued(let wake):
-            if wake { signal() }
-            return
-        case .full(let id):
-            try await waitForRoom(id: id, item: item, timeout: timeout)
+        case .queued: signal()
+        case .full(let id): try await waitForRoom(id: id, item: item, timeout: timeout)
         }
     }
 
     private func waitForRoom(id: UInt64, item: Outgoing, timeout: Duration) async throws {
         let peerName = peers[item.peer].name
+        let lane = lanes[item.peer]
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                let failure: NetError? = shared.withLock { s in
-                    if s.stopping { return NetError(.closed, "the mesh of \(config.name) is closed") }
+                let failure: NetError? = lane.state.withLock { s in
+                    if s.closed { return NetError(.closed, "the mesh of \(config.name) is closed") }
                     if s.cancelledEarly.remove(id) != nil {
                         return NetError(.cancelled, "send to \(peerName) was cancelled")
                     }
-                    s.waiters[item.peer].append(SendWaiter(id: id, item: item, continuation: c))
+                    s.waiters.append(SendWaiter(id: id, item: item, continuation: c))
                     return nil
                 }
                 if let failure { c.resume(throwing: failure); return }
-                // The I/O thread may already have admitted it; then this just finds nothing.
                 signal()
                 Task { [self] in
                     try? await Task.sleep(for: timeout)
-                    failWaiter(id, peer: item.peer, NetError(
+                    failWaiter(id, lane: lane, NetError(
                         .timeout,
                         "\(peerName) did not take messages for \(timeout) (send queue full); it may be down"))
                 }
             }
         } onCancel: {
-            failWaiter(id, peer: item.peer, NetError(.cancelled, "send to \(peerName) was cancelled"), early: true)
+            failWaiter(id, lane: lane, NetError(.cancelled, "send to \(peerName) was cancelled"), early: true)
         }
     }
 
-    private func failWaiter(_ id: UInt64, peer: Int, _ error: NetError, early: Bool = false) {
-        let w: SendWaiter? = shared.withLock { s in
+    private func failWaiter(_ id: UInt64, lane: Lane, _ error: NetError, early: Bool = false) {
+        let w: SendWaiter? = lane.state.withLock { s in
             var rest = FIFO<SendWaiter>()
             var found: SendWaiter?
-            while let w = s.waiters[peer].popFirst() {
+            while let w = s.waiters.popFirst() {
                 if w.id == id { found = w } else { rest.append(w) }
             }
-            s.waiters[peer] = rest
+            s.waiters = rest
             if found == nil && early { s.cancelledEarly.insert(id) }
             return found
         }
@@ -363,16 +373,7 @@ final class IOLoop: @unchecked Sendable {
             return !done
         }
         guard first else { return }
-        let waiters: [SendWaiter] = shared.withLock { s in
-            s.stopping = true
-            s.wakePending = true
-            var out: [SendWaiter] = []
-            for i in s.waiters.indices {
-                while let w = s.waiters[i].popFirst() { out.append(w) }
-            }
-            return out
-        }
-        for w in waiters { w.continuation.resume(throwing: NetError(.closed, "the mesh of \(config.name) was closed")) }
+        stopping.withLock { $0 = true }
         signal()
         done.wait()
     }
@@ -381,106 +382,70 @@ final class IOLoop: @unchecked Sendable {
 
     private func run() {
         var items: [zmq_pollitem_t] = []
-        var pushSlots: [Int] = []
+        // Retry interval for messages ZeroMQ could not take (peer at its high-water mark):
+        // short while they drain, backing off while a peer stays stuck.
+        var retryMs = 1
         while true {
             items.removeAll(keepingCapacity: true)
-            pushSlots.removeAll(keepingCapacity: true)
             items.append(zmq_pollitem_t(socket: nil, fd: wakeRead, events: Int16(ZMQ_POLLIN), revents: 0))
             items.append(zmq_pollitem_t(socket: zap, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
             items.append(zmq_pollitem_t(socket: pull, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
-            var nextDeadline: ContinuousClock.Instant?
-            for i in pending.indices {
-                guard let first = pending[i].first else { continue }
-                items.append(zmq_pollitem_t(socket: pushes[i], fd: 0, events: Int16(ZMQ_POLLOUT), revents: 0))
-                pushSlots.append(i)
-                nextDeadline = min(nextDeadline ?? first.deadline, first.deadline)
-            }
-            var timeoutMs = -1
-            if let d = nextDeadline {
-                timeoutMs = max(0, (d - .now).milliseconds + 1)
-            }
-            let rc = zmq_poll(&items, Int32(items.count), timeoutMs)
+            let (anyPending, progressed) = flushLanes()
+            retryMs = progressed ? 1 : min(retryMs * 2, 50)
+            let rc = zmq_poll(&items, Int32(items.count), anyPending ? retryMs : -1)
             if rc < 0 {
                 if zmq_errno() == EINTR { continue }
                 logger.error("zmq_poll failed: \(ZMQ.lastError()); I/O thread stops")
                 break
             }
-            if items[0].revents != 0 || rc == 0 || true {
-                // Commands are cheap to check; doing it every turn means a lost wake-up byte
-                // can never strand a message.
-                if !takeCommands() { break }
+            if items[0].revents != 0 {
+                var buf = [UInt8](repeating: 0, count: 256)
+                while read(wakeRead, &buf, buf.count) > 0 {}
             }
             if items[1].revents & Int16(ZMQ_POLLIN) != 0 { serveZAP() }
             if items[2].revents & Int16(ZMQ_POLLIN) != 0 { drainInbound() }
-            flushPending()
-            expirePending()
+            if stopping.withLock({ $0 }) { break }
         }
         shutdown()
     }
 
-    /// Moves commands from callers to the per-peer queues. false when stopping.
-    private func takeCommands() -> Bool {
-        var buf = [UInt8](repeating: 0, count: 256)
-        while read(wakeRead, &buf, buf.count) > 0 {}
-        let (cmds, stopping) = shared.withLock { s -> ([Outgoing], Bool) in
-            let c = s.commands
-            s.commands.removeAll(keepingCapacity: true)
-            s.wakePending = false
-            return (c, s.stopping)
-        }
-        for c in cmds { pending[c.peer].append(c) }
-        if stopping {
-            flushPending()
-            return false
-        }
-        return true
-    }
-
-    private func flushPending() {
-        for i in pending.indices where !pending[i].isEmpty {
-            var sent = 0
-            while let item = pending[i].first {
-                guard send(item, on: pushes[i]) else { break }
-                _ = pending[i].popFirst()
-                sent += 1
-            }
-            if sent > 0 { released(peer: i, count: sent) }
-        }
-    }
-
-    /// Frees queue slots and admits waiting senders into the I/O queue, in order.
-    private func released(peer: Int, count: Int) {
-        let admitted: [SendWaiter] = shared.withLock { s in
-            s.outstanding[peer] -= count
-            var out: [SendWaiter] = []
-            while s.outstanding[peer] < config.sendQueueLimit, let w = s.waiters[peer].popFirst() {
-                s.outstanding[peer] += 1
-                out.append(w)
-            }
-            return out
-        }
-        for w in admitted {
-            pending[peer].append(w.item)
-            w.continuation.resume()
-        }
-    }
-
-    private func expirePending() {
+    /// Hands queued messages to ZeroMQ, admits waiting senders, drops expired messages.
+    /// Returns whether anything is still queued and whether anything moved.
+    private func flushLanes() -> (pending: Bool, progressed: Bool) {
+        var anyPending = false
+        var progressed = false
         let now = ContinuousClock.now
-        for i in pending.indices {
-            var dropped = 0
-            while let first = pending[i].first, first.deadline <= now {
-                _ = pending[i].popFirst()
-                dropped += 1
+        for (i, lane) in lanes.enumerated() {
+            let (admitted, expired, still, moved): ([SendWaiter], Int, Bool, Bool) = lane.state.withLock { s in
+                if s.pending.isEmpty && s.waiters.isEmpty { return ([], 0, false, false) }
+                var moved = false
+                while let item = s.pending.first, send(item, on: lane.socket) {
+                    _ = s.pending.popFirst()
+                    moved = true
+                }
+                var expired = 0
+                while let first = s.pending.first, first.deadline <= now {
+                    _ = s.pending.popFirst()
+                    expired += 1
+                }
+                var admitted: [SendWaiter] = []
+                while s.pending.count < config.sendQueueLimit, let w = s.waiters.popFirst() {
+                    s.pending.append(w.item)
+                    admitted.append(w)
+                }
+                return (admitted, expired, !s.pending.isEmpty || !s.waiters.isEmpty, moved)
             }
-            if dropped > 0 {
-                stats.withLock { $0.sendTimeouts += dropped }
+            for w in admitted { w.continuation.resume() }
+            if expired > 0 {
+                stats.withLock { $0.sendTimeouts += expired }
                 logger.warning(
                     "dropped queued messages: peer did not take them in time",
-                    metadata: ["peer": "\(peers[i].name)", "count": "\(dropped)"])
-                released(peer: i, count: dropped)
+                    metadata: ["peer": "\(peers[i].name)", "count": "\(expired)"])
             }
+            anyPending = anyPending || still
+            progressed = progressed || moved || !admitted.isEmpty
         }
+        return (anyPending, progressed)
     }
 
     /// One multipart message, without blocking. false when the peer's queue is full.
@@ -655,7 +620,20 @@ final class IOLoop: @unchecked Sendable {
     }
 
     private func shutdown() {
-        for p in pushes { zmq_close(p) }
+        _ = flushLanes()
+        for lane in lanes {
+            let waiters: [SendWaiter] = lane.state.withLock { s in
+                s.closed = true
+                var out: [SendWaiter] = []
+                while let w = s.waiters.popFirst() { out.append(w) }
+                if !s.pending.isEmpty {
+                    logger.warning("closing with \(s.pending.count) messages ZeroMQ could not take")
+                }
+                zmq_close(lane.socket)
+                return out
+            }
+            for w in waiters { w.continuation.resume(throwing: NetError(.closed, "the mesh of \(config.name) was closed")) }
+        }
         zmq_close(pull)
         zmq_close(zap)
         // Blocks up to the linger period while ZeroMQ flushes what was handed to it.

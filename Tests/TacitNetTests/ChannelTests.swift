@@ -206,3 +206,42 @@ struct ChannelTests {
         #expect(got == big)
     }
 }
+
+struct BackPressureTests {
+    /// Towards a peer that never comes up, sends queue up to ZeroMQ's high-water mark plus
+    /// `sendQueueLimit`, then suspend, then fail with a timeout: never unbounded memory, never
+    /// a hang.
+    @Test func sendToAbsentPeerSuspendsThenTimesOut() async throws {
+        let (ka, kb) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
+        let ports = try freePorts(2)
+        let c = try Consortium(members: [
+            .init(name: "a", publicKey: ka.publicKey, endpoint: "tcp://127.0.0.1:\(ports[0])"),
+            .init(name: "b", publicKey: kb.publicKey, endpoint: "tcp://127.0.0.1:\(ports[1])"),
+        ])
+        var config = MeshConfiguration(name: "a", keyPair: ka, consortium: c)
+        config.sendHighWaterMark = 4
+        config.sendQueueLimit = 4
+        config.defaultTimeout = .milliseconds(300)
+        config.linger = .zero
+        let mesh = try ZeroMQMesh(configuration: config)
+        defer { mesh.close() }
+        var sent = 0
+        let error = await #expect(throws: NetError.self) {
+            for _ in 0..<10_000 {
+                try await mesh.send(Payload([1, 2, 3]), to: "b", session: SessionID(1), tag: 1)
+                sent += 1
+            }
+        }
+        #expect(error?.code == .timeout)
+        #expect(sent >= 4 && sent < 100)
+        // The queued ones expire too, and are counted.
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(mesh.stats.sendTimeouts >= 1)
+        // Closing fails later sends clearly.
+        mesh.close()
+        let closed = await #expect(throws: NetError.self) {
+            try await mesh.send(Payload([1]), to: "b", session: SessionID(1), tag: 1)
+        }
+        #expect(closed?.code == .closed)
+    }
+}
