@@ -10,7 +10,7 @@ final class Mailbox: Sendable {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Payload, any Error>
-        var timeoutTask: Task<Void, Never>?
+        var timer: UInt64?
     }
 
     private struct State {
@@ -50,7 +50,7 @@ final class Mailbox: Sendable {
             return nil
         }
         if let waiter {
-            waiter.timeoutTask?.cancel()
+            if let t = waiter.timer { DeadlineTimer.shared.cancel(t) }
             waiter.continuation.resume(returning: payload)
         }
     }
@@ -87,8 +87,7 @@ final class Mailbox: Sendable {
                 case .none: break
                 }
                 guard let timeout else { return }
-                let task = Task { [self] in
-                    do { try await Task.sleep(for: timeout) } catch { return }
+                let timer = DeadlineTimer.shared.schedule(at: .now + timeout) { [self] in
                     fail(
                         id,
                         NetError(
@@ -96,15 +95,16 @@ final class Mailbox: Sendable {
                             "no message from \(key.peer) for \(key.session) \(key.tag) within \(timeout); "
                                 + "the peer may be down or at another protocol step"))
                 }
+                // The waiter may already be gone (delivered, cancelled): then drop the timer.
                 let stored = state.withLock { s -> Bool in
                     guard let k = s.waiterKeys[id], var list = s.waiters[k],
                         let i = list.firstIndex(where: { $0.id == id })
                     else { return false }
-                    list[i].timeoutTask = task
+                    list[i].timer = timer
                     s.waiters[k] = list
                     return true
                 }
-                if !stored { task.cancel() }
+                if !stored { DeadlineTimer.shared.cancel(timer) }
             }
         } onCancel: {
             fail(id, NetError(.cancelled, "receive from \(key.peer) was cancelled"), early: true)
@@ -129,7 +129,7 @@ final class Mailbox: Sendable {
             return out
         }
         for w in failed {
-            w.timeoutTask?.cancel()
+            if let t = w.timer { DeadlineTimer.shared.cancel(t) }
             w.continuation.resume(throwing: NetError(.closed, "\(session) was ended while a receive waited"))
         }
     }
@@ -147,7 +147,7 @@ final class Mailbox: Sendable {
             return all
         }
         for w in failed {
-            w.timeoutTask?.cancel()
+            if let t = w.timer { DeadlineTimer.shared.cancel(t) }
             w.continuation.resume(throwing: error)
         }
     }
@@ -166,7 +166,7 @@ final class Mailbox: Sendable {
             return w
         }
         if let waiter {
-            waiter.timeoutTask?.cancel()
+            if let t = waiter.timer { DeadlineTimer.shared.cancel(t) }
             waiter.continuation.resume(throwing: error)
         }
     }

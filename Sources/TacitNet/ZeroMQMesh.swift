@@ -335,8 +335,8 @@ final class IOLoop: @unchecked Sendable {
                 }
                 if let failure { c.resume(throwing: failure); return }
                 signal()
-                Task { [self] in
-                    try? await Task.sleep(for: timeout)
+                // Not cancelled on admission: firing then finds no waiter and does nothing.
+                _ = DeadlineTimer.shared.schedule(at: .now + timeout) { [self] in
                     failWaiter(id, lane: lane, NetError(
                         .timeout,
                         "\(peerName) did not take messages for \(timeout) (send queue full); it may be down"))
