@@ -46,11 +46,13 @@ def run_pair(impl, mode, size, count, curve):
     common = ["--mode", mode, "--size", str(size), "--count", str(count), "--warmup", str(warm)]
     procs = []
     for role, me, other, i in (("server", "S", "C", 0), ("client", "C", "S", 1)):
-        if impl == "tacit":
+        if impl.startswith("tacit"):
             cmd = [PEER, "bench", "--role", role, "--name", me, "--peer", other,
                    "--key", os.path.join(KEYS, f"{me}.key"), "--consortium", consortium(ports)] + common
             if not curve:
                 cmd.append("--plain")
+            if impl == "tacit-io":
+                cmd.append("--io-executor")
         else:
             cmd = [PY, os.path.join(HERE, "pyzmq_peer.py"), "--role", role,
                    "--bind", f"tcp://127.0.0.1:{ports[i]}", "--connect", f"tcp://127.0.0.1:{ports[1 - i]}"] + common
@@ -81,7 +83,7 @@ def main():
     for rep in range(REPS):
         for curve in (False, True):
             for mode, size, count in CASES:
-                for impl in ("tacit", "pyzmq"):
+                for impl in ("tacit", "tacit-io", "pyzmq"):
                     r = run_pair(impl, mode, size, count, curve)
                     key = (impl, mode, size, curve)
                     for k, v in r.items():
@@ -105,7 +107,18 @@ def main():
                 ratios[(mode, size, curve, "mbps")] = t / p
                 label = f"thr {'1 KiB' if size == 1024 else '1 MiB'} (MB/s)"
                 print(f"{label:<28}{sec:<10}{t:>14.1f}{p:>14.1f}{t / p:>13.2f}x")
+    print("\nTacit with the loop pinned to the mesh's I/O thread (ZeroMQMesh.ioExecutor; opt-in, light steps only):")
+    for curve in (False, True):
+        sec = "curve" if curve else "plain"
+        for mode, size, _ in CASES:
+            qs = ("p50_us", "p99_us") if mode == "rtt" else ("mbps",)
+            for q in qs:
+                t, p = med[("tacit-io", mode, size, curve, q)], med[("pyzmq", mode, size, curve, q)]
+                r = p / t if mode == "rtt" else t / p
+                label = f"{mode} {size} B {q}"
+                print(f"{label:<28}{sec:<10}{t:>14.1f}{p:>14.1f}{r:>13.2f}x")
     print("Ratios > 1 mean Tacit is better (latency: pyzmq/Tacit; throughput: Tacit/pyzmq).")
+    print("RESULT uses the default configuration (tasks on the cooperative pool), not the pinned one.")
     print("rtt_* are CURVE; mbps_1m_curve and thr_vs_pyzmq are 1 MiB messages with CURVE.")
     rtt = med[("tacit", "rtt", 64, True, "p50_us")]
     mbps = med[("tacit", "thr", 1024 * 1024, True, "mbps")]

@@ -82,6 +82,14 @@ public final class ZeroMQMesh: PartyChannel {
 
     public func endSession(_ session: SessionID) { mailbox.endSession(session) }
 
+    /// Runs tasks on the mesh's I/O thread. A task that prefers it
+    /// (`withTaskExecutorPreference(mesh.ioExecutor) { ... }`) is resumed by an arriving
+    /// message without any thread switch, which roughly halves round-trip latency on small
+    /// machines. Only for light protocol steps: while such a task computes, this party reads
+    /// no messages and answers no handshakes. Once the mesh is closed its jobs run on the
+    /// global executor.
+    public var ioExecutor: any TaskExecutor { io.executor }
+
     /// A snapshot of the counters.
     public var stats: MeshStats {
         var s = io.stats.withLock { $0 }
@@ -170,6 +178,9 @@ final class IOLoop: @unchecked Sendable {
     private let stopping = Mutex(false)
     private let nextWaiterID = Mutex<UInt64>(1)
 
+    let executor: IOExecutor
+    private let ioThread = Mutex<pthread_t?>(nil)
+
     private let context: UnsafeMutableRawPointer
     private let zap: UnsafeMutableRawPointer
     private let pull: UnsafeMutableRawPointer
@@ -192,6 +203,7 @@ final class IOLoop: @unchecked Sendable {
         }
         wakeRead = fds[0]
         wakeWrite = fds[1]
+        executor = IOExecutor(wakeFD: fds[1])
         _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
         _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
 
@@ -375,12 +387,16 @@ final class IOLoop: @unchecked Sendable {
         guard first else { return }
         stopping.withLock { $0 = true }
         signal()
-        done.wait()
+        // Closing from a task running on the I/O thread itself: it cannot wait for itself;
+        // the loop sees `stopping` when that task returns.
+        let onIOThread = ioThread.withLock { t in t.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+        if !onIOThread { done.wait() }
     }
 
     // MARK: the I/O thread
 
     private func run() {
+        ioThread.withLock { $0 = pthread_self() }
         var items: [zmq_pollitem_t] = []
         // Retry interval for messages ZeroMQ could not take (peer at its high-water mark):
         // short while they drain, backing off while a peer stays stuck.
@@ -404,6 +420,7 @@ final class IOLoop: @unchecked Sendable {
             }
             if items[1].revents & Int16(ZMQ_POLLIN) != 0 { serveZAP() }
             if items[2].revents & Int16(ZMQ_POLLIN) != 0 { drainInbound() }
+            executor.runQueued()
             if stopping.withLock({ $0 }) { break }
         }
         shutdown()
@@ -641,6 +658,58 @@ final class IOLoop: @unchecked Sendable {
         close(wakeRead)
         close(wakeWrite)
         logger.info("mesh closed")
+        executor.retire()
         done.signal()
+    }
+}
+
+/// The mesh's I/O thread as a `TaskExecutor`: jobs are queued here and run by the I/O loop
+/// between polls; enqueueing writes to the loop's wake-up pipe.
+final class IOExecutor: TaskExecutor, @unchecked Sendable {
+    // @unchecked: state is in the Mutex; `wakeFD` is immutable.
+    private struct State {
+        var jobs: [UnownedJob] = []
+        var retired = false
+    }
+    private let state = Mutex(State())
+    private let wakeFD: Int32
+
+    init(wakeFD: Int32) { self.wakeFD = wakeFD }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let queued: Bool = state.withLock { s in
+            if s.retired { return false }
+            s.jobs.append(unowned)
+            return true
+        }
+        if queued {
+            var b: UInt8 = 1
+            _ = write(wakeFD, &b, 1)
+        } else {
+            globalConcurrentExecutor.enqueue(ExecutorJob(unowned))
+        }
+    }
+
+    /// On the I/O thread.
+    func runQueued() {
+        while true {
+            let jobs: [UnownedJob] = state.withLock { s in
+                defer { s.jobs.removeAll() }
+                return s.jobs
+            }
+            if jobs.isEmpty { return }
+            for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+        }
+    }
+
+    /// The loop has ended: hand what is left, and everything later, to the global executor.
+    func retire() {
+        let left: [UnownedJob] = state.withLock { s in
+            s.retired = true
+            defer { s.jobs.removeAll() }
+            return s.jobs
+        }
+        for job in left { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
     }
 }

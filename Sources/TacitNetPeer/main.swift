@@ -22,7 +22,7 @@ struct Options {
         while let a = it.next() {
             guard a.hasPrefix("--") else { continue }
             let k = String(a.dropFirst(2))
-            if k == "plain" { flags.insert(k) } else { values[k] = it.next() ?? "" }
+            if k == "plain" || k == "io-executor" { flags.insert(k) } else { values[k] = it.next() ?? "" }
         }
     }
     func require(_ k: String) -> String {
@@ -135,9 +135,20 @@ func runNode(_ o: Options) async {
 }
 
 /// Round trips (rtt) or a one-way stream (thr) between two processes, timed on the client.
+/// `--io-executor` runs the loop on the mesh's I/O thread (`ZeroMQMesh.ioExecutor`).
 func runBench(_ o: Options) async {
     let mesh: ZeroMQMesh
     do { mesh = try makeMesh(o) } catch { fail("\(error)") }
+    if o.flags.contains("io-executor") {
+        await withTaskExecutorPreference(mesh.ioExecutor) { await benchLoop(o, mesh) }
+    } else {
+        await benchLoop(o, mesh)
+    }
+    // Let the last reply flush before the context is torn down.
+    mesh.close()
+}
+
+func benchLoop(_ o: Options, _ mesh: ZeroMQMesh) async {
     let role = o.require("role")
     let mode = o.require("mode")
     let size = o.int("size", 64)
@@ -192,8 +203,6 @@ func runBench(_ o: Options) async {
     } catch {
         fail("bench failed: \(error)")
     }
-    // Let the last reply flush before the context is torn down.
-    mesh.close()
 }
 
 LoggingSystem.bootstrap { label in

@@ -245,3 +245,34 @@ struct BackPressureTests {
         #expect(closed?.code == .closed)
     }
 }
+
+struct IOExecutorTests {
+    /// Tasks pinned to the I/O thread exchange messages, and can close the mesh from there
+    /// without deadlocking on themselves.
+    @Test func pinnedTasksExchangeAndClose() async throws {
+        let f = try Fixture.make(.zeroMQ)
+        defer { f.close() }
+        guard let a = f.channels[0] as? ZeroMQMesh, let b = f.channels[1] as? ZeroMQMesh else {
+            Issue.record("expected ZeroMQ meshes")
+            return
+        }
+        let echo = Task(executorPreference: b.ioExecutor) {
+            for _ in 0..<200 {
+                let p = try await b.receive(from: "P0", session: SessionID(1), tag: 1)
+                try await b.send(p, to: "P0", session: SessionID(1), tag: 2)
+            }
+        }
+        try await withTaskExecutorPreference(a.ioExecutor) {
+            for i in 0..<200 {
+                try await a.send(Payload([UInt8(i & 0xff)]), to: "P1", session: SessionID(1), tag: 1)
+                #expect(try await a.receive(from: "P1", session: SessionID(1), tag: 2).bytes == [UInt8(i & 0xff)])
+            }
+        }
+        try await echo.value
+        await Task(executorPreference: a.ioExecutor) { a.close() }.value
+        let e = await #expect(throws: NetError.self) {
+            try await a.send(Payload([1]), to: "P1", session: SessionID(1), tag: 1)
+        }
+        #expect(e?.code == .closed)
+    }
+}
