@@ -11,14 +11,18 @@ let tacitSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Tacit",
-    platforms: [.macOS(.v14)],
+    // macOS 15: `Mutex` (Synchronization), which TacitNet uses for its cross-thread state.
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "TacitMath", targets: ["TacitMath"]),
         .library(name: "TacitCrypto", targets: ["TacitCrypto"]),
+        .library(name: "TacitNet", targets: ["TacitNet"]),
         .executable(name: "tacit", targets: ["tacit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // C libraries: module maps and shims only.
@@ -55,12 +59,35 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // Transport: the only module that imports libzmq.
+        .target(
+            name: "TacitNet",
+            dependencies: [
+                "CZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: tacitSettings
+        ),
+        // Helper the multi-process transport tests launch, and the transport benchmark's
+        // Swift side. Not installed; it lives in the bin directory beside the tests.
+        .executableTarget(
+            name: "tacit-net-peer",
+            dependencies: [
+                "TacitNet",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/TacitNetPeer",
+            swiftSettings: tacitSettings
+        ),
+
         // Command line.
         .executableTarget(
             name: "tacit",
             dependencies: [
                 "TacitMath",
                 "TacitCrypto",
+                "TacitNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: tacitSettings
@@ -76,6 +103,13 @@ let package = Package(
             name: "TacitCryptoTests",
             dependencies: ["TacitCrypto", "TacitMath"],
             exclude: ["Fixtures"],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
+            name: "TacitNetTests",
+            // The peer helper is a build dependency so `swift build --build-tests` puts it
+            // in the bin directory the multi-process tests launch it from.
+            dependencies: ["TacitNet", "tacit-net-peer"],
             swiftSettings: tacitSettings
         ),
     ]

@@ -1,0 +1,87 @@
+public enum MeshLimits {
+    /// 1 GiB: large enough for the 100 MB+ payloads of vector protocols, small enough that a
+    /// member cannot make a node allocate without bound.
+    public static let defaultMaxMessageSize = 1 << 30
+}
+
+/// How the mesh protects its connections.
+public enum TransportSecurity: Sendable, Equatable {
+    /// CURVE encryption and mutual authentication; only consortium keys are admitted.
+    case curve
+    /// Unencrypted, unauthenticated TCP, for local experiments only: anyone who can reach the
+    /// port can read, inject and impersonate. Logged loudly at start-up.
+    case plainTCPInsecure
+}
+
+/// Everything a `ZeroMQMesh` needs. Defaults suit parties in different organisations over
+/// the internet; tests shorten the timeouts.
+public struct MeshConfiguration: Sendable {
+    public var name: PartyID
+    public var keyPair: CurveKeyPair
+    public var consortium: Consortium
+    public var security: TransportSecurity = .curve
+    /// Where to bind; defaults to this party's consortium endpoint. Use e.g. `tcp://0.0.0.0:7100`
+    /// when the listed address is a public or NAT address this host does not own.
+    public var bindEndpoint: String?
+    /// Largest payload accepted, in bytes, both when sending and when receiving.
+    public var maxMessageSize: Int = MeshLimits.defaultMaxMessageSize
+    /// ZeroMQ's per-connection queue limits, in messages.
+    public var sendHighWaterMark: Int = 1000
+    public var receiveHighWaterMark: Int = 1000
+    /// Messages per peer that `send` may queue inside Tacit (beyond ZeroMQ's queue) before
+    /// it suspends: back-pressure towards a slow or dead peer.
+    public var sendQueueLimit: Int = 1024
+    /// How long closing waits to flush unsent messages.
+    public var linger: Duration = .seconds(2)
+    public var reconnectInterval: Duration = .milliseconds(100)
+    public var reconnectIntervalMax: Duration = .seconds(5)
+    /// ZMTP heartbeats, so a peer that vanished without closing TCP is noticed and redialled.
+    public var heartbeatInterval: Duration = .seconds(2)
+    public var heartbeatTimeout: Duration = .seconds(10)
+    /// Timeout of `receive` calls that give none, and of `send` waiting for queue space.
+    public var defaultTimeout: Duration = .seconds(60)
+
+    public init(name: PartyID, keyPair: CurveKeyPair, consortium: Consortium) {
+        self.name = name
+        self.keyPair = keyPair
+        self.consortium = consortium
+    }
+}
+
+/// Counters of what the mesh did and refused. Drops are never silent: each is counted here
+/// and logged (without payload contents).
+public struct MeshStats: Sendable, Equatable, CustomStringConvertible {
+    public var messagesSent = 0
+    public var bytesSent = 0
+    public var messagesReceived = 0
+    public var bytesReceived = 0
+    /// Frames that failed validation (wrong frame count, bad header, length mismatch).
+    public var malformedDropped = 0
+    /// Messages whose payload exceeded `maxMessageSize`.
+    public var oversizedDropped = 0
+    /// Messages whose claimed sender differed from the authenticated one, or named a non-member.
+    public var impersonationDropped = 0
+    /// Messages for sessions already ended.
+    public var lateDropped = 0
+    /// Outgoing messages dropped because a peer did not take them before the timeout.
+    public var sendTimeouts = 0
+    /// Connection attempts refused by the ZAP allow-list.
+    public var connectionsRefused = 0
+
+    public init() {}
+
+    public var description: String {
+        "sent=\(messagesSent) received=\(messagesReceived) malformed=\(malformedDropped) "
+            + "oversized=\(oversizedDropped) impersonation=\(impersonationDropped) late=\(lateDropped) "
+            + "sendTimeouts=\(sendTimeouts) refused=\(connectionsRefused)"
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (s, atto) = components
+        let ms = s.multipliedReportingOverflow(by: 1000)
+        if ms.overflow { return Int.max }
+        return Int(ms.partialValue) + Int(atto / 1_000_000_000_000_000)
+    }
+}

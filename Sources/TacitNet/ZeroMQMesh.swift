@@ -1,0 +1,715 @@
+internal import CZeroMQ
+import Foundation
+public import Logging
+import Synchronization
+
+/// A party's connections to every other consortium member over ZeroMQ.
+///
+/// Topology: the party binds one PULL socket (a CURVE server) that every peer sends to, and
+/// connects one PUSH socket (a CURVE client) to each peer's PULL. Each direction is thus one
+/// ordered ZeroMQ pipe, and the receiver learns who sent a message from the key that
+/// authenticated the connection (the ZAP handler's user id), never from the message.
+///
+/// Threads: one dedicated thread owns every ZeroMQ socket (they are not thread-safe); async
+/// callers reach it through a locked command queue and a wake-up pipe, and it delivers
+/// received messages into a `Mailbox`, which resumes waiting receivers.
+public final class ZeroMQMesh: PartyChannel {
+    public let localParty: PartyID
+    public let parties: [PartyID]
+    public let defaultTimeout: Duration
+    public let configuration: MeshConfiguration
+    /// The endpoint actually bound (resolves a `:0` port).
+    public let boundEndpoint: String
+
+    private let io: IOLoop
+    private let mailbox: Mailbox
+
+    /// Binds, connects and starts the I/O thread. Throws if this party's identity does not
+    /// match the consortium, or if ZeroMQ cannot bind or connect.
+    public init(configuration: MeshConfiguration, logger: Logger = Logger(label: "tacit.net")) throws {
+        let c = configuration
+        guard let me = c.consortium.member(named: c.name) else {
+            throw NetError(
+                .invalidIdentity,
+                "party \(c.name) is not in the consortium (members: \(c.consortium.names)); check --name")
+        }
+        guard me.publicKey == c.keyPair.publicKey else {
+            throw NetError(
+                .invalidIdentity,
+                "the secret key given for \(c.name) does not belong to the public key the consortium lists for it; "
+                    + "use \(c.name).key, or update the consortium file")
+        }
+        guard c.maxMessageSize > 0, c.maxMessageSize <= Int.max - IOLoop.wireSlack else {
+            throw NetError(.transport, "maxMessageSize must be positive, got \(c.maxMessageSize)")
+        }
+        self.localParty = c.name
+        self.parties = c.consortium.names
+        self.defaultTimeout = c.defaultTimeout
+        self.configuration = c
+        let mailbox = Mailbox()
+        self.mailbox = mailbox
+        self.io = try IOLoop(configuration: c, mailbox: mailbox, logger: logger)
+        self.boundEndpoint = io.boundEndpoint
+    }
+
+    deinit { io.stop() }
+
+    public func send(_ payload: Payload, to peer: PartyID, session: SessionID, tag: Tag) async throws {
+        guard let index = io.peerIndex[peer] else {
+            throw NetError(
+                .unknownPeer, "\(peer) is not another member of the consortium; members: \(parties)")
+        }
+        guard payload.count <= configuration.maxMessageSize else {
+            throw NetError(
+                .messageTooLarge,
+                "payload of \(payload.count) bytes exceeds maxMessageSize \(configuration.maxMessageSize); "
+                    + "split it or raise maxMessageSize on every party")
+        }
+        let header = FrameHeader(
+            sender: localParty, session: session, tag: tag, payloadLength: UInt64(payload.count))
+        try await io.enqueue(.init(peer: index, header: header.encode(), payload: payload), timeout: defaultTimeout)
+    }
+
+    public func receive(from peer: PartyID, session: SessionID, tag: Tag, timeout: Duration?) async throws
+        -> Payload
+    {
+        guard io.peerIndex[peer] != nil else {
+            throw NetError(
+                .unknownPeer, "\(peer) is not another member of the consortium; members: \(parties)")
+        }
+        return try await mailbox.receive(MailboxKey(peer: peer, session: session, tag: tag), timeout: timeout)
+    }
+
+    public func endSession(_ session: SessionID) { mailbox.endSession(session) }
+
+    /// Runs tasks on the mesh's I/O thread. A task that prefers it
+    /// (`withTaskExecutorPreference(mesh.ioExecutor) { ... }`) is resumed by an arriving
+    /// message without any thread switch, which roughly halves round-trip latency on small
+    /// machines. Only for light protocol steps: while such a task computes, this party reads
+    /// no messages and answers no handshakes. Once the mesh is closed its jobs run on the
+    /// global executor.
+    public var ioExecutor: any TaskExecutor { io.executor }
+
+    /// A snapshot of the counters.
+    public var stats: MeshStats {
+        var s = io.stats.withLock { $0 }
+        s.lateDropped = mailbox.droppedLate
+        return s
+    }
+
+    /// Stops the I/O thread after flushing for at most `linger`; waiting receives fail with
+    /// `.closed`. Idempotent.
+    public func close() {
+        io.stop()
+        mailbox.close(NetError(.closed, "the mesh of \(localParty) was closed"))
+    }
+
+    /// Sends arbitrary frames to `peer` as one multipart message, bypassing framing: lets tests
+    /// check that receivers survive malformed input.
+    @_spi(Testing) public func sendRawFrames(_ frames: [[UInt8]], to peer: PartyID) async throws {
+        guard let index = io.peerIndex[peer] else {
+            throw NetError(.unknownPeer, "\(peer) is not another member of the consortium")
+        }
+        try await io.enqueue(.init(peer: index, header: [], payload: .empty, raw: frames), timeout: defaultTimeout)
+    }
+}
+
+/// Owns the ZeroMQ context and sockets.
+///
+/// Socket ownership: the ZAP and PULL sockets belong to the I/O thread alone. Each PUSH socket
+/// belongs to its `Lane` and is only ever used while holding that lane's lock, so exactly one
+/// thread uses it at a time (ZeroMQ allows a socket to move between threads across a full
+/// memory barrier, which the lock provides). That lets a sender hand its message to ZeroMQ
+/// on its own thread, without waking the I/O thread: one thread hop less per message.
+/// Sockets are created in `init`, before any other thread can see them.
+final class IOLoop: @unchecked Sendable {
+    // @unchecked: ZAP/PULL pointers are confined to the I/O thread after init; PUSH pointers
+    // to their lane's lock; everything else shared is in a Mutex or immutable.
+
+    /// ZMQ_MAXMSGSIZE is maxMessageSize plus this, so a payload slightly over the limit still
+    /// reaches our validation and is counted, while a grossly oversized one is cut off by
+    /// libzmq before it allocates (it then drops that connection).
+    static let wireSlack = 64 * 1024
+    /// Payloads up to this size are copied into ZeroMQ (cheaper than lending the buffer).
+    static let zeroCopyThreshold = 8 * 1024
+
+    struct Outgoing {
+        let peer: Int
+        let header: [UInt8]
+        let payload: Payload
+        var raw: [[UInt8]]? = nil
+        var deadline: ContinuousClock.Instant = .now
+    }
+
+    struct SendWaiter {
+        let id: UInt64
+        var item: Outgoing
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    /// What is queued towards one peer because ZeroMQ's queue to it was full, and the
+    /// senders waiting for room in that queue.
+    struct LaneState {
+        var pending = FIFO<Outgoing>()
+        var waiters = FIFO<SendWaiter>()
+        var cancelledEarly: Set<UInt64> = []
+        var closed = false
+    }
+
+    final class Lane: @unchecked Sendable {
+        // @unchecked: `socket` is used only inside `state.withLock`.
+        let socket: UnsafeMutableRawPointer
+        let state = Mutex(LaneState())
+        init(socket: UnsafeMutableRawPointer) { self.socket = socket }
+    }
+
+    let peerIndex: [PartyID: Int]
+    let boundEndpoint: String
+    let stats = Mutex(MeshStats())
+
+    private let peers: [Consortium.Member]
+    private let config: MeshConfiguration
+    private let mailbox: Mailbox
+    private let logger: Logger
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let done = DispatchSemaphore(value: 0)
+    private let stopOnce = Mutex(false)
+    private let stopping = Mutex(false)
+    private let nextWaiterID = Mutex<UInt64>(1)
+
+    let executor: IOExecutor
+    private let ioThread = Mutex<pthread_t?>(nil)
+
+    private let context: UnsafeMutableRawPointer
+    private let zap: UnsafeMutableRawPointer
+    private let pull: UnsafeMutableRawPointer
+    private let lanes: [Lane]
+
+    init(configuration c: MeshConfiguration, mailbox: Mailbox, logger: Logger) throws {
+        self.config = c
+        self.mailbox = mailbox
+        var logger = logger
+        logger[metadataKey: "party"] = "\(c.name)"
+        self.logger = logger
+        self.peers = c.consortium.members.filter { $0.name != c.name }
+        var index: [PartyID: Int] = [:]
+        for (i, p) in peers.enumerated() { index[p.name] = i }
+        self.peerIndex = index
+
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw NetError(.transport, "cannot create the I/O thread's wake-up pipe: \(String(cString: strerror(errno)))")
+        }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        executor = IOExecutor(wakeFD: fds[1])
+        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
+        _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
+
+        guard let ctx = zmq_ctx_new() else {
+            throw NetError(.transport, "zmq_ctx_new failed: \(ZMQ.lastError())")
+        }
+        context = ctx
+        var created: [UnsafeMutableRawPointer] = []
+        func socket(_ type: Int32) throws -> UnsafeMutableRawPointer {
+            guard let s = zmq_socket(ctx, type) else {
+                throw NetError(.transport, "zmq_socket failed: \(ZMQ.lastError())")
+            }
+            created.append(s)
+            var zero: Int32 = 0
+            zmq_setsockopt(s, ZMQ_LINGER, &zero, 4)
+            return s
+        }
+        do {
+            if c.security == .curve, zmq_has("curve") == 0 {
+                throw NetError(.transport, "this libzmq was built without CURVE; install one with libsodium")
+            }
+            // Fail closed: libzmq admits every CURVE client while no ZAP handler is bound in
+            // the context, so the handler is bound before any other socket binds or connects,
+            // and nothing else happens if that fails.
+            zap = try socket(ZMQ_REP)
+            guard zmq_bind(zap, "inproc://zeromq.zap.01") == 0 else {
+                throw NetError(.transport, "cannot bind the ZAP handler: \(ZMQ.lastError()); refusing to start")
+            }
+
+            pull = try socket(ZMQ_PULL)
+            try Self.commonOptions(pull, c)
+            try ZMQ.setInt(pull, ZMQ_RCVHWM, c.receiveHighWaterMark, "ZMQ_RCVHWM")
+            try ZMQ.setInt64(pull, ZMQ_MAXMSGSIZE, Int64(c.maxMessageSize + Self.wireSlack), "ZMQ_MAXMSGSIZE")
+            if c.security == .curve {
+                try ZMQ.setInt(pull, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER")
+                try ZMQ.setString(pull, ZMQ_CURVE_SECRETKEY, c.keyPair.secretKey.z85, "ZMQ_CURVE_SECRETKEY")
+                try ZMQ.setString(pull, ZMQ_ZAP_DOMAIN, "tacit", "ZMQ_ZAP_DOMAIN")
+            }
+            let bindTo = c.bindEndpoint ?? (c.consortium.member(named: c.name)?.endpoint ?? "")
+            guard zmq_bind(pull, bindTo) == 0 else {
+                throw NetError(
+                    .transport,
+                    "cannot bind \(bindTo): \(ZMQ.lastError()); is another node using the port, "
+                        + "or is the address not this host's? (set bindEndpoint)")
+            }
+            boundEndpoint = ZMQ.lastEndpoint(pull) ?? bindTo
+
+            var pushes: [UnsafeMutableRawPointer] = []
+            for peer in peers {
+                let s = try socket(ZMQ_PUSH)
+                try Self.commonOptions(s, c)
+                try ZMQ.setInt(s, ZMQ_SNDHWM, c.sendHighWaterMark, "ZMQ_SNDHWM")
+                if c.security == .curve {
+                    try ZMQ.setString(s, ZMQ_CURVE_SERVERKEY, peer.publicKey.z85, "ZMQ_CURVE_SERVERKEY of \(peer.name)")
+                    try ZMQ.setString(s, ZMQ_CURVE_PUBLICKEY, c.keyPair.publicKey.z85, "ZMQ_CURVE_PUBLICKEY")
+                    try ZMQ.setString(s, ZMQ_CURVE_SECRETKEY, c.keyPair.secretKey.z85, "ZMQ_CURVE_SECRETKEY")
+                }
+                guard zmq_connect(s, peer.endpoint) == 0 else {
+                    throw NetError(.transport, "cannot connect to \(peer.name) at \(peer.endpoint): \(ZMQ.lastError())")
+                }
+                pushes.append(s)
+            }
+            self.lanes = pushes.map { Lane(socket: $0) }
+        } catch {
+            for s in created { zmq_close(s) }
+            zmq_ctx_term(ctx)
+            close(wakeRead)
+            close(wakeWrite)
+            throw error
+        }
+
+        if c.security == .plainTCPInsecure {
+            logger.critical(
+                "INSECURE: plain TCP transport; no encryption, no authentication. Anyone who can reach \(boundEndpoint) can read, inject and impersonate. For local experiments only."
+            )
+        }
+        logger.info(
+            "mesh up",
+            metadata: [
+                "bound": "\(boundEndpoint)", "peers": "\(peers.map(\.name.name))",
+                "security": "\(c.security == .curve ? "curve" : "plain")",
+            ])
+        let thread = Thread { [self] in run() }
+        thread.name = "tacit-net-io"
+        thread.start()
+    }
+
+    private static func commonOptions(_ s: UnsafeMutableRawPointer, _ c: MeshConfiguration) throws {
+        try ZMQ.setInt(s, ZMQ_LINGER, c.linger.milliseconds, "ZMQ_LINGER")
+        try ZMQ.setInt(s, ZMQ_RECONNECT_IVL, c.reconnectInterval.milliseconds, "ZMQ_RECONNECT_IVL")
+        try ZMQ.setInt(s, ZMQ_RECONNECT_IVL_MAX, c.reconnectIntervalMax.milliseconds, "ZMQ_RECONNECT_IVL_MAX")
+        try ZMQ.setInt(s, ZMQ_HEARTBEAT_IVL, c.heartbeatInterval.milliseconds, "ZMQ_HEARTBEAT_IVL")
+        try ZMQ.setInt(s, ZMQ_HEARTBEAT_TIMEOUT, c.heartbeatTimeout.milliseconds, "ZMQ_HEARTBEAT_TIMEOUT")
+        try ZMQ.setInt(s, ZMQ_HEARTBEAT_TTL, c.heartbeatTimeout.milliseconds, "ZMQ_HEARTBEAT_TTL")
+    }
+
+    // MARK: callers' side
+
+    func enqueue(_ item: Outgoing, timeout: Duration) async throws {
+        var item = item
+        item.deadline = .now + timeout
+        let lane = lanes[item.peer]
+        enum Admit { case done, queued, full(UInt64), closed }
+        let admit: Admit = lane.state.withLock { s in
+            if s.closed { return .closed }
+            // Queue behind anything already waiting, so per-peer order is kept.
+            if s.pending.isEmpty && s.waiters.isEmpty {
+                if send(item, on: lane.socket) { return .done }
+                s.pending.append(item)
+                return .queued
+            }
+            if s.pending.count < config.sendQueueLimit && s.waiters.isEmpty {
+                s.pending.append(item)
+                return .queued
+            }
+            return .full(nextWaiterID.withLock { id in
+                defer { id += 1 }
+                return id
+            })
+        }
+        switch admit {
+        case .done: return
+        case .closed: throw NetError(.closed, "the mesh of \(config.name) is closed")
+        case .queued: signal()
+        case .full(let id): try await waitForRoom(id: id, item: item, timeout: timeout)
+        }
+    }
+
+    private func waitForRoom(id: UInt64, item: Outgoing, timeout: Duration) async throws {
+        let peerName = peers[item.peer].name
+        let lane = lanes[item.peer]
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let failure: NetError? = lane.state.withLock { s in
+                    if s.closed { return NetError(.closed, "the mesh of \(config.name) is closed") }
+                    if s.cancelledEarly.remove(id) != nil {
+                        return NetError(.cancelled, "send to \(peerName) was cancelled")
+                    }
+                    s.waiters.append(SendWaiter(id: id, item: item, continuation: c))
+                    return nil
+                }
+                if let failure { c.resume(throwing: failure); return }
+                signal()
+                // Not cancelled on admission: firing then finds no waiter and does nothing.
+                _ = DeadlineTimer.shared.schedule(at: .now + timeout) { [self] in
+                    failWaiter(id, lane: lane, NetError(
+                        .timeout,
+                        "\(peerName) did not take messages for \(timeout) (send queue full); it may be down"))
+                }
+            }
+        } onCancel: {
+            failWaiter(id, lane: lane, NetError(.cancelled, "send to \(peerName) was cancelled"), early: true)
+        }
+    }
+
+    private func failWaiter(_ id: UInt64, lane: Lane, _ error: NetError, early: Bool = false) {
+        let w: SendWaiter? = lane.state.withLock { s in
+            var rest = FIFO<SendWaiter>()
+            var found: SendWaiter?
+            while let w = s.waiters.popFirst() {
+                if w.id == id { found = w } else { rest.append(w) }
+            }
+            s.waiters = rest
+            if found == nil && early { s.cancelledEarly.insert(id) }
+            return found
+        }
+        w?.continuation.resume(throwing: error)
+    }
+
+    private func signal() {
+        var b: UInt8 = 1
+        // A full pipe already means "wake up"; EAGAIN is fine.
+        _ = write(wakeWrite, &b, 1)
+    }
+
+    func stop() {
+        let first = stopOnce.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        stopping.withLock { $0 = true }
+        signal()
+        // Closing from a task running on the I/O thread itself: it cannot wait for itself;
+        // the loop sees `stopping` when that task returns.
+        let onIOThread = ioThread.withLock { t in t.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+        if !onIOThread { done.wait() }
+    }
+
+    // MARK: the I/O thread
+
+    private func run() {
+        ioThread.withLock { $0 = pthread_self() }
+        var items: [zmq_pollitem_t] = []
+        // Retry interval for messages ZeroMQ could not take (peer at its high-water mark):
+        // short while they drain, backing off while a peer stays stuck.
+        var retryMs = 1
+        while true {
+            items.removeAll(keepingCapacity: true)
+            items.append(zmq_pollitem_t(socket: nil, fd: wakeRead, events: Int16(ZMQ_POLLIN), revents: 0))
+            items.append(zmq_pollitem_t(socket: zap, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+            items.append(zmq_pollitem_t(socket: pull, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+            let (anyPending, progressed) = flushLanes()
+            retryMs = progressed ? 1 : min(retryMs * 2, 50)
+            let rc = zmq_poll(&items, Int32(items.count), anyPending ? retryMs : -1)
+            if rc < 0 {
+                if zmq_errno() == EINTR { continue }
+                logger.error("zmq_poll failed: \(ZMQ.lastError()); I/O thread stops")
+                break
+            }
+            if items[0].revents != 0 {
+                var buf = [UInt8](repeating: 0, count: 256)
+                while read(wakeRead, &buf, buf.count) > 0 {}
+            }
+            if items[1].revents & Int16(ZMQ_POLLIN) != 0 { serveZAP() }
+            if items[2].revents & Int16(ZMQ_POLLIN) != 0 { drainInbound() }
+            executor.runQueued()
+            if stopping.withLock({ $0 }) { break }
+        }
+        shutdown()
+    }
+
+    /// Hands queued messages to ZeroMQ, admits waiting senders, drops expired messages.
+    /// Returns whether anything is still queued and whether anything moved.
+    private func flushLanes() -> (pending: Bool, progressed: Bool) {
+        var anyPending = false
+        var progressed = false
+        let now = ContinuousClock.now
+        for (i, lane) in lanes.enumerated() {
+            let (admitted, expired, still, moved): ([SendWaiter], Int, Bool, Bool) = lane.state.withLock { s in
+                if s.pending.isEmpty && s.waiters.isEmpty { return ([], 0, false, false) }
+                var moved = false
+                while let item = s.pending.first, send(item, on: lane.socket) {
+                    _ = s.pending.popFirst()
+                    moved = true
+                }
+                var expired = 0
+                while let first = s.pending.first, first.deadline <= now {
+                    _ = s.pending.popFirst()
+                    expired += 1
+                }
+                var admitted: [SendWaiter] = []
+                while s.pending.count < config.sendQueueLimit, let w = s.waiters.popFirst() {
+                    s.pending.append(w.item)
+                    admitted.append(w)
+                }
+                return (admitted, expired, !s.pending.isEmpty || !s.waiters.isEmpty, moved)
+            }
+            for w in admitted { w.continuation.resume() }
+            if expired > 0 {
+                stats.withLock { $0.sendTimeouts += expired }
+                logger.warning(
+                    "dropped queued messages: peer did not take them in time",
+                    metadata: ["peer": "\(peers[i].name)", "count": "\(expired)"])
+            }
+            anyPending = anyPending || still
+            progressed = progressed || moved || !admitted.isEmpty
+        }
+        return (anyPending, progressed)
+    }
+
+    /// One multipart message, without blocking. false when the peer's queue is full.
+    private func send(_ item: Outgoing, on socket: UnsafeMutableRawPointer) -> Bool {
+        if let raw = item.raw {
+            for (n, frame) in raw.enumerated() {
+                let flags = ZMQ_DONTWAIT | (n < raw.count - 1 ? ZMQ_SNDMORE : 0)
+                let rc = frame.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, flags) }
+                if rc < 0 { return n > 0 }
+            }
+            return true
+        }
+        let rc = item.header.withUnsafeBytes {
+            zmq_send(socket, $0.baseAddress, $0.count, ZMQ_DONTWAIT | ZMQ_SNDMORE)
+        }
+        if rc < 0 {
+            if zmq_errno() != EAGAIN {
+                logger.error("send failed: \(ZMQ.lastError())", metadata: ["peer": "\(peers[item.peer].name)"])
+            }
+            return false
+        }
+        // The header went in, so ZeroMQ takes the rest of the message whatever the HWM.
+        var msg = zmq_msg_t()
+        let storage = item.payload.storage
+        if storage.count > Self.zeroCopyThreshold {
+            let hint = Unmanaged.passRetained(storage).toOpaque()
+            zmq_msg_init_data(&msg, UnsafeMutableRawPointer(mutating: storage.base), storage.count, releasePayloadStorage, hint)
+        } else {
+            zmq_msg_init_size(&msg, storage.count)
+            if storage.count > 0 { memcpy(zmq_msg_data(&msg), storage.base, storage.count) }
+        }
+        if zmq_msg_send(&msg, socket, 0) < 0 {
+            logger.error("payload send failed: \(ZMQ.lastError())", metadata: ["peer": "\(peers[item.peer].name)"])
+            zmq_msg_close(&msg)
+        }
+        stats.withLock {
+            $0.messagesSent += 1
+            $0.bytesSent += storage.count
+        }
+        return true
+    }
+
+    private func drainInbound() {
+        // Bounded so a flood from one peer cannot starve sends and ZAP.
+        for _ in 0..<1024 {
+            let head = ZMessage()
+            guard head.receive(from: pull, dontWait: true) else { return }
+            var frames = 1
+            var payloadMsg: ZMessage?
+            var more = head.hasMore
+            while more {
+                let m = ZMessage()
+                // The rest of a multipart message is already here: ZeroMQ delivers it whole.
+                guard m.receive(from: pull, dontWait: false) else { break }
+                frames += 1
+                if frames == 2 { payloadMsg = m }
+                more = m.hasMore
+            }
+            accept(head: head, payload: payloadMsg, frames: frames)
+        }
+    }
+
+    private func accept(head: ZMessage, payload: ZMessage?, frames: Int) {
+        func drop(_ kind: WritableKeyPath<MeshStats, Int>, _ why: String, _ sender: String) {
+            stats.withLock { $0[keyPath: kind] += 1 }
+            logger.warning("dropped incoming message: \(why)", metadata: ["from": "\(sender)"])
+        }
+        let authenticated = head.property("User-Id").flatMap { $0.isEmpty ? nil : $0 }
+        let who = authenticated ?? head.property("Peer-Address") ?? "?"
+        guard frames == 2, let payload else {
+            return drop(\.malformedDropped, "expected 2 frames, got \(frames)", who)
+        }
+        let header: FrameHeader
+        do {
+            header = try head.withBytes { try FrameHeader.decode($0) }
+        } catch let FrameHeader.DecodeError.malformed(why) {
+            return drop(\.malformedDropped, why, who)
+        } catch {
+            return drop(\.malformedDropped, "undecodable header", who)
+        }
+        if config.security == .curve {
+            guard let authenticated, header.sender.name == authenticated else {
+                return drop(
+                    \.impersonationDropped,
+                    "claims to be from \(header.sender) but the connection is authenticated as \(authenticated ?? "nobody")",
+                    who)
+            }
+        }
+        guard peerIndex[header.sender] != nil else {
+            return drop(\.impersonationDropped, "sender \(header.sender) is not another member", who)
+        }
+        guard header.payloadLength <= UInt64(config.maxMessageSize) else {
+            return drop(
+                \.oversizedDropped, "payload of \(header.payloadLength) bytes exceeds maxMessageSize \(config.maxMessageSize)",
+                who)
+        }
+        guard header.payloadLength == UInt64(payload.size) else {
+            return drop(
+                \.malformedDropped, "header says \(header.payloadLength) bytes, payload frame has \(payload.size)", who)
+        }
+        if payload.size > config.maxMessageSize {
+            return drop(\.oversizedDropped, "payload frame exceeds maxMessageSize", who)
+        }
+        stats.withLock {
+            $0.messagesReceived += 1
+            $0.bytesReceived += payload.size
+        }
+        mailbox.deliver(
+            payload.intoPayload(), for: MailboxKey(peer: header.sender, session: header.session, tag: header.tag))
+    }
+
+    /// ZAP (RFC 27): admit a CURVE client only if its key is a member's, and bind the
+    /// member's name to the connection as its user id.
+    private func serveZAP() {
+        while true {
+            var frames: [[UInt8]] = []
+            var more = true
+            while more {
+                let m = ZMessage()
+                guard m.receive(from: zap, dontWait: frames.isEmpty) else {
+                    if frames.isEmpty { return }
+                    break
+                }
+                frames.append(m.withBytes { Array($0) })
+                more = m.hasMore
+            }
+            // version, request id, domain, address, routing id, mechanism, credentials...
+            var status = "400"
+            var text = "not a consortium member"
+            var userID = ""
+            let requestID = frames.count > 1 ? frames[1] : []
+            if frames.count >= 6, String(decoding: frames[0], as: UTF8.self) == "1.0" {
+                let address = String(decoding: frames[3], as: UTF8.self)
+                let mechanism = String(decoding: frames[5], as: UTF8.self)
+                if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 {
+                    let key = Self.z85(frames[6])
+                    if let member = key.flatMap({ try? CurvePublicKey(z85: $0) }).flatMap({ config.consortium.member(withKey: $0) }),
+                        member.name != config.name
+                    {
+                        status = "200"
+                        text = "OK"
+                        userID = member.name.name
+                        logger.debug("admitted \(member.name)", metadata: ["address": "\(address)"])
+                    } else {
+                        stats.withLock { $0.connectionsRefused += 1 }
+                        logger.warning(
+                            "refused connection: CURVE key is not a consortium member",
+                            metadata: ["address": "\(address)", "key": "\(key ?? "?")"])
+                    }
+                } else if mechanism == "NULL", config.security == .plainTCPInsecure {
+                    status = "200"
+                    text = "OK"
+                } else {
+                    stats.withLock { $0.connectionsRefused += 1 }
+                    logger.warning(
+                        "refused connection: mechanism \(mechanism) not allowed", metadata: ["address": "\(address)"])
+                }
+            } else {
+                logger.error("malformed ZAP request; refusing")
+            }
+            let reply: [[UInt8]] = [Array("1.0".utf8), requestID, Array(status.utf8), Array(text.utf8), Array(userID.utf8), []]
+            for (n, f) in reply.enumerated() {
+                _ = f.withUnsafeBytes { zmq_send(zap, $0.baseAddress, $0.count, n < reply.count - 1 ? ZMQ_SNDMORE : 0) }
+            }
+        }
+    }
+
+    private static func z85(_ key: [UInt8]) -> String? {
+        var out = [CChar](repeating: 0, count: 41)
+        guard zmq_z85_encode(&out, key, key.count) != nil else { return nil }
+        return String(cChars: out)
+    }
+
+    private func shutdown() {
+        _ = flushLanes()
+        for lane in lanes {
+            let waiters: [SendWaiter] = lane.state.withLock { s in
+                s.closed = true
+                var out: [SendWaiter] = []
+                while let w = s.waiters.popFirst() { out.append(w) }
+                if !s.pending.isEmpty {
+                    logger.warning("closing with \(s.pending.count) messages ZeroMQ could not take")
+                }
+                zmq_close(lane.socket)
+                return out
+            }
+            for w in waiters { w.continuation.resume(throwing: NetError(.closed, "the mesh of \(config.name) was closed")) }
+        }
+        zmq_close(pull)
+        zmq_close(zap)
+        // Blocks up to the linger period while ZeroMQ flushes what was handed to it.
+        zmq_ctx_term(context)
+        close(wakeRead)
+        close(wakeWrite)
+        logger.info("mesh closed")
+        executor.retire()
+        done.signal()
+    }
+}
+
+/// The mesh's I/O thread as a `TaskExecutor`: jobs are queued here and run by the I/O loop
+/// between polls; enqueueing writes to the loop's wake-up pipe.
+final class IOExecutor: TaskExecutor, @unchecked Sendable {
+    // @unchecked: state is in the Mutex; `wakeFD` is immutable.
+    private struct State {
+        var jobs: [UnownedJob] = []
+        var retired = false
+    }
+    private let state = Mutex(State())
+    private let wakeFD: Int32
+
+    init(wakeFD: Int32) { self.wakeFD = wakeFD }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let queued: Bool = state.withLock { s in
+            if s.retired { return false }
+            s.jobs.append(unowned)
+            return true
+        }
+        if queued {
+            var b: UInt8 = 1
+            _ = write(wakeFD, &b, 1)
+        } else {
+            globalConcurrentExecutor.enqueue(ExecutorJob(unowned))
+        }
+    }
+
+    /// On the I/O thread.
+    func runQueued() {
+        while true {
+            let jobs: [UnownedJob] = state.withLock { s in
+                defer { s.jobs.removeAll() }
+                return s.jobs
+            }
+            if jobs.isEmpty { return }
+            for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+        }
+    }
+
+    /// The loop has ended: hand what is left, and everything later, to the global executor.
+    func retire() {
+        let left: [UnownedJob] = state.withLock { s in
+            s.retired = true
+            defer { s.jobs.removeAll() }
+            return s.jobs
+        }
+        for job in left { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+    }
+}
