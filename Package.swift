@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "TacitMath", targets: ["TacitMath"]),
         .library(name: "TacitCrypto", targets: ["TacitCrypto"]),
         .library(name: "TacitNet", targets: ["TacitNet"]),
+        .library(name: "TacitMPC", targets: ["TacitMPC"]),
+        .library(name: "TacitProtocols", targets: ["TacitProtocols"]),
         .executable(name: "tacit", targets: ["tacit"]),
     ],
     dependencies: [
@@ -81,6 +83,42 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // MPC runtime: the protocol plugin API, registry, job context, preprocessing sources.
+        .target(
+            name: "TacitMPC",
+            dependencies: ["TacitMath", "TacitCrypto", "TacitNet"],
+            swiftSettings: tacitSettings
+        ),
+        // Protocol families, one target each, depending on TacitMPC and below only.
+        .target(
+            name: "TacitAdditive",
+            dependencies: ["TacitMPC", "TacitMath", "TacitNet"],
+            path: "Protocols/Additive",
+            exclude: ["README.md"],
+            swiftSettings: tacitSettings
+        ),
+        .target(
+            name: "TacitShamir",
+            dependencies: ["TacitMPC", "TacitMath", "TacitNet"],
+            path: "Protocols/Shamir",
+            exclude: ["README.md"],
+            swiftSettings: tacitSettings
+        ),
+        .target(
+            name: "TacitProtocolTemplate",
+            dependencies: ["TacitMPC", "TacitNet"],
+            path: "Protocols/_Template",
+            exclude: ["README.md"],
+            swiftSettings: tacitSettings
+        ),
+        // The registry of the protocols Tacit ships (`ProtocolRegistry.standard()`).
+        .target(
+            name: "TacitProtocols",
+            dependencies: ["TacitMPC", "TacitAdditive", "TacitShamir"],
+            path: "Protocols/Standard",
+            swiftSettings: tacitSettings
+        ),
+
         // Command line.
         .executableTarget(
             name: "tacit",
@@ -110,6 +148,14 @@ let package = Package(
             // The peer helper is a build dependency so `swift build --build-tests` puts it
             // in the bin directory the multi-process tests launch it from.
             dependencies: ["TacitNet", "tacit-net-peer"],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
+            name: "TacitMPCTests",
+            dependencies: [
+                "TacitMPC", "TacitProtocols", "TacitAdditive", "TacitShamir", "TacitProtocolTemplate",
+                "TacitMath", "TacitNet",
+            ],
             swiftSettings: tacitSettings
         ),
     ]

@@ -1,0 +1,364 @@
+public import TacitNet
+import TacitMath
+import Synchronization
+
+/// One party's side of one MPC job: the compute parties, a channel bound to the job's
+/// session, and the step (tag) counter that keeps every party's messages of one protocol step
+/// together. Protocols talk only through this; the same code runs over `InMemoryMesh` in one
+/// process and over `ZeroMQMesh` across machines.
+///
+/// Messages: every payload starts with one kind byte (`data`, `done`, `abort`); data is a
+/// vector of 64-bit little-endian words whose length every receiver knows in advance and
+/// checks, with optional per-element validation (canonical field elements). A malformed
+/// message, a timeout or any other failure makes this party send an abort (with the reason)
+/// to every peer on a reserved tag that every party watches for the whole job, so all parties
+/// fail promptly with an error naming the culprit instead of hanging or answering wrongly.
+///
+/// Not thread-safe: one job task drives it (the abort watchers only touch the channel).
+public final class MPCContext: @unchecked Sendable {
+    // @unchecked: `tagCounter` and `aborted` are used from the single job task only.
+    public let channel: SessionChannel
+    /// The computing parties, sorted; a subset of the mesh's members.
+    public let parties: [PartyID]
+    public let localParty: PartyID
+    /// This party's position in `parties`.
+    public let index: Int
+    /// How long a receive waits for a peer.
+    public let timeout: Duration
+    private var tagCounter: UInt64 = 0
+    private var aborted = false
+    /// Deterministic seeds for tests (statistical checks); nil in production.
+    private let seedStream: AESPRG?
+
+    /// The tag reserved for abort notices.
+    public static let abortTag = Tag(UInt64.max)
+
+    enum Kind: UInt8 {
+        case data = 0x01
+        case done = 0x02
+        case abort = 0xAB
+    }
+
+    init(channel: SessionChannel, parties: [PartyID], timeout: Duration, testingSeed: UInt64? = nil) throws {
+        let sorted = parties.sorted()
+        guard Set(sorted).count == sorted.count else {
+            throw MPCError(.invalidArgument, "the job lists a party twice: \(parties)")
+        }
+        guard let i = sorted.firstIndex(of: channel.localParty) else {
+            throw MPCError(.invalidArgument, "\(channel.localParty) is not one of the job's parties \(sorted)")
+        }
+        let members = Set(channel.parties)
+        for p in sorted where !members.contains(p) {
+            throw MPCError(.invalidArgument, "\(p) is a job party but not a member of the mesh \(channel.parties)")
+        }
+        self.channel = channel
+        self.parties = sorted
+        self.localParty = channel.localParty
+        self.index = i
+        self.timeout = timeout
+        if let testingSeed {
+            var seed = [UInt8](repeating: 0, count: 16)
+            withUnsafeBytes(of: testingSeed.littleEndian) { for k in 0..<8 { seed[k] = $0[k] } }
+            withUnsafeBytes(of: UInt64(i).littleEndian) { for k in 0..<8 { seed[8 + k] = $0[k] } }
+            seedStream = AESPRG(seed: seed)
+        } else {
+            seedStream = nil
+        }
+    }
+
+    /// A fresh 16-byte PRG seed for this party's private randomness. Every random choice a
+    /// protocol makes must come from here (or ``SecureRandom``), so tests can make a run
+    /// reproducible with `testingSeed`.
+    public func freshSeed() -> [UInt8] {
+        seedStream?.bytes(16) ?? AESPRG.randomSeed()
+    }
+
+    /// How many protocol steps (tags) this job has used so far.
+    public var stepCount: UInt64 { tagCounter }
+
+    public var partyCount: Int { parties.count }
+    public var peers: [PartyID] { parties.filter { $0 != localParty } }
+    /// The first party in sorted order: adds public constants, for example.
+    public var isLeader: Bool { index == 0 }
+
+    /// The next protocol step's tag. Every party must call this the same number of times in
+    /// the same order (they run the same program), which is what pairs their messages.
+    public func nextTag() -> Tag {
+        tagCounter += 1
+        return Tag(tagCounter)
+    }
+
+    // MARK: Running a job
+
+    /// Runs `body` as this party's side of a job over `channel` with `parties` computing,
+    /// then a final round in which every party confirms it finished (so that a party that
+    /// failed late still fails the job everywhere). Throws the first failure: this party's
+    /// own, or a peer's abort.
+    public static func run<R: Sendable>(
+        channel: SessionChannel, parties: [PartyID]? = nil, timeout: Duration = .seconds(60),
+        testingSeed: UInt64? = nil,
+        _ body: @escaping @Sendable (MPCContext) async throws -> R
+    ) async throws -> R {
+        let context = try MPCContext(
+            channel: channel, parties: parties ?? channel.parties, timeout: timeout, testingSeed: testingSeed)
+        // A child returns nil when it is an abort watcher that ended quietly.
+        return try await withThrowingTaskGroup(of: R?.self) { group in
+            for peer in context.peers {
+                group.addTask {
+                    // Waits for the whole job: an abort from this peer fails the job.
+                    let payload: Payload
+                    do {
+                        payload = try await channel.channel.receive(
+                            from: peer, session: channel.session, tag: MPCContext.abortTag, timeout: nil)
+                    } catch {
+                        return nil
+                    }
+                    throw MPCContext.abortError(from: peer, payload)
+                }
+            }
+            group.addTask {
+                do {
+                    let r = try await body(context)
+                    try await context.finish()
+                    return r
+                } catch let e as MPCError {
+                    await context.abort(e)
+                    throw e
+                } catch {
+                    let e = MPCError(.network, "the job failed: \(error)")
+                    await context.abort(e)
+                    throw e
+                }
+            }
+            while let next = try await group.next() {
+                if let r = next {
+                    group.cancelAll()
+                    return r
+                }
+            }
+            throw MPCError(.cancelled, "the job ended without a result")
+        }
+    }
+
+    static func abortError(from peer: PartyID, _ payload: Payload) -> MPCError {
+        let reason = payload.withUnsafeBytes { raw -> String in
+            guard raw.count >= 1, raw[0] == Kind.abort.rawValue else { return "(malformed abort notice)" }
+            return String(decoding: raw.dropFirst().prefix(2000), as: UTF8.self)
+        }
+        return MPCError(.peerAborted, "\(peer) aborted the job: \(reason)", peer: peer)
+    }
+
+    /// Tells every peer that this party gives up, once. Best effort: a peer that is gone
+    /// times out on its own.
+    func abort(_ error: MPCError) async {
+        if aborted { return }
+        aborted = true
+        if error.code == .peerAborted || error.code == .cancelled { return }
+        let text = Array("\(localParty): \(error)".utf8.prefix(2000))
+        let payload = Payload([Kind.abort.rawValue] + text)
+        for peer in peers {
+            try? await channel.send(payload, to: peer, tag: MPCContext.abortTag)
+        }
+    }
+
+    /// Every party says it is done; a missing or wrong confirmation fails the job.
+    func finish() async throws {
+        let tag = nextTag()
+        let done = Payload([Kind.done.rawValue])
+        for peer in peers { try await send(done, to: peer, tag: tag) }
+        let got = try await gather(from: peers, tag: tag)
+        for (peer, p) in got {
+            let ok = p.withUnsafeBytes { $0.count == 1 && $0[0] == Kind.done.rawValue }
+            if !ok {
+                throw MPCError(.malformedMessage, "\(peer) sent a malformed end-of-job confirmation (\(p.count) bytes)", peer: peer)
+            }
+        }
+    }
+
+    // MARK: Messages
+
+    /// Which received words are acceptable.
+    public enum Validation: Sendable {
+        case any
+        /// Every word must be below the bound (canonical field elements).
+        case below(UInt64)
+        /// Every word must be 0 or 1.
+        case bit
+    }
+
+    /// One protocol step: sends `outgoing[peer]` (a list of word vectors, concatenated) to
+    /// each listed peer, and receives exactly `expectedWords` words from each of `senders`.
+    /// Uses one tag. Returns the received vectors, validated.
+    public func exchange(
+        _ outgoing: [PartyID: [[UInt64]]], from senders: [PartyID], expectedWords: Int,
+        validation: Validation = .any, step: StaticString = "exchange"
+    ) async throws -> [PartyID: [UInt64]] {
+        let tag = nextTag()
+        for (peer, parts) in outgoing where peer != localParty {
+            try await send(Self.encode(parts), to: peer, tag: tag)
+        }
+        let senders = senders.filter { $0 != localParty }
+        if senders.isEmpty { return [:] }
+        let raw = try await gather(from: senders, tag: tag)
+        var out: [PartyID: [UInt64]] = [:]
+        for (peer, payload) in raw {
+            out[peer] = try decode(payload, from: peer, expectedWords: expectedWords, validation: validation, step: step)
+        }
+        return out
+    }
+
+    /// The same words to every peer, and the same count back from every peer.
+    public func exchangeWithAll(
+        _ parts: [[UInt64]], expectedWords: Int, validation: Validation = .any, step: StaticString = "exchange"
+    ) async throws -> [PartyID: [UInt64]] {
+        let tag = nextTag()
+        let payload = Self.encode(parts)
+        for peer in peers { try await send(payload, to: peer, tag: tag) }
+        if peers.isEmpty { return [:] }
+        let raw = try await gather(from: peers, tag: tag)
+        var out: [PartyID: [UInt64]] = [:]
+        for (peer, payload) in raw {
+            out[peer] = try decode(payload, from: peer, expectedWords: expectedWords, validation: validation, step: step)
+        }
+        return out
+    }
+
+    /// Raw bytes to and from peers (setup messages: seeds, base-OT points). Lengths are the
+    /// caller's to check (`expectedBytes`).
+    public func exchangeBytes(
+        _ outgoing: [PartyID: [UInt8]], from senders: [PartyID], expectedBytes: Int, step: StaticString = "setup"
+    ) async throws -> [PartyID: [UInt8]] {
+        let tag = nextTag()
+        for (peer, bytes) in outgoing where peer != localParty {
+            try await send(Payload([Kind.data.rawValue] + bytes), to: peer, tag: tag)
+        }
+        let senders = senders.filter { $0 != localParty }
+        if senders.isEmpty { return [:] }
+        let raw = try await gather(from: senders, tag: tag)
+        var out: [PartyID: [UInt8]] = [:]
+        for (peer, p) in raw {
+            let bytes = p.bytes
+            guard bytes.count == 1 + expectedBytes, bytes[0] == Kind.data.rawValue else {
+                throw MPCError(
+                    .malformedMessage,
+                    "\(peer) sent \(bytes.count) bytes at step '\(step)' (\(tag)); expected \(1 + expectedBytes). "
+                        + "The peer runs a different protocol version or misbehaves; the job is aborted.", peer: peer)
+            }
+            out[peer] = Array(bytes.dropFirst())
+        }
+        return out
+    }
+
+    static func encode(_ parts: [[UInt64]]) -> Payload {
+        let words = parts.reduce(0) { $0 + $1.count }
+        return Payload(unsafeUninitializedCount: 1 + 8 * words) { buf in
+            buf[0] = Kind.data.rawValue
+            var offset = 1
+            for part in parts {
+                part.withUnsafeBytes { src in
+                    if src.count > 0 {
+                        UnsafeMutableRawPointer(buf.baseAddress! + offset).copyMemory(from: src.baseAddress!, byteCount: src.count)
+                    }
+                    offset += src.count
+                }
+            }
+            #if _endian(big)
+            // Words travel little-endian.
+            let p = UnsafeMutableRawPointer(buf.baseAddress! + 1)
+            for i in 0..<words {
+                let v = p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
+                p.storeBytes(of: v.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
+            }
+            #endif
+        }
+    }
+
+    func decode(_ payload: Payload, from peer: PartyID, expectedWords: Int, validation: Validation, step: StaticString) throws
+        -> [UInt64]
+    {
+        try payload.withUnsafeBytes { raw -> [UInt64] in
+            if raw.count >= 1, raw[0] == Kind.abort.rawValue {
+                throw Self.abortError(from: peer, payload)
+            }
+            guard raw.count == 1 + 8 * expectedWords, raw[0] == Kind.data.rawValue else {
+                throw MPCError(
+                    .malformedMessage,
+                    "\(peer) sent a \(raw.count)-byte message at step '\(step)'; expected \(1 + 8 * expectedWords) "
+                        + "(a kind byte and \(expectedWords) 64-bit words). The peer runs a different program "
+                        + "or misbehaves; the job is aborted on every party.", peer: peer)
+            }
+            let words = [UInt64](unsafeUninitializedCapacity: expectedWords) { out, n in
+                if expectedWords > 0 {
+                    UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress! + 1, byteCount: 8 * expectedWords)
+                }
+                #if _endian(big)
+                for i in 0..<expectedWords { out[i] = UInt64(littleEndian: out[i]) }
+                #endif
+                n = expectedWords
+            }
+            switch validation {
+            case .any: break
+            case .below(let bound):
+                var bad = -1
+                words.withUnsafeBufferPointer { w in
+                    var anyBad = false
+                    for i in 0..<w.count { anyBad = anyBad || w[i] >= bound }
+                    if anyBad { bad = w.firstIndex(where: { $0 >= bound }) ?? -1 }
+                }
+                if bad >= 0 {
+                    throw MPCError(
+                        .malformedMessage,
+                        "\(peer) sent a non-canonical element (index \(bad), not below \(bound)) at step '\(step)'; "
+                            + "the job is aborted on every party.", peer: peer)
+                }
+            case .bit:
+                if let bad = words.firstIndex(where: { $0 > 1 }) {
+                    throw MPCError(
+                        .malformedMessage, "\(peer) sent a non-bit value (index \(bad)) at step '\(step)'", peer: peer)
+                }
+            }
+            return words
+        }
+    }
+
+    private func send(_ payload: Payload, to peer: PartyID, tag: Tag) async throws {
+        do {
+            try await channel.send(payload, to: peer, tag: tag)
+        } catch let e as NetError {
+            throw Self.translate(e, peer: peer, tag: tag)
+        }
+    }
+
+    private func gather(from senders: [PartyID], tag: Tag) async throws -> [PartyID: Payload] {
+        let channel = self.channel
+        let timeout = self.timeout
+        return try await withThrowingTaskGroup(of: (PartyID, Payload).self) { group in
+            for peer in senders {
+                group.addTask {
+                    do {
+                        return (peer, try await channel.receive(from: peer, tag: tag, timeout: timeout))
+                    } catch let e as NetError {
+                        throw MPCContext.translate(e, peer: peer, tag: tag)
+                    }
+                }
+            }
+            var out: [PartyID: Payload] = [:]
+            for try await (peer, payload) in group { out[peer] = payload }
+            return out
+        }
+    }
+
+    static func translate(_ e: NetError, peer: PartyID, tag: Tag) -> MPCError {
+        switch e.code {
+        case .timeout:
+            return MPCError(
+                .timeout,
+                "no message from \(peer) at step \(tag) within the job timeout: \(peer) may have crashed, "
+                    + "be overloaded, or run a different program; check its log", peer: peer)
+        case .cancelled:
+            return MPCError(.cancelled, "the job was cancelled while waiting for \(peer)", peer: peer)
+        default:
+            return MPCError(.network, "transport failure with \(peer) at step \(tag): \(e.reason)", peer: peer)
+        }
+    }
+}
