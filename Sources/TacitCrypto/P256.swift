@@ -101,3 +101,14 @@ public final class P256: @unchecked Sendable {
         return p
     }
 }
+
+extension P256 {
+    /// A 16-byte key from a shared point: SHA-256 of a domain label, the OT index and the
+    /// point, truncated (the random-oracle step of Chou–Orlandi base OT).
+    public static func key(fromPoint point: [UInt8], index: Int, domain: String = "tacit-base-ot") -> [UInt8] {
+        var data = Array(domain.utf8)
+        withUnsafeBytes(of: UInt64(index).littleEndian) { data += $0 }
+        data += point
+        return Array(SHA256Digest.hash(data).prefix(16))
+    }
+}
