@@ -119,6 +119,14 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // One MPC party as a process: the multi-process MPC tests and `make bench-mpc` run it.
+        .executableTarget(
+            name: "tacit-mpc-peer",
+            dependencies: ["TacitMPC", "TacitProtocols", "TacitAdditive", "TacitNet"],
+            path: "Sources/TacitMPCPeer",
+            swiftSettings: tacitSettings
+        ),
+
         // Command line.
         .executableTarget(
             name: "tacit",
@@ -154,7 +162,7 @@ let package = Package(
             name: "TacitMPCTests",
             dependencies: [
                 "TacitMPC", "TacitProtocols", "TacitAdditive", "TacitShamir", "TacitProtocolTemplate",
-                "TacitMath", "TacitNet",
+                "TacitMath", "TacitNet", "tacit-mpc-peer",
             ],
             swiftSettings: tacitSettings
         ),

@@ -1,0 +1,194 @@
+// One MPC party as a process over ZeroMQ (CURVE), for the multi-process tests and
+// `make bench-mpc`. Not a user-facing tool: `tacit` is.
+//
+//   tacit-mpc-peer check --name N --key K --consortium C --protocol P [--timeout-ms N]
+//       runs a small fixed program and prints `RESULT mul=… lt=… fixed=… sum=…`
+//   tacit-mpc-peer bench --name N --key K --consortium C [--size N] [--triples N] [--cmp-size N]
+//       online multiplications and comparisons (additive-dealer), dealer-free triple
+//       generation (additive-ot), and raw ZeroMQ throughput between the first two parties.
+import Foundation
+import TacitAdditive
+import TacitMPC
+import TacitNet
+import TacitProtocols
+
+struct Options {
+    var values: [String: String] = [:]
+    init(_ args: ArraySlice<String>) {
+        var it = args.makeIterator()
+        while let a = it.next() {
+            if a.hasPrefix("--") { values[String(a.dropFirst(2))] = it.next() ?? "" }
+        }
+    }
+    func require(_ k: String) -> String {
+        guard let v = values[k] else { fail("missing --\(k)") }
+        return v
+    }
+    func int(_ k: String, _ d: Int) -> Int { values[k].flatMap(Int.init) ?? d }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("tacit-mpc-peer: \(message)\n".utf8))
+    exit(2)
+}
+
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+func makeMesh(_ o: Options) throws -> ZeroMQMesh {
+    let consortium = try Consortium.load(path: o.require("consortium"))
+    let secret = try KeyFiles.readSecretKey(path: o.require("key"))
+    var config = MeshConfiguration(
+        name: PartyID(o.require("name")), keyPair: CurveKeyPair(secretKey: secret), consortium: consortium)
+    config.defaultTimeout = .milliseconds(o.int("timeout-ms", 120_000))
+    return try ZeroMQMesh(configuration: config)
+}
+
+func seconds(_ d: Duration) -> Double {
+    let (s, a) = d.components
+    return Double(s) + Double(a) / 1e18
+}
+
+func check(_ o: Options, _ mesh: ZeroMQMesh) async throws {
+    let proto = try ProtocolRegistry.standard().named(o.require("protocol"))
+    let timeout = Duration.milliseconds(o.int("timeout-ms", 60_000))
+    let line = try await proto.run(channel: mesh.session(SessionID(42)), timeout: timeout) { engine in
+        try await checkProgram(engine)
+    }
+    say("RESULT \(line)")
+}
+
+func checkProgram<E: MPCEngine>(_ e: E) async throws -> String {
+    let ps = e.context.parties
+    let me = e.context.localParty
+    let x = try await e.input(me == ps[0] ? [3, -4, 5, 1 << 20] : nil, from: ps[0], count: 4)
+    let y = try await e.input(me == ps[1] ? [7, 8, -9, 3 << 16] : nil, from: ps[1], count: 4)
+    let mul = try await e.reveal(try await e.multiply(x, y))
+    let lt = try await e.reveal(try await e.lessThan(x, y))
+    let fixed = try await e.reveal(try await e.multiplyFixed(x, y, fractionalBits: 16))
+    let sum = try await e.reveal(e.sum(x))
+    func j(_ v: [Int64]) -> String { v.map(String.init).joined(separator: ",") }
+    return "mul=\(j(mul)) lt=\(j(lt)) fixed=\(j(fixed)) sum=\(j(sum))"
+}
+
+/// Bytes this party sends per element for an operation, from the protocol's declared cost.
+func bench(_ o: Options, _ mesh: ZeroMQMesh) async throws {
+    let size = o.int("size", 1 << 20)
+    let cmpSize = o.int("cmp-size", 1 << 20)
+    let tripleCount = o.int("triples", 1 << 17)
+    let parties = mesh.parties
+    let n = parties.count
+    let me = mesh.localParty
+    let timeout = Duration.seconds(600)
+
+    // 1. Raw link: the first party streams 1 MiB messages to the second.
+    var linkMBps = 0.0
+    do {
+        let s = SessionID(1)
+        let a = parties[0], b = parties[1]
+        let msg = Payload(unsafeUninitializedCount: 1 << 20) { buf in
+            for i in 0..<buf.count { buf[i] = UInt8(truncatingIfNeeded: i &* 31) }
+        }
+        let count = o.int("link-messages", 400)
+        if me == a {
+            for _ in 0..<20 { try await mesh.send(msg, to: b, session: s, tag: 1) }
+            _ = try await mesh.receive(from: b, session: s, tag: 2, timeout: timeout)
+            let t0 = ContinuousClock.now
+            for _ in 0..<count { try await mesh.send(msg, to: b, session: s, tag: 3) }
+            _ = try await mesh.receive(from: b, session: s, tag: 4, timeout: timeout)
+            linkMBps = Double(count << 20) / seconds(ContinuousClock.now - t0) / 1e6
+            say("LINK mbps=\(String(format: "%.1f", linkMBps))")
+        } else if me == b {
+            for _ in 0..<20 { _ = try await mesh.receive(from: a, session: s, tag: 1, timeout: timeout) }
+            try await mesh.send(Payload([1]), to: a, session: s, tag: 2)
+            for _ in 0..<count { _ = try await mesh.receive(from: a, session: s, tag: 3, timeout: timeout) }
+            try await mesh.send(Payload([1]), to: a, session: s, tag: 4)
+        }
+    }
+
+    // 2. Online multiplication and comparison with dealer preprocessing.
+    let dealer = AdditiveProtocol(preprocessing: .dealer(nil))
+    let online = try await dealer.run(channel: mesh.session(SessionID(2)), timeout: timeout) { any in
+        let engine = any as! AdditiveEngine
+        let c = engine.comparisonTriples(cmpSize)
+        let tp = ContinuousClock.now
+        try await engine.preprocess(arithmeticTriples: size + c.arithmetic, binaryTriples: c.binary)
+        let prep = seconds(ContinuousClock.now - tp)
+        let ps = engine.context.parties
+        let x = try await engine.input(me == ps[0] ? (0..<size).map { Int64($0) - 1000 } : nil, from: ps[0], count: size)
+        let y = try await engine.input(me == ps[1] ? (0..<size).map { Int64($0 % 977) } : nil, from: ps[1], count: size)
+        _ = try await engine.reveal(engine.sum(x))  // barrier
+        let t0 = ContinuousClock.now
+        let z = try await engine.multiply(x, y)
+        let tMul = seconds(ContinuousClock.now - t0)
+        let xs = engine.slice(x, 0..<cmpSize), ys = engine.slice(y, 0..<cmpSize)
+        _ = try await engine.reveal(engine.sum(z))  // barrier
+        let t1 = ContinuousClock.now
+        let lt = try await engine.lessThan(xs, ys)
+        let tCmp = seconds(ContinuousClock.now - t1)
+        // Check a few results so the figures are of correct computations.
+        let opened = try await engine.reveal(engine.slice(lt, 0..<16))
+        let zOpen = try await engine.reveal(engine.slice(z, 0..<16))
+        for i in 0..<16 {
+            let xi = Int64(i) - 1000, yi = Int64(i % 977)
+            guard opened[i] == (xi < yi ? 1 : 0), zOpen[i] == xi &* yi else {
+                throw MPCError(.inconsistentShares, "bench self-check failed at element \(i)")
+            }
+        }
+        return (tMul, tCmp, prep)
+    }
+    let (tMul, tCmp, prep) = online
+    let mulBytes = Double(dealer.descriptor.cost(.multiply, n).bytesSentPerElement * n * size)
+    let cmpBytes = Double(dealer.descriptor.cost(.lessThan, n).bytesSentPerElement * n * cmpSize)
+
+    // 3. Dealer-free triples by OT extension.
+    let ot = AdditiveProtocol(preprocessing: .obliviousTransfer)
+    let (tSetup, tTriples) = try await ot.run(channel: mesh.session(SessionID(3)), timeout: timeout) { any in
+        let engine = any as! AdditiveEngine
+        let t0 = ContinuousClock.now
+        try await engine.preprocess(arithmeticTriples: 1024, binaryTriples: 0)  // warm-up after base OTs
+        let tSetup = seconds(ContinuousClock.now - t0)
+        let t1 = ContinuousClock.now
+        try await engine.preprocess(arithmeticTriples: tripleCount, binaryTriples: 0)
+        return (tSetup, seconds(ContinuousClock.now - t1))
+    }
+
+    if me == parties[0] {
+        let mulPerS = Double(size) / tMul
+        let cmpPerS = Double(cmpSize) / tCmp
+        let triplesPerS = Double(tripleCount) / tTriples
+        // All bytes every party sent in the two online phases, per second, against one link.
+        let onlineMBps = (mulBytes + cmpBytes) / (tMul + tCmp) / 1e6
+        let util = linkMBps > 0 ? onlineMBps / linkMBps : 0
+        say(String(format: "MUL n=%d size=%d seconds=%.3f per_s=%.0f bytes=%.0f", n, size, tMul, mulPerS, mulBytes))
+        say(String(format: "CMP n=%d size=%d seconds=%.3f per_s=%.0f bytes=%.0f", n, cmpSize, tCmp, cmpPerS, cmpBytes))
+        say(String(format: "PREP dealer seconds=%.3f (triples for the multiplications and comparisons)", prep))
+        say(String(format: "OT setup+1024 seconds=%.3f triples=%d seconds=%.3f", tSetup, tripleCount, tTriples))
+        say(String(format: "ONLINE mbps=%.1f link_mbps=%.1f", onlineMBps, linkMBps))
+        say(String(format: "RESULT mul_per_s=%.0f cmp_per_s=%.0f triples_per_s=%.0f link_utilisation=%.2f",
+                   mulPerS, cmpPerS, triplesPerS, util))
+    }
+}
+
+let args = CommandLine.arguments.dropFirst()
+let o = Options(args.dropFirst())
+let mesh: ZeroMQMesh
+do { mesh = try makeMesh(o) } catch { fail("\(error)") }
+say("READY \(mesh.boundEndpoint)")
+do {
+    switch args.first {
+    case "check": try await check(o, mesh)
+    case "bench": try await bench(o, mesh)
+    default: fail("usage: tacit-mpc-peer check|bench --name N --key K --consortium C ...")
+    }
+} catch let e as MPCError {
+    say("ERROR \(e.code) \(e)")
+    mesh.close()
+    exit(1)
+} catch {
+    say("ERROR other \(error)")
+    mesh.close()
+    exit(1)
+}
+// Let the last messages flush before the context is torn down.
+try? await Task.sleep(for: .milliseconds(300))
+mesh.close()
