@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev pkg-config gcc
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps py-deps build test test-tsan demo bench-bigint bench-paillier bench-transport clean help
+.PHONY: deps py-deps build test test-tsan demo bench-bigint bench-paillier bench-transport bench-mpc clean help
 
 # Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
 # git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-bigint  BigInt versus C/GMP (modular power, multiply-and-reduce)"
 	@echo "make bench-paillier Paillier versus python-paillier and the C/GMP floor"
 	@echo "make bench-transport  ZeroMQ mesh latency/throughput versus pyzmq (plain and CURVE)"
+	@echo "make bench-mpc     3 MPC parties over ZeroMQ: online mul/s, cmp/s, dealer-free triples/s"
 
 # Installs missing Debian packages: with apt-get when root, otherwise prints the exact
 # command and stops, so nothing is installed behind the user's back.
@@ -81,6 +82,10 @@ bench-paillier: deps py-deps
 bench-transport: EXTRA_PACKAGES += python3-venv
 bench-transport: deps
 	Benchmarks/transport/run.sh
+
+# Three MPC parties as processes over ZeroMQ (CURVE) on loopback, 1M-element vectors.
+bench-mpc: deps
+	Benchmarks/mpc/run.sh
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build Benchmarks/out
