@@ -121,14 +121,15 @@ struct RobustnessTests {
 
     /// Party p2 corrupts the first data message it sends to p0 after setup. Every party
     /// must fail with an MPCError (p0: malformed, naming p2; others: an abort naming who
-    /// gave up), promptly (well before the timeout), and none may return a value.
+    /// gave up), and none may return a value. The job timeout is long (60 s) and the error
+    /// codes exclude `.timeout`, so passing proves the parties aborted rather than waited,
+    /// without a wall-clock assertion that a loaded CI machine could trip.
     @Test("a malformed share message fails the job on every party", arguments: cases)
     func malformedMessage(_ name: String, _ kind: Int) async throws {
         let proto = try testRegistry().named(name)
         let tamper = Tamper.allCases[kind]
         if tamper == .nonCanonical && proto.descriptor.domain == .ring64 { return }  // every word is valid there
-        let start = ContinuousClock.now
-        let r = await simulate(proto, parties: 3, timeout: .seconds(20), wrap: { p, base in
+        let r = await simulate(proto, parties: 3, timeout: .seconds(60), wrap: { p, base in
             guard p == "p2" else { return base }
             return TestChannel(base) { peer, tag, payload in
                 // Steps 1–3 are setup (seeds); corrupt the first later data message to p0.
@@ -142,7 +143,6 @@ struct RobustnessTests {
                 return Payload(b)
             }
         }) { engine in try await mulJob(engine) }
-        #expect(ContinuousClock.now - start < .seconds(15), "parties waited for the timeout instead of aborting")
         for p in partyNames(3) {
             switch r[p]! {
             case .success: Issue.record("\(name): \(p) returned a value despite the malformed message")
@@ -166,14 +166,15 @@ struct RobustnessTests {
         let proto = try testRegistry().named(name)
         let mesh = InMemoryMesh(parties: partyNames(3))
         let start = ContinuousClock.now
-        let r = await simulate(proto, parties: 3, timeout: .seconds(6), mesh: mesh) { engine in
+        let r = await simulate(proto, parties: 3, timeout: .seconds(10), mesh: mesh) { engine in
             if engine.context.localParty == "p2" {
                 mesh.crash("p2")
                 throw MPCError(.cancelled, "crashed")
             }
             return try await mulJob(engine)
         }
-        #expect(ContinuousClock.now - start < .seconds(20))
+        // Bounded by the job timeout, not a hang; generous for a loaded machine.
+        #expect(ContinuousClock.now - start < .seconds(90))
         var namedCrash = false
         for p in ["p0", "p1"] as [PartyID] {
             guard case .failure(let e) = r[p]! else { Issue.record("\(p) returned a value"); continue }
