@@ -17,12 +17,15 @@ let package = Package(
         .library(name: "TacitMath", targets: ["TacitMath"]),
         .library(name: "TacitCrypto", targets: ["TacitCrypto"]),
         .library(name: "TacitNet", targets: ["TacitNet"]),
+        .library(name: "TacitNode", targets: ["TacitNode"]),
         .executable(name: "tacit", targets: ["tacit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        // Ed25519 signatures on the interim ledger's events (TacitNode/InterimLedger).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // C libraries: module maps and shims only.
@@ -81,6 +84,21 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // Party node: configuration, job specs, datasets, commitments, the job lifecycle,
+        // the executor and the local control socket.
+        .target(
+            name: "TacitNode",
+            dependencies: [
+                "TacitMath",
+                "TacitCrypto",
+                "TacitNet",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: tacitSettings
+        ),
+
         // Command line.
         .executableTarget(
             name: "tacit",
@@ -88,7 +106,9 @@ let package = Package(
                 "TacitMath",
                 "TacitCrypto",
                 "TacitNet",
+                "TacitNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: tacitSettings
         ),
@@ -110,6 +130,13 @@ let package = Package(
             // The peer helper is a build dependency so `swift build --build-tests` puts it
             // in the bin directory the multi-process tests launch it from.
             dependencies: ["TacitNet", "tacit-net-peer"],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
+            name: "TacitNodeTests",
+            // `tacit` is a build dependency so the end-to-end tests find the binary they start
+            // as node processes in the bin directory beside them.
+            dependencies: ["TacitNode", "TacitNet", "TacitCrypto", "TacitMath", "tacit"],
             swiftSettings: tacitSettings
         ),
     ]
