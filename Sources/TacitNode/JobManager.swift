@@ -138,14 +138,14 @@ public actor JobManager {
                 await record(id, .jobFailed(jobID: id, reason: "\(me) could not read its input: \(message(error))"))
             }
         case .committed:
-            guard job.results[me] == nil, !job.failures.contains(where: { $0.party == me }), running[id] == nil else { return }
+            guard job.results[me] == nil, !job.failures.contains(where: { $0.party == me }), running[id] == nil,
+                  !sent.contains("\(id)/run") else { return }
             if FileManager.default.fileExists(atPath: marker(id)) {
                 // A previous process of this node was in the middle of this run.
                 try? FileManager.default.removeItem(atPath: marker(id))
                 await record(id, .jobFailed(jobID: id, reason: "\(me) restarted during the run; the run cannot resume"))
                 return
             }
-            guard !sent.contains("\(id)/run") else { return }
             sent.insert("\(id)/run")
             startRun(job)
         case .failed, .rejected, .completed:
