@@ -148,8 +148,8 @@ struct EndToEndTests {
         // Nothing was revealed: the insurer has no result.
         #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/insurer/data/results/killed.json"))
         for n in ["insurer", "hospital-a"] { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
-        // The killed party, restarted, learns the outcome from its peers' replicas... here its
-        // own replica plus the failure record once it catches up.
+        // Restarted, the killed party does not resume the run: it catches up with the failure
+        // from its peers' replicas (or records that it restarted mid-run) and stays failed.
         let again = try await c.start()
         defer { again.values.forEach { $0.kill() } }
         let s = try await again["hospital-b"]!.waitFor("killed", "failed") { $0.phase == .failed }
