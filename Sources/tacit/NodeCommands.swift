@@ -26,7 +26,7 @@ struct ControlOptions: ParsableArguments {
     /// Sends one request; throws the node's error as the command's error.
     func send(_ request: ControlRequest) throws -> ControlResponse {
         let client: ControlClient
-        do { client = try ControlClient(path: try socketPath()) } catch let e as NodeError { throw ValidationError(e.message) }
+        do { client = try ControlClient(path: try socketPath()) } catch let e as NodeError { throw NodeCommandFailure(message: e.message) }
         let response = try client.send(request)
         if json {
             print(String(decoding: try JSONEncoder.pretty.encode(response), as: UTF8.self))

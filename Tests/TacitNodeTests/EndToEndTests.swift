@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TacitNet
 import TacitNode
 
 /// Separate `tacit node` processes on loopback (CURVE on, free ports, small insecure keys).
