@@ -106,8 +106,8 @@ public struct JobBook: Sendable {
         let spec = job.spec
         guard spec.partyNames.contains(who) else { problems.append("\(at): author is not a party of the job; ignored"); return }
         if job.phase.isTerminal, !(job.phase == .failed && { if case .jobFailed = tx { return true } else { return false } }()) {
-            // Late failure notes from other parties are kept; anything else is out of order.
-            problems.append("\(at): job \(spec.id) had already ended (\(job.phase.rawValue)); ignored")
+            // Entries signed concurrently with the one that ended the job (an approval crossing
+            // a rejection, say) are benign: ignored, not a violation. Late failure notes are kept.
             return
         }
         switch tx {
