@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev pkg-config gcc
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps py-deps build test test-tsan demo bench-bigint bench-paillier bench-transport bench-mpc clean help
+.PHONY: deps py-deps build test test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc clean help
 
 # Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
 # git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
@@ -69,7 +69,14 @@ test-tsan: deps
 	TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" \
 	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter TacitNetTests
 
+# Three node processes on loopback: tacit init, a claim-total job proposed, approved by each
+# data owner, run under threshold Paillier, the result and the verified ledger trail printed,
+# the nodes stopped. `make demo-inprocess` runs the older one-process version.
 demo: deps
+	$(SWIFT) build -c release --product tacit
+	Scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/tacit"
+
+demo-inprocess: deps
 	$(SWIFT) build -c release --product tacit
 	$$($(SWIFT) build -c release --show-bin-path)/tacit demo
 

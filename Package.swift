@@ -19,12 +19,15 @@ let package = Package(
         .library(name: "TacitNet", targets: ["TacitNet"]),
         .library(name: "TacitMPC", targets: ["TacitMPC"]),
         .library(name: "TacitProtocols", targets: ["TacitProtocols"]),
+        .library(name: "TacitNode", targets: ["TacitNode"]),
         .executable(name: "tacit", targets: ["tacit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        // Ed25519 signatures on the interim ledger's events (TacitNode/InterimLedger).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // C libraries: module maps and shims only.
@@ -127,6 +130,21 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // Party node: configuration, job specs, datasets, commitments, the job lifecycle,
+        // the executor and the local control socket.
+        .target(
+            name: "TacitNode",
+            dependencies: [
+                "TacitMath",
+                "TacitCrypto",
+                "TacitNet",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: tacitSettings
+        ),
+
         // Command line.
         .executableTarget(
             name: "tacit",
@@ -134,7 +152,9 @@ let package = Package(
                 "TacitMath",
                 "TacitCrypto",
                 "TacitNet",
+                "TacitNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: tacitSettings
         ),
@@ -164,6 +184,13 @@ let package = Package(
                 "TacitMPC", "TacitProtocols", "TacitAdditive", "TacitShamir", "TacitProtocolTemplate",
                 "TacitMath", "TacitNet", "tacit-mpc-peer",
             ],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
+            name: "TacitNodeTests",
+            // `tacit` is a build dependency so the end-to-end tests find the binary they start
+            // as node processes in the bin directory beside them.
+            dependencies: ["TacitNode", "TacitNet", "TacitCrypto", "TacitMath", "tacit"],
             swiftSettings: tacitSettings
         ),
     ]

@@ -1,0 +1,391 @@
+import Foundation
+public import Logging
+import TacitMath
+public import TacitNet
+
+/// What `tacit job status` shows.
+public struct JobStatus: Sendable, Hashable, Codable {
+    public var id: String
+    public var phase: JobPhase
+    public var protocolName: String
+    public var proposer: PartyID
+    public var summary: [String]
+    public var awaitingApproval: [PartyID]
+    public var awaitingCommitment: [PartyID]
+    public var awaitingResult: [PartyID]
+    /// This node's roles, and what of its data the job would use.
+    public var localRoles: [String]
+    public var localUse: String?
+    public var approvals: [String]
+    public var commitments: [String: String]
+    public var reason: String?
+    public var progressStep: String?
+    public var progress: Double?
+    public var outputs: [RecordedOutput]?
+}
+
+/// A recipient's stored result.
+public struct StoredResult: Sendable, Hashable, Codable {
+    public var jobID: String
+    public var outputs: [OutputResult]
+    public var digestSalt: String?
+}
+
+/// Drives jobs from the ledger: rejects proposals for data this node does not offer, commits
+/// inputs once its own operator and every other approver approved, runs the protocol once
+/// every input is committed, and records the result or the failure. Every decision is taken
+/// from the ledger alone, so replaying the ledger after a restart reaches the same states.
+public actor JobManager {
+    let me: PartyID
+    let ledger: any NodeLedger
+    let channel: any PartyChannel
+    let registry: ProtocolRegistry
+    let secrets: NodeSecrets
+    let reader: DatasetReader
+    let members: [PartyID]
+    let dataDirectory: String
+    let stepTimeout: Duration
+    let logger: Logger
+    /// Test hook (TACIT_TEST_PROGRESS_DELAY_MS): each progress step waits this long, so a
+    /// test can stop a party in the middle of a run.
+    let progressDelay: Duration?
+
+    private var running: [String: Task<Void, Never>] = [:]
+    private var progress: [String: (String, Double)] = [:]
+    /// Transactions this process already sent per job and kind, so a reconcile racing the
+    /// ledger's own update does not send one twice.
+    private var sent: Set<String> = []
+    private var loop: Task<Void, Never>?
+    private var stopping = false
+
+    public init(party: PartyID, ledger: any NodeLedger, channel: any PartyChannel, registry: ProtocolRegistry,
+                secrets: NodeSecrets, datasets: [DatasetDeclaration], members: [PartyID], dataDirectory: String,
+                stepTimeout: Duration, logger: Logger, progressDelay: Duration? = nil) {
+        me = party
+        self.ledger = ledger
+        self.channel = channel
+        self.registry = registry
+        self.secrets = secrets
+        reader = DatasetReader(owner: party, datasets: datasets)
+        self.members = members
+        self.dataDirectory = dataDirectory
+        self.stepTimeout = stepTimeout
+        self.logger = logger
+        self.progressDelay = progressDelay
+        for sub in ["openings", "results", "running"] {
+            try? FileManager.default.createDirectory(atPath: dataDirectory + "/" + sub, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+        }
+    }
+
+    public func start() {
+        let changes = ledger.changes()
+        loop = Task { [weak self] in
+            for await _ in changes {
+                guard let self else { return }
+                await self.reconcile()
+            }
+        }
+    }
+
+    /// Fails in-flight runs cleanly (a `JobFailed` with the reason) and stops.
+    public func shutdown() async {
+        stopping = true
+        loop?.cancel()
+        for (id, task) in running {
+            task.cancel()
+            await record(id, .jobFailed(jobID: id, reason: "\(me) was shut down during the run"))
+            try? FileManager.default.removeItem(atPath: marker(id))
+        }
+        for task in running.values { await task.value }
+        running = [:]
+    }
+
+    // MARK: reconciling with the ledger
+
+    func reconcile() async {
+        if stopping { return }
+        let book = JobBook(entries: await ledger.entries())
+        for job in book.records where job.spec.partyNames.contains(me) {
+            await step(job)
+        }
+    }
+
+    private func step(_ job: JobRecord) async {
+        let spec = job.spec
+        let id = spec.id
+        let mySelection = spec.party(me)?.input
+        switch job.phase {
+        case .proposed:
+            // The owner's node turns down proposals for data it does not offer, at once.
+            if let sel = mySelection, let problem = reader.offerProblem(sel), !job.rejections.contains(where: { $0.party == me }) {
+                logger.notice("rejecting job: \(problem)", metadata: ["job": "\(id)"])
+                await record(id, .jobRejected(jobID: id, reason: problem))
+            }
+        case .approved:
+            guard let sel = mySelection, job.commitments[me] == nil else { return }
+            do {
+                // The approval comes from the ledger, signed by this node itself; nothing else
+                // opens the reader.
+                let input = try reader.read(sel, jobID: id, approval: job.approvals[me])
+                let salt = CommitmentOpening.freshSalt()
+                let opening = CommitmentOpening(input: input, salt: salt)
+                try writePrivate(try JSONEncoder.sorted.encode(opening), to: openingPath(id))
+                await record(id, .inputCommitted(jobID: id, dataset: sel.dataset, columns: input.columns.map(\.declaration),
+                                                 commitment: opening.commitment))
+            } catch {
+                logger.error("cannot commit input: \(error)", metadata: ["job": "\(id)"])
+                await record(id, .jobFailed(jobID: id, reason: "\(me) could not read its input: \(message(error))"))
+            }
+        case .committed:
+            guard job.results[me] == nil, !job.failures.contains(where: { $0.party == me }), running[id] == nil,
+                  !sent.contains("\(id)/run") else { return }
+            if FileManager.default.fileExists(atPath: marker(id)) {
+                // A previous process of this node was in the middle of this run.
+                try? FileManager.default.removeItem(atPath: marker(id))
+                await record(id, .jobFailed(jobID: id, reason: "\(me) restarted during the run; the run cannot resume"))
+                return
+            }
+            sent.insert("\(id)/run")
+            startRun(job)
+        case .failed, .rejected, .completed:
+            if let t = running[id] {
+                logger.notice("job ended on the ledger (\(job.phase.rawValue)); stopping the local run", metadata: ["job": "\(id)"])
+                t.cancel()
+            }
+        }
+    }
+
+    private func startRun(_ job: JobRecord) {
+        let spec = job.spec
+        let id = spec.id
+        _ = FileManager.default.createFile(atPath: marker(id), contents: nil, attributes: [.posixPermissions: 0o600])
+        progress[id] = ("starting", 0)
+        running[id] = Task { [self] in
+            let outcome: Result<JobRunResult, any Error>
+            do {
+                outcome = .success(try await runProtocol(job))
+            } catch {
+                outcome = .failure(error)
+            }
+            await finish(id, outcome)
+        }
+    }
+
+    private func runProtocol(_ job: JobRecord) async throws -> JobRunResult {
+        let spec = job.spec
+        guard let proto = registry.lookup(spec.protocolName) else {
+            throw NodeError(.protocolFailure, "this node does not have protocol \(spec.protocolName)")
+        }
+        var input: DatasetInput?
+        if spec.party(me)?.input != nil {
+            // Refuse unless this node's own approval is on the ledger, then use exactly the
+            // committed input.
+            guard let approval = job.approvals[me], approval.party == me else {
+                throw NodeError(.notApproved, "\(me) has not approved this job; refusing to take part with its data")
+            }
+            guard let data = FileManager.default.contents(atPath: openingPath(spec.id)) else {
+                throw NodeError(.notFound, "the opening of \(me)'s committed input is missing from its data directory")
+            }
+            let opening = try JSONDecoder().decode(CommitmentOpening.self, from: data)
+            guard let committed = job.commitments[me], opening.verify(against: committed.commitment),
+                  Set(opening.input.columns.map(\.declaration.name)).isSubset(of: Set(approval.columns)) else {
+                throw NodeError(.notApproved, "the stored input does not match \(me)'s commitment or approval; refusing")
+            }
+            input = opening.input
+        }
+        let id = spec.id
+        let delay = progressDelay
+        let context = JobContext(
+            spec: spec, localParty: me, channel: channel.session(spec.session), input: input, secrets: secrets,
+            stepTimeout: stepTimeout, logger: logger,
+            progress: { [weak self] step, fraction in
+                await self?.setProgress(id, step, fraction)
+                if let delay { try? await Task.sleep(for: delay) }
+            })
+        logger.info("running \(spec.protocolName)", metadata: ["job": "\(id)"])
+        return try await proto.run(context)
+    }
+
+    private func setProgress(_ id: String, _ step: String, _ fraction: Double) {
+        progress[id] = (step, fraction)
+        logger.info("progress \(Int(fraction * 100))%: \(step)", metadata: ["job": "\(id)"])
+    }
+
+    private func finish(_ id: String, _ outcome: Result<JobRunResult, any Error>) async {
+        channel.session(JobSpecSession.of(id)).end()
+        running[id] = nil
+        progress[id] = nil
+        defer { try? FileManager.default.removeItem(atPath: marker(id)) }
+        if stopping { return }  // shutdown() records the failure
+        switch outcome {
+        case .success(let result):
+            if result.outputs.contains(where: { $0.value != nil }) {
+                let stored = StoredResult(jobID: id, outputs: result.outputs, digestSalt: result.digestSalt)
+                do { try writePrivate(try JSONEncoder.sorted.encode(stored), to: resultPath(id)) } catch {
+                    logger.error("cannot store the result: \(error)", metadata: ["job": "\(id)"])
+                }
+            }
+            logger.info("run finished; recording the result digest", metadata: ["job": "\(id)"])
+            await record(id, .resultRecorded(
+                jobID: id, outputs: result.outputs.map { RecordedOutput(name: $0.name, digest: $0.digest, publicValue: $0.publicValue) }))
+        case .failure(let error):
+            let book = JobBook(entries: await ledger.entries())
+            if let job = book.jobs[id], job.phase.isTerminal {
+                logger.notice("run stopped: the job already ended (\(job.phase.rawValue))", metadata: ["job": "\(id)"])
+                return
+            }
+            logger.error("run failed: \(error)", metadata: ["job": "\(id)"])
+            await record(id, .jobFailed(jobID: id, reason: message(error)))
+        }
+    }
+
+    private func record(_ id: String, _ tx: JobTransaction) async {
+        let key = "\(id)/\(tx.kind)"
+        guard !sent.contains(key) else { return }
+        sent.insert(key)
+        do { try await ledger.submit(tx) } catch {
+            sent.remove(key)
+            logger.error("cannot submit \(tx.kind): \(error)", metadata: ["job": "\(id)"])
+        }
+    }
+
+    // MARK: operator actions
+
+    public func submit(specText: String, file: String?) async throws -> String {
+        let ctx = SpecContext(members: members, registry: registry, offered: [me: reader.datasets])
+        var spec = try JobSpec.parse(specText, file: file, context: ctx)
+        guard spec.partyNames.contains(me) else {
+            throw NodeError(.invalidSpec, "this node (\(me)) is not a party of the job; submit it from one of its parties' nodes")
+        }
+        let book = JobBook(entries: await ledger.entries())
+        if spec.id.isEmpty {
+            repeat { spec.id = "job-" + Hex.encode(SecureRandom.bytes(4)) } while book.jobs[spec.id] != nil
+        } else if book.jobs[spec.id] != nil {
+            throw NodeError(.invalidSpec, "job id '\(spec.id)' is already on the ledger; choose another id or remove `id:` to get a fresh one", file: file)
+        }
+        try await ledger.submit(.jobProposed(spec))
+        return spec.id
+    }
+
+    public func approve(_ id: String, columns: [String]?) async throws {
+        let job = try await record(id)
+        guard job.spec.approvers.contains(me) else {
+            throw NodeError(.invalidState, "\(me) is not an approver of job \(id) (approvers: \(job.spec.approvers.map(\.name).joined(separator: ", ")))")
+        }
+        guard job.phase == .proposed else { throw NodeError(.invalidState, "job \(id) is \(job.phase.rawValue); only a proposed job can be approved") }
+        guard job.approvals[me] == nil else { throw NodeError(.invalidState, "\(me) already approved job \(id)") }
+        var approval = Approval(jobID: id, party: me, dataset: nil, columns: [])
+        if let sel = job.spec.party(me)?.input {
+            if let problem = reader.offerProblem(sel) { throw NodeError(.notApproved, problem) }
+            if let columns, Set(columns) != Set(sel.columns) {
+                let extra = sel.columns.filter { !columns.contains($0) }
+                throw NodeError(
+                    .notApproved,
+                    "job \(id) uses columns [\(sel.columns.joined(separator: ", "))] of dataset '\(sel.dataset)'; you approved [\(columns.joined(separator: ", "))]"
+                        + (extra.isEmpty ? "" : ", so it would read \(extra.joined(separator: ", ")), which you did not approve")
+                        + ". Approve exactly the columns it uses, or reject it: tacit job reject \(id) --reason ...")
+            }
+            approval = Approval(jobID: id, party: me, dataset: sel.dataset, columns: sel.columns)
+        } else if let columns, !columns.isEmpty {
+            throw NodeError(.invalidState, "\(me) contributes no data to job \(id); approve without --columns")
+        }
+        try await ledger.submit(.jobApproved(approval))
+    }
+
+    public func reject(_ id: String, reason: String) async throws {
+        let job = try await record(id)
+        guard job.spec.approvers.contains(me) else { throw NodeError(.invalidState, "\(me) is not an approver of job \(id)") }
+        guard job.phase == .proposed || job.phase == .approved else {
+            throw NodeError(.invalidState, "job \(id) is \(job.phase.rawValue); it can no longer be rejected")
+        }
+        let r = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !r.isEmpty else { throw NodeError(.invalidState, "give a reason: tacit job reject \(id) --reason \"...\"") }
+        try await ledger.submit(.jobRejected(jobID: id, reason: r))
+    }
+
+    public func status(_ id: String) async throws -> JobStatus { statusOf(try await record(id)) }
+
+    public func list() async -> [JobStatus] { JobBook(entries: await ledger.entries()).records.map(statusOf) }
+
+    /// The value of a job's outputs, at a recipient only.
+    public func result(_ id: String) async throws -> StoredResult {
+        let job = try await record(id)
+        guard job.spec.isRecipient(me) else {
+            throw NodeError(.notApproved, "\(me) is not a recipient of job \(id)'s outputs (recipients: \(job.spec.outputs.flatMap(\.recipients).map(\.name).joined(separator: ", "))); only the digest is on the ledger")
+        }
+        guard job.phase == .completed else {
+            throw NodeError(.invalidState, "job \(id) is \(job.phase.rawValue)\(job.reason.map { ": \($0)" } ?? ""); no result yet")
+        }
+        guard let data = FileManager.default.contents(atPath: resultPath(id)) else {
+            throw NodeError(.notFound, "the result of job \(id) is not in this node's data directory")
+        }
+        return try JSONDecoder().decode(StoredResult.self, from: data)
+    }
+
+    /// This node's opening of its commitment for `id`, to hand to an auditor.
+    public func opening(_ id: String) async throws -> CommitmentOpening {
+        _ = try await record(id)
+        guard let data = FileManager.default.contents(atPath: openingPath(id)) else {
+            throw NodeError(.notFound, "\(me) committed no input to job \(id)")
+        }
+        return try JSONDecoder().decode(CommitmentOpening.self, from: data)
+    }
+
+    public var runningJobs: [String] { Array(running.keys) }
+
+    private func record(_ id: String) async throws -> JobRecord {
+        guard let job = JobBook(entries: await ledger.entries()).jobs[id] else {
+            throw NodeError(.notFound, "no job '\(id)' on the ledger; `tacit job list` shows the jobs")
+        }
+        return job
+    }
+
+    private func statusOf(_ job: JobRecord) -> JobStatus {
+        let spec = job.spec
+        var roles = spec.party(me)?.roles.map(\.rawValue) ?? []
+        if spec.isRecipient(me) { roles.append("recipient") }
+        if spec.approvers.contains(me) { roles.append("approver") }
+        let use = spec.party(me)?.input.map { "dataset '\($0.dataset)', columns [\($0.columns.joined(separator: ", "))]" }
+        return JobStatus(
+            id: spec.id, phase: job.phase, protocolName: spec.protocolName, proposer: job.proposer, summary: spec.summary(),
+            awaitingApproval: job.awaitingApproval, awaitingCommitment: job.awaitingCommitment,
+            awaitingResult: job.phase == .committed ? job.awaitingResult : [],
+            localRoles: roles, localUse: use,
+            approvals: job.approvals.keys.sorted().map(\.name),
+            commitments: Dictionary(uniqueKeysWithValues: job.commitments.map { ($0.key.name, $0.value.commitment) }),
+            reason: job.reason, progressStep: progress[spec.id]?.0, progress: progress[spec.id]?.1,
+            outputs: job.recordedOutputs)
+    }
+
+    // MARK: files
+
+    private func openingPath(_ id: String) -> String { "\(dataDirectory)/openings/\(id).json" }
+    private func resultPath(_ id: String) -> String { "\(dataDirectory)/results/\(id).json" }
+    private func marker(_ id: String) -> String { "\(dataDirectory)/running/\(id)" }
+
+    private func writePrivate(_ data: Data, to path: String) throws {
+        let tmp = path + ".tmp"
+        unlink(tmp)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw NodeError(.control, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        let n = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        guard n == data.count, rename(tmp, path) == 0 else { throw NodeError(.control, "cannot write \(path)") }
+    }
+
+    private func message(_ error: any Error) -> String {
+        switch error {
+        case let e as NodeError: return e.message
+        case let e as NetError: return e.reason
+        default: return "\(error)"
+        }
+    }
+}
+
+enum JobSpecSession {
+    static func of(_ id: String) -> SessionID {
+        JobSpec(id: id, protocolName: "", description: "", parties: [], parameters: [:], outputs: [], approvers: []).session
+    }
+}

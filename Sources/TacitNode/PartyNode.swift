@@ -1,0 +1,153 @@
+import Foundation
+public import Logging
+import TacitCrypto
+public import TacitNet
+
+/// A running party node: the mesh, the ledger replica, the job manager and the control
+/// socket, composed from a `NodeConfig`.
+public final class PartyNode: Sendable {
+    public let config: NodeConfig
+    public let mesh: ZeroMQMesh
+    public let ledger: InterimLedger
+    public let jobs: JobManager
+    private let control: ControlServer
+    private let started = ContinuousClock.now
+    private let logger: Logger
+    private let registry: ProtocolRegistry
+
+    public static func start(config: NodeConfig, registry: ProtocolRegistry = .builtIn, logger: Logger) async throws -> PartyNode {
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        chmod(config.dataDirectory, 0o700)
+        let consortium = try Consortium.load(path: config.consortiumPath)
+        let keyPair = CurveKeyPair(secretKey: try KeyFiles.readSecretKey(path: config.transportKeyPath))
+        let members = try LedgerMembers.load(path: config.ledgerMembersPath)
+        for m in consortium.names where members.keys[m] == nil {
+            throw NodeError(.invalidConfig, "\(config.ledgerMembersPath) has no signing key for consortium member \(m)")
+        }
+        let signingKey = try SigningKeyFile.read(path: config.signingKeyPath)
+        var secrets = NodeSecrets(paillierShare: nil, paillierShareIndex: [:])
+        if let sharePath = config.paillierSharePath {
+            guard let data = FileManager.default.contents(atPath: sharePath) else {
+                throw NodeError(.keys, "cannot read the Paillier key share \(sharePath)")
+            }
+            let file = try JSONDecoder().decode(PaillierShareFile.self, from: data)
+            let (share, index) = try file.load(allowInsecureKeySizes: config.allowInsecureKeySizes)
+            guard index[config.name] == share.index else {
+                throw NodeError(.keys, "\(sharePath) is share \(share.index), which belongs to \(file.holders[share.index - 1]), not \(config.name)")
+            }
+            if share.thresholdKey.publicKey.bits < 2048 {
+                logger.critical("INSECURE: the consortium's Paillier key has \(share.thresholdKey.publicKey.bits) bits; for tests and local trials only")
+            }
+            secrets = NodeSecrets(paillierShare: share, paillierShareIndex: index)
+        }
+        for d in config.datasets where !FileManager.default.fileExists(atPath: d.file) {
+            logger.warning("dataset '\(d.name)' file \(d.file) does not exist yet; jobs using it will fail")
+        }
+
+        var meshConfig = MeshConfiguration(name: config.name, keyPair: keyPair, consortium: consortium)
+        meshConfig.bindEndpoint = config.bind
+        meshConfig.defaultTimeout = config.protocolTimeout
+        meshConfig.heartbeatTimeout = .seconds(5)
+        meshConfig.reconnectIntervalMax = .seconds(1)
+        let mesh = try ZeroMQMesh(configuration: meshConfig, logger: logger)
+        do {
+            let ledger = try InterimLedger(
+                party: config.name, signingKey: signingKey, members: members, channel: mesh,
+                path: (config.dataDirectory as NSString).appendingPathComponent("ledger.jsonl"), logger: logger)
+            let delay = ProcessInfo.processInfo.environment["TACIT_TEST_PROGRESS_DELAY_MS"].flatMap(Int.init).map { Duration.milliseconds($0) }
+            let jobs = JobManager(
+                party: config.name, ledger: ledger, channel: mesh, registry: registry, secrets: secrets, datasets: config.datasets,
+                members: consortium.names, dataDirectory: config.dataDirectory, stepTimeout: config.protocolTimeout,
+                logger: logger, progressDelay: delay)
+            let node = try PartyNode(config: config, mesh: mesh, ledger: ledger, jobs: jobs, registry: registry, logger: logger)
+            ledger.start()
+            await jobs.start()
+            let entryCount = await ledger.entries().count
+            logger.info("node up", metadata: [
+                "party": "\(config.name)", "bound": "\(mesh.boundEndpoint)", "control": "\(config.controlSocketPath)",
+                "ledgerEntries": "\(entryCount)",
+            ])
+            return node
+        } catch {
+            mesh.close()
+            throw error
+        }
+    }
+
+    private init(config: NodeConfig, mesh: ZeroMQMesh, ledger: InterimLedger, jobs: JobManager, registry: ProtocolRegistry, logger: Logger) throws {
+        self.config = config
+        self.mesh = mesh
+        self.ledger = ledger
+        self.jobs = jobs
+        self.registry = registry
+        self.logger = logger
+        let box = HandlerBox()
+        control = try ControlServer(path: config.controlSocketPath) { request in await box.handle(request) }
+        box.node.withLock { $0 = self }
+    }
+
+    /// Stops taking requests, fails in-flight runs with a ledger record, closes the ledger and
+    /// the mesh (flushing what is queued), and removes the control socket.
+    public func shutdown() async {
+        logger.info("shutting down")
+        control.close()
+        await jobs.shutdown()
+        // Give the ledger a moment to push the last records out before the mesh closes.
+        try? await Task.sleep(for: .milliseconds(300))
+        await ledger.close()
+        mesh.close()
+        logger.info("stopped")
+    }
+
+    func handle(_ r: ControlRequest) async -> ControlResponse {
+        do {
+            var out = ControlResponse()
+            func job() throws -> String {
+                guard let j = r.job, !j.isEmpty else { throw NodeError(.control, "op '\(r.op)' needs \"job\"") }
+                return j
+            }
+            switch r.op {
+            case "submit":
+                guard let spec = r.spec else { throw NodeError(.control, "op 'submit' needs \"spec\" (the YAML text)") }
+                out.job = try await jobs.submit(specText: spec, file: r.file)
+            case "approve": try await jobs.approve(try job(), columns: r.columns)
+            case "reject": try await jobs.reject(try job(), reason: r.reason ?? "")
+            case "status": out.status = try await jobs.status(try job())
+            case "result": out.result = try await jobs.result(try job())
+            case "list": out.jobs = await jobs.list()
+            case "opening": out.opening = try await jobs.opening(try job())
+            case "ledger":
+                let all = await ledger.entries()
+                out.entries = r.job.map { j in all.filter { $0.transaction.jobID == j } } ?? all
+            case "verify": out.verification = await ledger.verify()
+            case "node-status":
+                let list = await jobs.list()
+                let stats = mesh.stats
+                out.node = NodeStatus(
+                    party: config.name.name, endpoint: mesh.boundEndpoint, members: mesh.parties.map(\.name), protocols: registry.names,
+                    datasets: config.datasets.map { "\($0.name) [\($0.columns.map(\.name).joined(separator: ", "))]" },
+                    ledgerEntries: await ledger.entries().count,
+                    jobsByPhase: Dictionary(grouping: list, by: \.phase.rawValue).mapValues(\.count),
+                    runningJobs: await jobs.runningJobs, uptimeSeconds: Int((ContinuousClock.now - started).components.seconds),
+                    messagesSent: stats.messagesSent, messagesReceived: stats.messagesReceived)
+            default: return .failure("unknown op '\(r.op)'")
+            }
+            return out
+        } catch let e as NodeError {
+            return .failure(e.description)
+        } catch {
+            return .failure("\(error)")
+        }
+    }
+}
+
+private final class HandlerBox: Sendable {
+    let node = Mutex<PartyNode?>(nil)
+    func handle(_ r: ControlRequest) async -> ControlResponse {
+        guard let n = node.withLock({ $0 }) else { return .failure("the node is starting; try again") }
+        return await n.handle(r)
+    }
+}
+
+import Synchronization

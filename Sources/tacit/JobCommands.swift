@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import TacitNode
+
+extension Tacit {
+    struct Job: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Propose, review, approve and follow jobs through the local node.",
+            subcommands: [Submit.self, Approve.self, Reject.self, Status.self, Result.self, List.self])
+
+        struct Submit: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Validate a job spec (YAML) and propose it on the ledger.")
+            @OptionGroup var control: ControlOptions
+            @Argument(help: "The job spec file.") var file: String
+
+            func run() throws {
+                guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+                let r = try control.send(ControlRequest(op: "submit", spec: String(decoding: data, as: UTF8.self), file: file))
+                if !control.json { print("proposed job \(r.job ?? "?"); each approver reviews it with `tacit job status \(r.job ?? "ID")`") }
+            }
+        }
+
+        struct Approve: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Approve a job for this node's organisation.",
+                discussion: "With --columns, the approval goes through only if it names exactly the columns the job uses of this node's data.")
+            @OptionGroup var control: ControlOptions
+            @Argument(help: "The job id.") var id: String
+            @Option(parsing: .upToNextOption, help: "The columns of this node's data you approve (comma- or space-separated).")
+            var columns: [String] = []
+
+            func run() throws {
+                let cols = columns.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+                _ = try control.send(ControlRequest(op: "approve", job: id, columns: cols.isEmpty ? nil : cols))
+                if !control.json { print("approved \(id)") }
+            }
+        }
+
+        struct Reject: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Reject a job, with a reason recorded on the ledger.")
+            @OptionGroup var control: ControlOptions
+            @Argument(help: "The job id.") var id: String
+            @Option(help: "Why (recorded on the ledger).") var reason: String
+
+            func run() throws {
+                _ = try control.send(ControlRequest(op: "reject", job: id, reason: reason))
+                if !control.json { print("rejected \(id)") }
+            }
+        }
+
+        struct Status: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show what a job uses, who has approved, and where it is.")
+            @OptionGroup var control: ControlOptions
+            @Argument(help: "The job id.") var id: String
+            @Flag(help: "Keep showing progress until the job ends.") var watch = false
+
+            func run() throws {
+                var last = ""
+                while true {
+                    let r = try control.send(ControlRequest(op: "status", job: id))
+                    guard let s = r.status else { return }
+                    if control.json { return }
+                    let text = Self.render(s)
+                    if text != last { print(text); fflush(nil); last = text }
+                    if !watch || s.phase.isTerminal { return }
+                    usleep(300_000)
+                }
+            }
+
+            static func render(_ s: JobStatus) -> String {
+                var out = ["job \(s.id): \(s.phase.rawValue)\(s.reason.map { " — \($0)" } ?? "")"]
+                out += s.summary.map { "  " + $0 }
+                out.append("  this node: \(s.localRoles.joined(separator: ", ").ifEmptyText("no role"))\(s.localUse.map { "; would use \($0)" } ?? "")")
+                if !s.awaitingApproval.isEmpty { out.append("  awaiting approval from: \(s.awaitingApproval.map(\.name).joined(separator: ", "))") }
+                if s.phase == .approved, !s.awaitingCommitment.isEmpty {
+                    out.append("  awaiting input commitments from: \(s.awaitingCommitment.map(\.name).joined(separator: ", "))")
+                }
+                for (p, c) in s.commitments.sorted(by: { $0.key < $1.key }) { out.append("  input committed by \(p): \(c)") }
+                if let step = s.progressStep { out.append("  progress: \(Int((s.progress ?? 0) * 100))% \(step)") }
+                if !s.awaitingResult.isEmpty, s.phase == .committed { out.append("  running; results pending from: \(s.awaitingResult.map(\.name).joined(separator: ", "))") }
+                for o in s.outputs ?? [] { out.append("  output \(o.name): digest \(o.digest)\(o.publicValue.map { ", public value \($0)" } ?? "")") }
+                return out.joined(separator: "\n")
+            }
+        }
+
+        struct Result: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print a job's result (recipients only).")
+            @OptionGroup var control: ControlOptions
+            @Argument(help: "The job id.") var id: String
+            @Flag(help: "Wait (showing progress) until the job ends.") var wait = false
+            @Option(help: "With --wait: give up after this many seconds.") var timeout: Int = 600
+
+            func run() throws {
+                if wait {
+                    let deadline = Date().addingTimeInterval(Double(timeout))
+                    var last = ""
+                    while true {
+                        let r = try ControlOptions.quiet(control).send(ControlRequest(op: "status", job: id))
+                        guard let s = r.status else { return }
+                        let line = "\(s.phase.rawValue)\(s.progressStep.map { " \(Int((s.progress ?? 0) * 100))% \($0)" } ?? "")"
+                        if line != last, !control.json { FileHandle.standardError.write(Data("job \(id): \(line)\n".utf8)); last = line }
+                        if s.phase.isTerminal { break }
+                        if Date() > deadline { throw NodeCommandFailure(message: "job \(id) did not end within \(timeout) s (\(line))") }
+                        usleep(250_000)
+                    }
+                }
+                let r = try control.send(ControlRequest(op: "result", job: id))
+                guard !control.json, let result = r.result else { return }
+                for o in result.outputs {
+                    print("\(o.name) = \(o.value ?? "(not a recipient)")")
+                    print("  digest \(o.digest) (recorded on the ledger by every party)")
+                }
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the jobs on the ledger.")
+            @OptionGroup var control: ControlOptions
+
+            func run() throws {
+                let r = try control.send(ControlRequest(op: "list"))
+                guard !control.json else { return }
+                let jobs = r.jobs ?? []
+                if jobs.isEmpty { print("no jobs"); return }
+                for s in jobs {
+                    print("\(s.id)  \(s.phase.rawValue)  \(s.protocolName)  proposed by \(s.proposer)\(s.awaitingApproval.isEmpty ? "" : "  awaiting: \(s.awaitingApproval.map(\.name).joined(separator: ","))")")
+                }
+            }
+        }
+    }
+}
+
+extension ControlOptions {
+    /// The same connection, without printing JSON (for polling).
+    static func quiet(_ o: ControlOptions) -> ControlOptions {
+        var q = o
+        q.json = false
+        return q
+    }
+}
+
+extension String {
+    func ifEmptyText(_ other: String) -> String { isEmpty ? other : self }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TacitNode
+
+/// Where the local node's control socket is: given directly, or found through the node's
+/// configuration file.
+struct ControlOptions: ParsableArguments {
+    @Option(help: "The node's configuration file (finds its control socket). Default: $TACIT_NODE_CONFIG, else ./node.yaml.")
+    var config: String?
+
+    @Option(help: "The node's control socket, instead of --config.")
+    var socket: String?
+
+    @Flag(help: "Print the node's JSON response instead of text.")
+    var json = false
+
+    func socketPath() throws -> String {
+        if let socket { return socket }
+        let path = config ?? ProcessInfo.processInfo.environment["TACIT_NODE_CONFIG"] ?? "node.yaml"
+        do { return try NodeConfig.load(path: path).controlSocketPath } catch let e as NodeError {
+            throw ValidationError(e.description)
+        }
+    }
+
+    /// Sends one request; throws the node's error as the command's error.
+    func send(_ request: ControlRequest) throws -> ControlResponse {
+        let client: ControlClient
+        do { client = try ControlClient(path: try socketPath()) } catch let e as NodeError { throw NodeCommandFailure(message: e.message) }
+        let response = try client.send(request)
+        if json {
+            print(String(decoding: try JSONEncoder.pretty.encode(response), as: UTF8.self))
+        }
+        guard response.ok else { throw NodeCommandFailure(message: response.error ?? "the node refused the request") }
+        return response
+    }
+}
+
+struct NodeCommandFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+extension JSONEncoder {
+    static var pretty: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+}
+
+extension Tacit {
+    struct Node: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a party node, or ask the local one how it is.",
+            subcommands: [Run.self, Status.self],
+            defaultSubcommand: Run.self)
+
+        struct Run: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "run",
+                abstract: "Run a party node until SIGTERM or SIGINT (`tacit node --config FILE`).",
+                discussion: """
+                    The node joins the consortium's mesh, keeps a replica of the ledger in its data \
+                    directory, reviews and runs jobs as the ledger authorises them, and listens for \
+                    `tacit job ...` on a Unix socket in its data directory (mode 0600). On SIGTERM \
+                    or SIGINT it fails in-flight runs on the ledger, closes the mesh and exits 0.
+                    """)
+
+            @Option(help: "The node's configuration file (YAML).")
+            var config: String
+
+            func run() async throws {
+                let cfg: NodeConfig
+                do { cfg = try NodeConfig.load(path: config) } catch let e as NodeError { throw ValidationError(e.description) }
+                let level = Logger.Level(rawValue: ProcessInfo.processInfo.environment["TACIT_LOG_LEVEL"] ?? cfg.logLevel) ?? .info
+                LoggingSystem.bootstrap { label in
+                    var h = StreamLogHandler.standardError(label: label)
+                    h.logLevel = level
+                    return h
+                }
+                var logger = Logger(label: "tacit.node")
+                logger[metadataKey: "party"] = "\(cfg.name)"
+
+                // Signals are turned into a task-level event, handled after start-up.
+                signal(SIGTERM, SIG_IGN)
+                signal(SIGINT, SIG_IGN)
+                signal(SIGPIPE, SIG_IGN)
+                let (stops, stop) = AsyncStream<Int32>.makeStream()
+                var sources: [any DispatchSourceSignal] = []
+                for sig in [SIGTERM, SIGINT] {
+                    let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                    s.setEventHandler { stop.yield(sig) }
+                    s.resume()
+                    sources.append(s)
+                }
+
+                let node: PartyNode
+                do { node = try await PartyNode.start(config: cfg, logger: logger) } catch let e as NodeError {
+                    throw ValidationError(e.description)
+                }
+                print("tacit node \(cfg.name): ready; control socket \(cfg.controlSocketPath)")
+                fflush(nil)
+                for await sig in stops {
+                    logger.notice("received \(sig == SIGTERM ? "SIGTERM" : "SIGINT"); shutting down")
+                    break
+                }
+                await node.shutdown()
+                _ = sources
+            }
+        }
+
+        struct Status: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show the local node's state.")
+            @OptionGroup var control: ControlOptions
+
+            func run() throws {
+                let r = try control.send(ControlRequest(op: "node-status"))
+                guard !control.json, let n = r.node else { return }
+                print("party:     \(n.party) (bound \(n.endpoint), up \(n.uptimeSeconds) s)")
+                print("members:   \(n.members.joined(separator: ", "))")
+                print("protocols: \(n.protocols.joined(separator: ", "))")
+                print("datasets:  \(n.datasets.joined(separator: "; ").isEmpty ? "none" : n.datasets.joined(separator: "; "))")
+                print("ledger:    \(n.ledgerEntries) entries")
+                print("jobs:      \(n.jobsByPhase.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ").isEmpty ? "none" : n.jobsByPhase.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))")
+                if !n.runningJobs.isEmpty { print("running:   \(n.runningJobs.joined(separator: ", "))") }
+                print("mesh:      \(n.messagesSent) messages sent, \(n.messagesReceived) received")
+            }
+        }
+    }
+}

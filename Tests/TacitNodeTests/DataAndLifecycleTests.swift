@@ -1,0 +1,239 @@
+import Foundation
+import TacitMath
+import Logging
+import Testing
+import TacitCrypto
+@testable import TacitNode
+import TacitNet
+
+func tempDir() -> String {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("tn-\(UUID().uuidString.prefix(8))").path
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+struct DatasetReaderTests {
+    let dir = tempDir()
+    var dataset: DatasetDeclaration {
+        DatasetDeclaration(name: "claims", file: "\(dir)/claims.csv", columns: [
+            ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2), ColumnDeclaration(name: "age", type: .integer)])
+    }
+    var reader: DatasetReader { DatasetReader(owner: "hospital-a", datasets: [dataset]) }
+    let selection = JobSpec.InputSelection(dataset: "claims", columns: ["amount"])
+
+    init() throws {
+        try "id,age,amount,diagnosis\n1,54,\"1,200.5\",secret\n2,37,310,secret\n".replacingOccurrences(of: "\"1,200.5\"", with: "1200.5")
+            .write(toFile: "\(dir)/claims.csv", atomically: true, encoding: .utf8)
+    }
+
+    func approval(_ cols: [String], party: PartyID = "hospital-a", job: String = "j1") -> Approval {
+        Approval(jobID: job, party: party, dataset: "claims", columns: cols)
+    }
+
+    @Test func readsOnlyApprovedColumnsCanonically() throws {
+        let input = try reader.read(selection, jobID: "j1", approval: approval(["amount"]))
+        #expect(input.columns.map(\.declaration.name) == ["amount"])
+        #expect(input.columns[0].values == ["1200.50", "310.00"])
+        #expect(try input.encoded("amount", fractionDigits: 2) == [120050, 31000])
+    }
+
+    @Test func refusesWithoutTheOwnersOwnApproval() {
+        for (a, why) in [
+            (nil, "has not approved"), (approval(["amount"], party: "insurer"), "not by the data owner"),
+            (approval(["amount"], job: "j2"), "is for job j2"), (approval(["age"]), "column 'amount' of dataset 'claims' was not approved"),
+        ] as [(Approval?, String)] {
+            #expect(throws: NodeError.self) { try reader.read(selection, jobID: "j1", approval: a) }
+            do { _ = try reader.read(selection, jobID: "j1", approval: a) } catch let e as NodeError {
+                #expect(e.code == .notApproved)
+                #expect(e.message.contains(why), "\(e.message)")
+            } catch {}
+        }
+    }
+
+    @Test func refusesColumnsNotOfferedEvenIfApproved() {
+        let sel = JobSpec.InputSelection(dataset: "claims", columns: ["diagnosis"])
+        do { _ = try reader.read(sel, jobID: "j1", approval: approval(["diagnosis"])); Issue.record("read an unoffered column") } catch let e as NodeError {
+            #expect(e.code == .notApproved)
+            #expect(e.message.contains("not offered"))
+        } catch {}
+    }
+
+    @Test func badCellsAreReportedWithoutTheirValue() throws {
+        try "age,amount\n54,12.345\n".write(toFile: "\(dir)/claims.csv", atomically: true, encoding: .utf8)
+        do { _ = try reader.read(selection, jobID: "j1", approval: approval(["amount"])); Issue.record("accepted 3 digits") } catch let e as NodeError {
+            #expect(e.message.contains("row 2, column 'amount': expected a decimal with at most 2 fraction digits"))
+            #expect(!e.message.contains("12.345"))
+        }
+    }
+}
+
+struct CommitmentTests {
+    let input = DatasetInput(jobID: "j1", party: "hospital-a", dataset: "claims", columns: [
+        .init(declaration: ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2), values: ["1200.50", "310.00"])])
+
+    @Test func documentedEncodingAndVector() {
+        let salt = [UInt8](repeating: 7, count: 32)
+        let bytes = InputCommitment.encoding(input, salt: salt)
+        // frame("tacit.input-commitment.v1") starts the encoding.
+        #expect(Array(bytes.prefix(4)) == [0, 0, 0, 25])
+        #expect(String(decoding: bytes[4..<29], as: UTF8.self) == "tacit.input-commitment.v1")
+        let c = InputCommitment.compute(input, salt: salt)
+        #expect(c.digest == Hex.encode(SHA256Bytes.hash(bytes)))
+        #expect(c.digest.count == 64)
+    }
+
+    @Test func hidingNeedsTheSaltBindingCatchesChanges() {
+        let salt = CommitmentOpening.freshSalt()
+        let opening = CommitmentOpening(input: input, salt: salt)
+        #expect(opening.verify(against: opening.commitment))
+        #expect(CommitmentOpening(input: input, salt: CommitmentOpening.freshSalt()).commitment != opening.commitment)
+        var changed = opening
+        changed.input.columns[0].values[1] = "310.01"
+        #expect(!changed.verify(against: opening.commitment))
+    }
+
+    @Test func auditOpensFromCSVAgainstTheLedger() throws {
+        let salt = CommitmentOpening.freshSalt()
+        let opening = CommitmentOpening(input: input, salt: salt)
+        let entry = LedgerEntry(author: "hospital-a", index: 1, time: Date(), transaction: .inputCommitted(
+            jobID: "j1", dataset: "claims", columns: input.columns.map(\.declaration), commitment: opening.commitment), id: "x")
+        let csv = "claim,amount,diagnosis\nA,1200.5,x\nB,310,y\n"
+        let ok = try Audit.check(jobID: "j1", party: "hospital-a", csv: csv, csvName: "c.csv", salt: Hex.encode(salt), entries: [entry])
+        #expect(ok.matches && ok.rows == 2)
+        let tampered = try Audit.check(jobID: "j1", party: "hospital-a", csv: csv.replacingOccurrences(of: "310", with: "311"),
+                                       csvName: "c.csv", salt: Hex.encode(salt), entries: [entry])
+        #expect(!tampered.matches)
+        #expect(try Audit.check(opening: opening, entries: [entry]).matches)
+        #expect(throws: NodeError.self) { try Audit.check(jobID: "j2", party: "hospital-a", csv: csv, csvName: "c", salt: Hex.encode(salt), entries: [entry]) }
+    }
+}
+
+/// The lifecycle with every party in one process: in-memory ledger and mesh.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct LifecycleTests {
+    static let parties: [PartyID] = ["hospital-a", "hospital-b", "insurer"]
+    static let key = try! Paillier.dealThresholdKey(bits: 512, threshold: 2, parties: 3, policy: .insecureAnySizeForTesting)
+
+    struct World {
+        let ledger = InMemoryLedger()
+        let mesh = InMemoryMesh(parties: LifecycleTests.parties, defaultTimeout: .seconds(5))
+        var managers: [PartyID: JobManager] = [:]
+        let dir = tempDir()
+
+        init() async throws {
+            let holders = LifecycleTests.parties.sorted()
+            let index = Dictionary(uniqueKeysWithValues: holders.enumerated().map { ($0.element, $0.offset + 1) })
+            for p in LifecycleTests.parties {
+                let d = "\(dir)/\(p)"
+                try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                try "amount\n10.00\n5.25\n".write(toFile: "\(d)/claims.csv", atomically: true, encoding: .utf8)
+                let m = JobManager(
+                    party: p, ledger: ledger.replica(for: p), channel: mesh.channel(for: p), registry: .builtIn,
+                    secrets: NodeSecrets(paillierShare: LifecycleTests.key.1[index[p]! - 1], paillierShareIndex: index),
+                    datasets: [DatasetDeclaration(name: "claims", file: "\(d)/claims.csv", columns: [ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2)])],
+                    members: LifecycleTests.parties, dataDirectory: d, stepTimeout: .seconds(5), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                await m.start()
+                managers[p] = m
+            }
+        }
+
+        func book() -> JobBook { JobBook(entries: ledger.allEntries) }
+
+        func wait(_ job: String, _ pred: (JobRecord) -> Bool) async throws -> JobRecord {
+            for _ in 0..<400 {
+                if let r = book().jobs[job], pred(r) { return r }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            throw TestFailure("job \(job) stuck at \(String(describing: book().jobs[job]?.phase)); \(book().problems)")
+        }
+    }
+
+    static let spec = """
+        id: j
+        protocol: paillier-aggregation
+        parties:
+          - {name: hospital-a, roles: [input], input: {dataset: claims, columns: [amount]}}
+          - {name: hospital-b, roles: [input], input: {dataset: claims, columns: [amount]}}
+          - {name: insurer, roles: [compute]}
+        parameters: {statistic: mean}
+        outputs:
+          - {name: avg, recipients: [insurer], public: true}
+        """
+
+    @Test func approvedJobRunsAndRecordsAgreeingResults() async throws {
+        let w = try await World()
+        _ = try await w.managers["insurer"]!.submit(specText: Self.spec, file: nil)
+        for p in Self.parties { try await w.managers[p]!.approve("j", columns: nil) }
+        let r = try await w.wait("j") { $0.phase.isTerminal }
+        #expect(r.phase == .completed, "\(r.reason ?? "")")
+        #expect(r.recordedOutputs?.first?.publicValue == "7.63")  // (10 + 5.25) * 2 / 4 = 7.625 → 7.63
+        #expect(try await w.managers["insurer"]!.result("j").outputs[0].value == "7.63")
+        await expectThrows { try await w.managers["hospital-a"]!.result("j") }
+        #expect(w.book().problems.isEmpty)
+    }
+
+    @Test func aForgedApprovalDoesNotOpenTheOwnersData() async throws {
+        let w = try await World()
+        _ = try await w.managers["insurer"]!.submit(specText: Self.spec, file: nil)
+        try await w.managers["hospital-b"]!.approve("j", columns: nil)
+        try await w.managers["insurer"]!.approve("j", columns: nil)
+        // The insurer posts an approval in hospital-a's name: the ledger ignores it, and
+        // hospital-a's node reads nothing.
+        w.ledger.append(.jobApproved(Approval(jobID: "j", party: "hospital-a", dataset: "claims", columns: ["amount"])), author: "insurer")
+        w.ledger.append(.inputCommitted(jobID: "j", dataset: "claims", columns: [], commitment: "00"), author: "hospital-b")
+        try await Task.sleep(for: .milliseconds(500))
+        let r = try #require(w.book().jobs["j"])
+        #expect(r.phase == .proposed)
+        #expect(r.awaitingApproval == ["hospital-a"])
+        #expect(w.book().problems.count == 2)
+        #expect(!FileManager.default.fileExists(atPath: "\(w.dir)/hospital-a/openings/j.json"))
+    }
+
+    @Test func crashedPeerFailsTheJobWithNothingRevealed() async throws {
+        let w = try await World()
+        _ = try await w.managers["insurer"]!.submit(specText: Self.spec, file: nil)
+        w.mesh.crash("hospital-b")
+        for p in Self.parties { try await w.managers[p]!.approve("j", columns: nil) }
+        let r = try await w.wait("j") { $0.phase.isTerminal }
+        #expect(r.phase == .failed)
+        #expect(r.reason?.contains("hospital-b") == true, "\(r.reason ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: "\(w.dir)/insurer/results/j.json"))
+    }
+}
+
+func expectThrows(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
+    do {
+        try await body()
+        Issue.record("expected an error", sourceLocation: sourceLocation)
+    } catch {}
+}
+
+struct ControlSocketTests {
+    @Test func malformedRequestsGetClearErrorsAndTheConnectionStays() throws {
+        let path = tempDir() + "/c.sock"
+        let server = try ControlServer(path: path) { r in
+            var out = ControlResponse()
+            out.job = r.op
+            return out
+        }
+        defer { server.close() }
+        let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        let c = try ControlClient(path: path)
+        for (raw, expect) in [
+            ("not json\n", "malformed request"), ("{\"job\":\"x\"}\n", "missing \"op\""), ("{\"op\":5}\n", "wrong type at op"),
+            ("{\"op\":\"explode\"}\n", "unknown op 'explode'; ops: submit"), ("   \n", "empty request"), ("[1,2]\n", "malformed request"),
+        ] {
+            let r = try c.sendRaw(Array(raw.utf8))
+            #expect(!r.ok)
+            #expect(r.error?.contains(expect) == true, "\(raw): \(r.error ?? "")")
+        }
+        // Still serving on the same connection.
+        let ok = try c.send(ControlRequest(op: "list"))
+        #expect(ok.ok && ok.job == "list")
+        // A second server on the same path is refused while the first answers.
+        #expect(throws: NodeError.self) { _ = try ControlServer(path: path) { _ in ControlResponse() } }
+        server.close()
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}

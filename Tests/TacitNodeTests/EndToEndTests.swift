@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+import TacitNet
+import TacitNode
+
+/// Separate `tacit node` processes on loopback (CURVE on, free ports, small insecure keys).
+/// Serialized: each test starts three processes and CI has two cores.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct EndToEndTests {
+    static let parties = ["insurer", "hospital-a", "hospital-b"]
+
+    static func spec(id: String, column: String = "amount", statistic: String = "sum") -> String {
+        """
+        id: \(id)
+        protocol: paillier-aggregation
+        description: claim total
+        parties:
+          - name: hospital-a
+            roles: [input]
+            input: {dataset: claims, columns: [\(column)]}
+          - name: hospital-b
+            roles: [input]
+            input: {dataset: claims, columns: [amount]}
+          - name: insurer
+            roles: [compute]
+        parameters:
+          statistic: \(statistic)
+        outputs:
+          - name: total
+            recipients: [insurer]
+        """
+    }
+
+    func approveAll(_ nodes: [String: NodeProcess], _ job: String, except: Set<String> = []) async throws {
+        for n in Self.parties where !except.contains(n) {
+            _ = try await nodes[n]!.waitFor(job, "visible") { _ in true }
+            let r = try nodes[n]!.ask(ControlRequest(op: "approve", job: job))
+            #expect(r.ok, "\(n): \(r.error ?? "")")
+        }
+    }
+
+    @Test func fullJobThenRestartPreservesLedgerAndStates() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        var nodes = try await c.start()
+        defer { nodes.values.forEach { $0.kill() } }
+
+        let submit = try TacitBinary.run(["job", "submit", "--config", c.config("insurer"), try c.writeSpec(Self.spec(id: "total-1"))])
+        #expect(submit.status == 0, "\(submit.err)")
+        try await approveAll(nodes, "total-1")
+        for n in Self.parties {
+            let s = try await nodes[n]!.waitFor("total-1", "completed") { $0.phase.isTerminal }
+            #expect(s.phase == .completed, "\(n): \(s.reason ?? "")")
+        }
+        let result = try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "total-1"))
+        #expect(result.result?.outputs.first?.value == "18892.84")
+        // A hospital is not a recipient: refused, and only the digest is on its ledger.
+        let refused = try nodes["hospital-a"]!.ask(ControlRequest(op: "result", job: "total-1"))
+        #expect(!refused.ok && refused.error!.contains("not a recipient"))
+
+        // A second job left waiting for approval, to see a non-terminal state survive too.
+        #expect(try nodes["hospital-a"]!.ask(ControlRequest(op: "submit", spec: Self.spec(id: "pending-1"))).ok)
+        _ = try await nodes["insurer"]!.waitFor("pending-1", "visible") { _ in true }
+
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0, "\(n) did not exit cleanly:\n\(nodes[n]!.stderr)") }
+        nodes = try await c.start()
+        for n in Self.parties {
+            let s = try #require(try nodes[n]!.status("total-1"))
+            #expect(s.phase == .completed)
+            let p = try #require(try nodes[n]!.status("pending-1"))
+            #expect(p.phase == .proposed)
+            let v = try #require(try nodes[n]!.ask(ControlRequest(op: "verify")).verification)
+            #expect(v.ok, "\(v.problems)")
+            #expect(v.entries == 10)
+        }
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "total-1")).result?.outputs.first?.value == "18892.84")
+        // The pending job still runs after the restart.
+        try await approveAll(nodes, "pending-1")
+        let s = try await nodes["insurer"]!.waitFor("pending-1", "completed") { $0.phase.isTerminal }
+        #expect(s.phase == .completed)
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+    }
+
+    @Test func jobWithoutOwnersApprovalNeverRuns() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        let nodes = try await c.start()
+        defer { nodes.values.forEach { $0.kill() } }
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.spec(id: "no-ok"))).ok)
+        try await approveAll(nodes, "no-ok", except: ["hospital-a"])
+        // Everyone else approved; hospital-a's node has not, so nothing is committed or run.
+        try await Task.sleep(for: .seconds(2))
+        for n in Self.parties {
+            let s = try #require(try nodes[n]!.status("no-ok"))
+            #expect(s.phase == .proposed)
+            #expect(s.awaitingApproval.map(\.name) == ["hospital-a"])
+            #expect(s.commitments.isEmpty)
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/hospital-a/data/openings/no-ok.json"))
+        // Its operator rejects: the job ends there, on every replica.
+        let r = try nodes["hospital-a"]!.ask(ControlRequest(op: "reject", job: "no-ok", reason: "not this quarter"))
+        #expect(r.ok)
+        for n in Self.parties {
+            let s = try await nodes[n]!.waitFor("no-ok", "rejected") { $0.phase == .rejected }
+            #expect(s.reason?.contains("not this quarter") == true)
+            #expect(s.commitments.isEmpty)
+        }
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+    }
+
+    @Test func unapprovedColumnIsRefused() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        let nodes = try await c.start()
+        defer { nodes.values.forEach { $0.kill() } }
+        // `diagnosis` is in hospital-a's CSV but not among the columns its node offers: its node
+        // rejects the proposal on its own.
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.spec(id: "dx", column: "diagnosis"))).ok)
+        for n in Self.parties {
+            let s = try await nodes[n]!.waitFor("dx", "rejected") { $0.phase == .rejected }
+            #expect(s.reason?.contains("hospital-a: column 'diagnosis'") == true, "\(s.reason ?? "")")
+        }
+        // An operator approving other columns than the job uses is refused before anything is recorded.
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.spec(id: "age", column: "patient_age"))).ok)
+        _ = try await nodes["hospital-a"]!.waitFor("age", "visible") { _ in true }
+        let r = try nodes["hospital-a"]!.ask(ControlRequest(op: "approve", job: "age", columns: ["amount"]))
+        #expect(!r.ok)
+        #expect(r.error?.contains("which you did not approve") == true, "\(r.error ?? "")")
+        let s = try #require(try nodes["hospital-a"]!.status("age"))
+        #expect(s.approvals.isEmpty)
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+    }
+
+    @Test func partyKilledMidJobFailsTheJobAndOthersExitCleanly() async throws {
+        let c = try LocalConsortium(Self.parties, timeout: 4)
+        defer { c.cleanup() }
+        // Each progress step pauses, so the run is long enough to kill a party inside it.
+        let nodes = try await c.start(environment: ["TACIT_TEST_PROGRESS_DELAY_MS": "1500"])
+        defer { nodes.values.forEach { $0.kill() } }
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.spec(id: "killed"))).ok)
+        try await approveAll(nodes, "killed")
+        _ = try await nodes["hospital-b"]!.waitFor("killed", "running") { $0.progressStep != nil }
+        nodes["hospital-b"]!.kill()
+        for n in ["insurer", "hospital-a"] {
+            let s = try await nodes[n]!.waitFor("killed", "failed", { $0.phase.isTerminal })
+            #expect(s.phase == .failed, "\(n): \(s.phase)")
+            #expect(s.reason?.contains("hospital-b") == true, "\(s.reason ?? "")")
+        }
+        // Nothing was revealed: the insurer has no result.
+        #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/insurer/data/results/killed.json"))
+        for n in ["insurer", "hospital-a"] { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
+        // Restarted, the killed party does not resume the run: it catches up with the failure
+        // from its peers' replicas (or records that it restarted mid-run) and stays failed.
+        let again = try await c.start()
+        defer { again.values.forEach { $0.kill() } }
+        let s = try await again["hospital-b"]!.waitFor("killed", "failed") { $0.phase == .failed }
+        #expect(s.phase == .failed)
+        for n in Self.parties { #expect(again[n]!.terminate() == 0) }
+    }
+
+    @Test func brokenSpecGetsAnErrorPointingAtTheLine() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        let nodes = try await c.start(["insurer"])
+        defer { nodes.values.forEach { $0.kill() } }
+        let broken = Self.spec(id: "bad").replacingOccurrences(of: "  - name: hospital-b\n", with: "  - name: hospital-z\n")
+        let path = try c.writeSpec(broken, name: "bad.yaml")
+        let r = try TacitBinary.run(["job", "submit", "--config", c.config("insurer"), path])
+        #expect(r.status != 0)
+        #expect(r.err.contains("\(path):8:"), "\(r.err)")
+        #expect(r.err.contains("'hospital-z' is not a member of this consortium"), "\(r.err)")
+        // The node is still there and still has no jobs.
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "list")).jobs?.isEmpty == true)
+        #expect(nodes["insurer"]!.terminate() == 0)
+    }
+}
