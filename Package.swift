@@ -17,12 +17,18 @@ let package = Package(
         .library(name: "TacitMath", targets: ["TacitMath"]),
         .library(name: "TacitCrypto", targets: ["TacitCrypto"]),
         .library(name: "TacitNet", targets: ["TacitNet"]),
+        .library(name: "TacitLedger", targets: ["TacitLedger"]),
         .executable(name: "tacit", targets: ["tacit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        // Ledger: Ed25519/X25519/ChaCha20-Poly1305/SHA-256, X.509 for member identities, SQLite.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries: module maps and shims only.
@@ -81,6 +87,21 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // Permissioned audit ledger: identities, transactions, blocks, Tendermint consensus,
+        // SQLite replica, verifier.
+        .target(
+            name: "TacitLedger",
+            dependencies: [
+                "TacitNet",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: tacitSettings
+        ),
+
         // Command line.
         .executableTarget(
             name: "tacit",
@@ -88,6 +109,7 @@ let package = Package(
                 "TacitMath",
                 "TacitCrypto",
                 "TacitNet",
+                "TacitLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: tacitSettings
@@ -110,6 +132,12 @@ let package = Package(
             // The peer helper is a build dependency so `swift build --build-tests` puts it
             // in the bin directory the multi-process tests launch it from.
             dependencies: ["TacitNet", "tacit-net-peer"],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
+            name: "TacitLedgerTests",
+            // `tacit` is a build dependency: the multi-process tests launch `tacit ledger serve`.
+            dependencies: ["TacitLedger", "TacitNet", "tacit"],
             swiftSettings: tacitSettings
         ),
     ]
