@@ -36,8 +36,10 @@ public struct ConsensusCore {
     var proposals: [UInt32: Proposal] = [:]
     var blocks: [Hash256: Block] = [:]
     var validity: [Hash256: Bool] = [:]
-    var prevotes: [UInt32: [String: Vote]] = [:]
-    var precommits: [UInt32: [String: Vote]] = [:]
+    /// Votes per round and voter: normally one; an equivocating voter may have two (kept, so
+    /// that every honest member can count the polka or commit it took part in).
+    var prevotes: [UInt32: [String: [Vote]]] = [:]
+    var precommits: [UInt32: [String: [Vote]]] = [:]
     var roundSenders: [UInt32: Set<String>] = [:]
     var prevoteTimerArmed: Set<UInt32> = []
     var precommitTimerArmed: Set<UInt32> = []
@@ -175,7 +177,16 @@ public struct ConsensusCore {
         myProposal = p
         active = true
         actions.append(.broadcast(.proposal(p)))
+        // The proof of lock travels with a re-proposal: members that missed those prevotes
+        // could not accept it otherwise (Tendermint's gossip would deliver them eventually).
+        if p.polRound >= 0 { broadcastPolka(UInt32(p.polRound), block.hash) }
         handle(.proposal(p), from: identity.name, &app)
+    }
+
+    private mutating func broadcastPolka(_ r: UInt32, _ hash: Hash256) {
+        for (_, vs) in (prevotes[r] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for v in vs where v.blockHash == hash { actions.append(.broadcast(.vote(v))) }
+        }
     }
 
     /// Persists the intent to sign; false (and nothing is signed) if it would conflict with
@@ -225,15 +236,15 @@ public struct ConsensusCore {
         case .vote(let v):
             if v.height == height + 1 { bufferFuture(sender, message); return }
             guard v.height == height, let key = validators[v.voter] else { return }
-            let existing = (v.type == .prevote ? prevotes : precommits)[v.round]?[v.voter]
-            if let e = existing {
-                if e.blockHash != v.blockHash, v.verify(chainID: chainID, key: key) {
-                    actions.append(.equivocation(v.voter, "two \(v.type)s at height \(v.height) round \(v.round)"))
-                }
-                return
-            }
+            let existing = (v.type == .prevote ? prevotes : precommits)[v.round]?[v.voter] ?? []
+            if existing.contains(where: { $0.blockHash == v.blockHash }) || existing.count >= 2 { return }
             guard v.verify(chainID: chainID, key: key) else { return }
-            if v.type == .prevote { prevotes[v.round, default: [:]][v.voter] = v } else { precommits[v.round, default: [:]][v.voter] = v }
+            if !existing.isEmpty {
+                actions.append(.equivocation(v.voter, "two \(v.type)s at height \(v.height) round \(v.round)"))
+            }
+            if v.type == .prevote { prevotes[v.round, default: [:]][v.voter, default: []].append(v) } else {
+                precommits[v.round, default: [:]][v.voter, default: []].append(v)
+            }
             noteRoundSender(v.round, v.voter)
             activate(&app)
         case .commit(let block, let cert):
@@ -288,10 +299,11 @@ public struct ConsensusCore {
         decide(block, cert, &app)
     }
 
-    private func count(_ votes: [String: Vote]?, _ hash: Hash256??) -> Int {
+    /// Distinct voters: for `hash` (`.some(nil)` counts nil votes), or for anything (`nil`).
+    private func count(_ votes: [String: [Vote]]?, _ hash: Hash256??) -> Int {
         guard let votes else { return 0 }
         guard let hash else { return votes.count }
-        return votes.values.reduce(0) { $0 + ($1.blockHash == hash ? 1 : 0) }
+        return votes.values.reduce(0) { $0 + ($1.contains { $0.blockHash == hash } ? 1 : 0) }
     }
 
     /// Evaluates the "upon" rules of Algorithm 1 until none fires.
@@ -364,18 +376,20 @@ public struct ConsensusCore {
         for r in precommits.keys.sorted() {
             guard let votes = precommits[r] else { continue }
             var tally: [Hash256: Int] = [:]
-            for v in votes.values { if let hsh = v.blockHash { tally[hsh, default: 0] += 1 } }
+            for vs in votes.values { for hsh in Set(vs.compactMap(\.blockHash)) { tally[hsh, default: 0] += 1 } }
             guard let (hash, _) = tally.sorted(by: { $0.key < $1.key }).first(where: { $0.value >= quorum }) else { continue }
             guard let block = blocks[hash] else {
                 if blockRequested.insert(hash).inserted {
-                    for voter in votes.values.filter({ $0.blockHash == hash }).map(\.voter).sorted() where voter != identity.name {
+                    for voter in votes.filter({ $0.value.contains { $0.blockHash == hash } }).keys.sorted() where voter != identity.name {
                         actions.append(.send(voter, .blockRequest(height: height, hash: hash)))
                     }
                 }
                 continue
             }
             guard valid(block, &app) else { continue }
-            let sigs = votes.values.filter { $0.blockHash == hash }.map { CommitCertificate.Signature(member: $0.voter, signature: $0.signature) }
+            let sigs = votes.values.flatMap { $0 }.filter { $0.blockHash == hash }.map {
+                CommitCertificate.Signature(member: $0.voter, signature: $0.signature)
+            }
             decide(block, CommitCertificate(height: height, round: r, blockHash: hash, signatures: sigs), &app)
             return true
         }
@@ -422,8 +436,9 @@ public struct ConsensusCore {
             // No progress since the last tick: say again what this member said this round.
             if let p = proposals[round] { actions.append(.broadcast(.proposal(p))) }
             for v in myVotes { actions.append(.broadcast(.vote(v))) }
+            if validRound >= 0, let b = validBlock { broadcastPolka(UInt32(validRound), b.hash) }
             if let r = precommits.keys.sorted().last, r != round, let mine = precommits[r]?[identity.name] {
-                actions.append(.broadcast(.vote(mine)))
+                for v in mine { actions.append(.broadcast(.vote(v))) }
             }
         }
         lastTick = now
