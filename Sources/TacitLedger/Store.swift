@@ -17,9 +17,13 @@ public final class LedgerStore: @unchecked Sendable {
         self.path = path
         var config = Configuration()
         config.readonly = readOnly
+        // A reader may meet a writer (a running node) or a WAL left by a killed one.
+        config.busyMode = .timeout(10)
         config.prepareDatabase { db in
-            if !readOnly { try db.execute(sql: "PRAGMA journal_mode = WAL") }
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !readOnly {
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
         }
         do {
             db = try DatabaseQueue(path: path, configuration: config)

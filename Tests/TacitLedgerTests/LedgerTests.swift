@@ -88,6 +88,8 @@ struct LedgerTests {
         try await l.start()
         let a = l.nodes["a"]!
         for i in 0..<4 { _ = try await a.submitAndWait(await a.author(job("t\(i)", ["a"]))) }
+        let target = await a.height
+        for n in l.names { for _ in 0..<500 where await l.nodes[n]!.height < target { try await Task.sleep(for: .milliseconds(10)) } }
         await l.stop()
         let top = try LedgerStore(path: l.db("b"), readOnly: true).lastHeight()
         #expect(top >= 4)

@@ -165,7 +165,8 @@ struct ProcessTests {
         // d takes part again.
         #expect(try await ms["d"]!.ask("propose after-restart").hasPrefix("OK committed"))
         for m in ms.values { _ = try? await m.ask("quit", timeout: .seconds(10)) }
-        let r = LedgerVerifier.verify(store: try LedgerStore(path: "\(dir)/d.db", readOnly: true))
+        for m in ms.values { m.kill() }
+        let r = LedgerVerifier.verify(store: try LedgerStore(path: "\(dir)/d.db"))
         #expect(r.ok, "\(String(describing: r.failure))")
     }
 
