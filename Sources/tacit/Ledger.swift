@@ -8,7 +8,7 @@ extension Tacit {
     struct Ledger: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The permissioned audit ledger: verify, show and export a replica; run a member node.",
-            subcommands: [Verify.self, Show.self, Export.self, Testnet.self, Serve.self]
+            subcommands: [Verify.self, Show.self, Export.self, Testnet.self, Serve.self, Bounds.self]
         )
 
         struct DB: ParsableArguments {
@@ -204,6 +204,19 @@ extension Tacit {
             func benchBody(_ id: String) -> TransactionBody {
                 .jobProposed(JobHeader(jobID: id, protocolName: "bench", parties: [.init(name: name, role: "input", inputFields: ["x"])]), spec: [])
             }
+        }
+    }
+}
+
+extension Tacit.Ledger {
+    /// The machine's bounds for the benchmark: Ed25519 verifications per second (one core and
+    /// all cores) and durable SQLite commits per second in `--dir`.
+    struct Bounds: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Measure signature and durable-commit rates.", shouldDisplay: false)
+        @Option var dir: String
+        func run() throws {
+            let r = try LedgerBounds.measure(dir: dir)
+            say("BOUNDS verify_1core=\(Int(r.verifyOneCore)) verify_all=\(Int(r.verifyAllCores)) sqlite_commits=\(Int(r.durableCommits))")
         }
     }
 }

@@ -210,3 +210,66 @@ struct LedgerTests {
         #expect(MerkleTree.root(leaves: leaves).hex == "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328")
     }
 }
+
+/// The Python interpreter with PyPI's `cryptography` (make py-deps puts it in the venv).
+let auditorPython: String? = {
+    let candidates = [ProcessInfo.processInfo.environment["TACIT_PYTHON"], "/usr/bin/python3", "/usr/local/bin/python3"].compactMap { $0 }
+        + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/python3" }
+    for c in candidates where FileManager.default.isExecutableFile(atPath: c) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: c)
+        p.arguments = ["-c", "import cryptography.x509"]
+        p.standardError = FileHandle.nullDevice
+        if (try? p.run()) != nil {
+            p.waitUntilExit()
+            if p.terminationStatus == 0 { return c }
+        }
+    }
+    return nil
+}()
+
+@Suite("Independent audit")
+struct AuditTests {
+    @Test("Scripts/verify_ledger_export.py re-verifies an export with Python's cryptography, and catches an altered byte",
+        .enabled(if: auditorPython != nil, "needs python3 with cryptography (make py-deps)"))
+    func pythonAuditor() async throws {
+        let l = try TestLedger()
+        defer { l.cleanup() }
+        try await l.start()
+        let a = l.nodes["a"]!
+        for i in 0..<3 { _ = try await a.submitAndWait(await a.author(job("p\(i)", ["a"]))) }
+        await l.stop()
+        let json = try LedgerExport.json(store: try LedgerStore(path: l.db("a")))
+        let good = "\(l.dir)/export.json"
+        FileManager.default.createFile(atPath: good, contents: json)
+        var obj = try JSONSerialization.jsonObject(with: json) as! [String: Any]
+        var blocks = obj["blocks"] as! [[String: Any]]
+        var txs = blocks[1]["transactions"] as! [[String: Any]]
+        var bytes = [UInt8](hex: txs[0]["bytes"] as! String)!
+        bytes[bytes.count - 80] ^= 1
+        txs[0]["bytes"] = bytes.hex
+        blocks[1]["transactions"] = txs
+        obj["blocks"] = blocks
+        let bad = "\(l.dir)/export-bad.json"
+        FileManager.default.createFile(atPath: bad, contents: try JSONSerialization.data(withJSONObject: obj))
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/verify_ledger_export.py").path
+        func run(_ file: String) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: auditorPython!)
+            p.arguments = [script, file]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let (okStatus, okOut) = try run(good)
+        #expect(okStatus == 0, "\(okOut)")
+        #expect(okOut.hasPrefix("OK"))
+        let (badStatus, badOut) = try run(bad)
+        #expect(badStatus == 1)
+        #expect(badOut.contains("FAIL block 2"), "\(badOut)")
+    }
+}
