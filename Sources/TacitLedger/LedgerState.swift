@@ -59,7 +59,8 @@ public struct LedgerState: Sendable {
 
     /// Validates `tx` (whose signatures the caller verified against `membership`) in the state
     /// after the earlier transactions of its block, recorded in `scratch`, and records its effect
-    /// there.
+    /// there. Writes to the scratch only after every test passed: a rejected transaction leaves
+    /// it as it was.
     func check(_ tx: Transaction, _ s: inout Scratch) throws {
         guard tx.chainID == chainID else {
             throw LedgerError(.invalidTransaction, "transaction \(tx.id.short) is for another chain (\(tx.chainID.short))")

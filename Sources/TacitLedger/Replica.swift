@@ -48,9 +48,9 @@ public final class Replica: ConsensusApplication {
             throw LedgerError(.replay, "transaction \(tx.id.short) is already pending")
         }
         if !signaturesVerified { try tx.verifySignatures(state.membership) }
-        var s = poolScratch
-        try state.check(tx, &s)
-        poolScratch = s
+        // `check` writes to the scratch only after every test passed, so a rejected
+        // transaction leaves it untouched (and no copy of it is made per admission).
+        try state.check(tx, &poolScratch)
         pool.append(tx)
         inPool.insert(tx.id)
         verified.insert(tx.id)
