@@ -6,16 +6,16 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 SWIFT ?= swift
-SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev pkg-config gcc
+SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev libsqlite3-dev pkg-config gcc
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps py-deps build test test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc clean help
+.PHONY: deps py-deps build test test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger clean help
 
 # Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
 # git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
 VENV := .build-venv
-PY_PACKAGES := phe==1.5.0 gmpy2
+PY_PACKAGES := phe==1.5.0 gmpy2 cryptography
 export TACIT_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make bench-paillier Paillier versus python-paillier and the C/GMP floor"
 	@echo "make bench-transport  ZeroMQ mesh latency/throughput versus pyzmq (plain and CURVE)"
 	@echo "make bench-mpc     3 MPC parties over ZeroMQ: online mul/s, cmp/s, dealer-free triples/s"
+	@echo "make bench-ledger  ledger members as processes: tx/s at saturation, commit latency, machine bounds"
 
 # Installs missing Debian packages: with apt-get when root, otherwise prints the exact
 # command and stops, so nothing is installed behind the user's back.
@@ -48,7 +49,7 @@ deps:
 	@command -v $(SWIFT) >/dev/null || { echo "tacit: no Swift toolchain on PATH (need Swift 6.1 or later, https://swift.org/install)"; exit 1; }
 
 py-deps:
-	@if ! $(VENV)/bin/python -c "import phe, gmpy2" 2>/dev/null; then \
+	@if ! $(VENV)/bin/python -c "import phe, gmpy2, cryptography" 2>/dev/null; then \
 	  echo "tacit: creating $(VENV) with $(PY_PACKAGES)"; \
 	  python3 -m venv $(VENV) || { echo "tacit: python3 -m venv failed: install Debian's python3-venv (apt-get install python3-venv) and run make again"; exit 1; }; \
 	  $(VENV)/bin/pip install -q $(PY_PACKAGES); \
@@ -93,6 +94,8 @@ bench-transport: deps
 # Three MPC parties as processes over ZeroMQ (CURVE) on loopback, 1M-element vectors.
 bench-mpc: deps
 	Benchmarks/mpc/run.sh
+bench-ledger: deps
+	Benchmarks/ledger/run.sh
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build Benchmarks/out

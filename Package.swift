@@ -20,14 +20,18 @@ let package = Package(
         .library(name: "TacitMPC", targets: ["TacitMPC"]),
         .library(name: "TacitProtocols", targets: ["TacitProtocols"]),
         .library(name: "TacitNode", targets: ["TacitNode"]),
+        .library(name: "TacitLedger", targets: ["TacitLedger"]),
         .executable(name: "tacit", targets: ["tacit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
-        // Ed25519 signatures on the interim ledger's events (TacitNode/InterimLedger).
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        // Ledger: Ed25519/X25519/ChaCha20-Poly1305/SHA-256, X.509 for member identities, SQLite.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries: module maps and shims only.
@@ -145,6 +149,21 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // Permissioned audit ledger: identities, transactions, blocks, Tendermint consensus,
+        // SQLite replica, verifier.
+        .target(
+            name: "TacitLedger",
+            dependencies: [
+                "TacitNet",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: tacitSettings
+        ),
+
         // Command line.
         .executableTarget(
             name: "tacit",
@@ -153,6 +172,7 @@ let package = Package(
                 "TacitCrypto",
                 "TacitNet",
                 "TacitNode",
+                "TacitLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -191,6 +211,12 @@ let package = Package(
             // `tacit` is a build dependency so the end-to-end tests find the binary they start
             // as node processes in the bin directory beside them.
             dependencies: ["TacitNode", "TacitNet", "TacitCrypto", "TacitMath", "tacit"],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
+            name: "TacitLedgerTests",
+            // `tacit` is a build dependency: the multi-process tests launch `tacit ledger serve`.
+            dependencies: ["TacitLedger", "TacitNet", "tacit"],
             swiftSettings: tacitSettings
         ),
     ]

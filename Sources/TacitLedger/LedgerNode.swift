@@ -1,0 +1,219 @@
+import Foundation
+public import Logging
+public import TacitNet
+
+/// A member's ledger node: the replica and the consensus engine, wired to the party mesh.
+///
+/// Messages travel on the mesh under one fixed session (`LedgerNode.session`) with two
+/// tags: consensus messages and batches of pending transactions. Each peer has one outbound
+/// queue, drained by its own task, so the actor never waits on the network.
+public actor LedgerNode {
+    public static let session = SessionID(0x7461_6369_746C_6467)  // "tacitldg"
+    static let consensusTag = Tag(1)
+    static let transactionsTag = Tag(2)
+
+    public let identity: SigningIdentity
+    let channel: any PartyChannel
+    let logger: Logger
+    private var replica: Replica
+    private var core: ConsensusCore
+    private var outbound: [String: AsyncStream<(Tag, Payload)>.Continuation] = [:]
+    private var tasks: [Task<Void, Never>] = []
+    private var waiters: [Hash256: [CheckedContinuation<UInt64, any Error>]] = [:]
+    private var committedAt: [Hash256: UInt64] = [:]
+    private var gossip: [[UInt8]] = []
+    private var gossipScheduled = false
+    private var nextNonce: UInt64 = 0
+    private var stopped = false
+
+    public init(identity: SigningIdentity, replica: Replica, channel: any PartyChannel, timeouts: ConsensusTimeouts = .init(), logger: Logger = Logger(label: "tacit.ledger")) throws {
+        self.identity = identity
+        self.replica = replica
+        self.channel = channel
+        self.logger = logger
+        guard replica.state.membership.keys[identity.name] == identity.key.publicKey else {
+            throw LedgerError(.unknownMember, "\(identity.name) is not a member with this signing key; check --name and the key file")
+        }
+        let signState = try replica.store.signState()
+        core = ConsensusCore(
+            identity: identity, chainID: replica.state.chainID, nextHeight: replica.state.height + 1, signState: signState, timeouts: timeouts)
+        nextNonce = (replica.state.lastNonce[identity.name] ?? 0) + 1
+    }
+
+    public var height: UInt64 { replica.state.height }
+    public var lastHash: Hash256 { replica.state.lastHash }
+    public var state: LedgerState { replica.state }
+    public var pending: Int { replica.pendingCount }
+
+    public func start() {
+        for peer in channel.peers {
+            let (stream, cont) = AsyncStream<(Tag, Payload)>.makeStream(bufferingPolicy: .unbounded)
+            outbound[peer.name] = cont
+            let ch = channel
+            tasks.append(Task.detached {
+                for await (tag, payload) in stream {
+                    do { try await ch.send(payload, to: peer, session: LedgerNode.session, tag: tag) } catch {}
+                }
+            })
+            for tag in [LedgerNode.consensusTag, LedgerNode.transactionsTag] {
+                tasks.append(Task.detached { [weak self] in
+                    while !Task.isCancelled {
+                        let p: Payload
+                        do { p = try await ch.receive(from: peer, session: LedgerNode.session, tag: tag, timeout: nil) } catch {
+                            if let e = error as? NetError, e.code == .closed || e.code == .cancelled { return }
+                            continue
+                        }
+                        guard let self else { return }
+                        if tag == LedgerNode.consensusTag {
+                            await self.onConsensus(p, from: peer.name)
+                        } else {
+                            await self.onTransactions(p, from: peer.name)
+                        }
+                    }
+                })
+            }
+        }
+        let actions = core.start(&replica)
+        perform(actions)
+    }
+
+    public func stop() {
+        stopped = true
+        for t in tasks { t.cancel() }
+        for c in outbound.values { c.finish() }
+        for (_, ws) in waiters { for w in ws { w.resume(throwing: LedgerError(.closed, "the ledger node stopped")) } }
+        waiters = [:]
+    }
+
+    // MARK: Submitting
+
+    /// A transaction authored by this member, with its next nonce.
+    public func author(_ body: TransactionBody, sealed: [SealedField] = []) -> Transaction {
+        let n = max(nextNonce, (replica.state.lastNonce[identity.name] ?? 0) + 1)
+        nextNonce = n + 1
+        return Transaction(chainID: replica.state.chainID, author: identity, nonce: n, body: body, sealed: sealed)
+    }
+
+    /// Admits transactions to the pool and sends them to the other members. Signatures are
+    /// checked on every core before entering the actor's queue of work.
+    public func submit(_ txs: [Transaction]) throws {
+        let errs = Replica.verifyAll(txs, replica.state.membership)
+        var firstError: LedgerError?
+        for (tx, e) in zip(txs, errs) {
+            if let e { firstError = firstError ?? e; continue }
+            do {
+                try replica.admit(tx, signaturesVerified: true)
+                gossip.append(tx.encoded)
+            } catch let e as LedgerError { firstError = firstError ?? e } catch {}
+        }
+        scheduleGossip()
+        perform(core.transactionsAvailable(&replica))
+        if let firstError { throw firstError }
+    }
+
+    /// Waits until `id` is committed; returns its height.
+    public func waitCommitted(_ id: Hash256, timeout: Duration = .seconds(60)) async throws -> UInt64 {
+        if let h = committedAt[id] { return h }
+        let t = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.expire(id)
+        }
+        defer { t.cancel() }
+        return try await withCheckedThrowingContinuation { waiters[id, default: []].append($0) }
+    }
+
+    private func expire(_ id: Hash256) {
+        for w in waiters.removeValue(forKey: id) ?? [] {
+            w.resume(throwing: LedgerError(.timeout, "transaction \(id.short) not committed in time; is a quorum of members up?"))
+        }
+    }
+
+    public func submitAndWait(_ tx: Transaction, timeout: Duration = .seconds(60)) async throws -> UInt64 {
+        try submit([tx])
+        return try await waitCommitted(tx.id, timeout: timeout)
+    }
+
+    // MARK: Events
+
+    private func onConsensus(_ p: Payload, from peer: String) {
+        guard !stopped else { return }
+        let message: ConsensusMessage
+        do { message = try ConsensusMessage(decoding: p.bytes) } catch {
+            logger.warning("dropped a malformed consensus message", metadata: ["from": "\(peer)", "error": "\(error)"])
+            return
+        }
+        perform(core.receive(message, from: peer, &replica))
+    }
+
+    private func onTransactions(_ p: Payload, from peer: String) {
+        guard !stopped else { return }
+        var txs: [Transaction] = []
+        do {
+            var r = ByteReader(p.bytes, what: "transaction batch")
+            let n = try r.count("transactions", minSize: 4, max: 1 << 20)
+            for _ in 0..<n { txs.append(try Transaction(decoding: try r.data("transaction"))) }
+            try r.finish()
+        } catch {
+            logger.warning("dropped a malformed transaction batch", metadata: ["from": "\(peer)"])
+            return
+        }
+        let errs = Replica.verifyAll(txs, replica.state.membership)
+        for (tx, e) in zip(txs, errs) where e == nil {
+            try? replica.admit(tx, signaturesVerified: true)
+        }
+        perform(core.transactionsAvailable(&replica))
+    }
+
+    private func onTimeout(_ t: TimeoutEvent) {
+        guard !stopped else { return }
+        perform(core.timeout(t, &replica))
+    }
+
+    private func scheduleGossip() {
+        guard !gossipScheduled, !gossip.isEmpty else { return }
+        gossipScheduled = true
+        Task { await self.flushGossip() }
+    }
+
+    private func flushGossip() {
+        gossipScheduled = false
+        guard !gossip.isEmpty else { return }
+        var w = ByteWriter(capacity: gossip.reduce(8) { $0 + $1.count + 4 })
+        w.u32(UInt32(gossip.count))
+        for t in gossip { w.data(t) }
+        gossip = []
+        let payload = Payload(w.bytes)
+        for c in outbound.values { c.yield((LedgerNode.transactionsTag, payload)) }
+    }
+
+    private func perform(_ actions: [ConsensusAction]) {
+        for a in actions {
+            switch a {
+            case .broadcast(let m):
+                let payload = Payload(m.encoded)
+                for c in outbound.values { c.yield((LedgerNode.consensusTag, payload)) }
+            case .send(let to, let m):
+                outbound[to]?.yield((LedgerNode.consensusTag, Payload(m.encoded)))
+            case .schedule(let t, let after):
+                Task { [weak self] in
+                    try? await Task.sleep(for: after)
+                    await self?.onTimeout(t)
+                }
+            case .committed(let h, let hash):
+                logger.debug("committed", metadata: ["height": "\(h)", "hash": "\(hash.short)"])
+            case .equivocation(let who, let what):
+                logger.warning("equivocation", metadata: ["member": "\(who)", "what": "\(what)"])
+            }
+        }
+        for (id, h) in replica.recentlyCommitted {
+            if let ws = waiters.removeValue(forKey: id) { for w in ws { w.resume(returning: h) } }
+            committedAt[id] = h
+        }
+        replica.recentlyCommitted = []
+        for (id, e) in replica.recentlyRejected {
+            if let ws = waiters.removeValue(forKey: id) { for w in ws { w.resume(throwing: e) } }
+        }
+        replica.recentlyRejected = []
+        if committedAt.count > 200_000 { committedAt = [:] }
+    }
+}

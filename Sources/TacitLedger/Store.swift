@@ -1,0 +1,181 @@
+import Foundation
+import GRDB
+
+/// The replica on disk: SQLite through GRDB, in WAL mode with `synchronous=FULL`, so a block
+/// is durable when `append` returns; one SQLite transaction per block (group commit).
+///
+/// Schema (Docs/LEDGER.md): `meta(key, value)` holds the genesis bytes and this member's
+/// sign state; `blocks(height, hash, header, certificate)`; `transactions(height, position,
+/// id, author, nonce, kind, bytes)`. Everything needed to re-verify the chain is in the
+/// canonical bytes; the other columns are indexes, checked against the bytes by `verify`.
+public final class LedgerStore: @unchecked Sendable {
+    // @unchecked: GRDB's DatabaseQueue serialises every access itself.
+    let db: DatabaseQueue
+    public let path: String
+
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var config = Configuration()
+        config.readonly = readOnly
+        // A reader may meet a writer (a running node) or a WAL left by a killed one.
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            if !readOnly {
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+        }
+        do {
+            db = try DatabaseQueue(path: path, configuration: config)
+            if !readOnly { try migrate() }
+        } catch let e as LedgerError {
+            throw e
+        } catch {
+            throw LedgerError(.storage, "cannot open ledger database \(path): \(error); check the path and that it is a Tacit ledger")
+        }
+    }
+
+    private func migrate() throws {
+        try db.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL);
+                    CREATE TABLE IF NOT EXISTS blocks (
+                        height INTEGER PRIMARY KEY NOT NULL,
+                        hash BLOB NOT NULL,
+                        header BLOB NOT NULL,
+                        certificate BLOB NOT NULL);
+                    CREATE TABLE IF NOT EXISTS transactions (
+                        height INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        id BLOB NOT NULL,
+                        author TEXT NOT NULL,
+                        nonce INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        bytes BLOB NOT NULL,
+                        PRIMARY KEY (height, position));
+                    CREATE INDEX IF NOT EXISTS transactions_id ON transactions(id);
+                    """)
+        }
+    }
+
+    func wrap<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as LedgerError { throw e } catch {
+            throw LedgerError(.storage, "\(what) failed in \(path): \(error)")
+        }
+    }
+
+    public func genesis() throws -> Genesis? {
+        let data = try wrap("reading genesis") { try db.read { try Data.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'genesis'") } }
+        guard let data else { return nil }
+        return try Genesis(decoding: Array(data))
+    }
+
+    /// Stores the genesis of a new replica; refuses to replace a different one.
+    public func initialise(genesis: Genesis) throws {
+        if let g = try self.genesis() {
+            guard g.hash == genesis.hash else {
+                throw LedgerError(.invalidGenesis, "\(path) already holds chain \(g.hash.short), not \(genesis.hash.short); use a new database")
+            }
+            return
+        }
+        try wrap("writing genesis") {
+            try db.write { try $0.execute(sql: "INSERT INTO meta(key, value) VALUES ('genesis', ?)", arguments: [Data(genesis.encoded)]) }
+        }
+    }
+
+    public func signState() throws -> SignState? {
+        let data = try wrap("reading sign state") { try db.read { try Data.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'sign_state'") } }
+        return try data.map { try SignState(decoding: Array($0)) }
+    }
+
+    /// Durable when it returns: called before every signature leaves the process.
+    public func setSignState(_ s: SignState) throws {
+        try wrap("writing sign state") {
+            try db.write {
+                try $0.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('sign_state', ?)", arguments: [Data(s.encoded)])
+            }
+        }
+    }
+
+    public func lastHeight() throws -> UInt64 {
+        try wrap("reading height") { try db.read { UInt64(try Int64.fetchOne($0, sql: "SELECT MAX(height) FROM blocks") ?? 0) } }
+    }
+
+    /// Appends a committed block and its transactions in one durable SQLite transaction.
+    public func append(_ block: Block, certificate: CommitCertificate, transactions: [Transaction]) throws {
+        try wrap("appending block \(block.header.height)") {
+            try db.write { db in
+                try db.execute(
+                    sql: "INSERT INTO blocks(height, hash, header, certificate) VALUES (?, ?, ?, ?)",
+                    arguments: [Int64(block.header.height), Data(block.hash.bytes), Data(block.header.encoded), Data(certificate.encoded)])
+                let stmt = try db.cachedStatement(
+                    sql: "INSERT INTO transactions(height, position, id, author, nonce, kind, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                for (i, tx) in transactions.enumerated() {
+                    try stmt.execute(arguments: [
+                        Int64(block.header.height), i, Data(tx.id.bytes), tx.author, Int64(bitPattern: tx.nonce), tx.body.kindName,
+                        Data(tx.encoded),
+                    ])
+                }
+            }
+        }
+    }
+
+    /// The raw rows of one block, as stored.
+    public struct StoredBlock: Sendable {
+        public let height: UInt64
+        public let hash: [UInt8]
+        public let header: [UInt8]
+        public let certificate: [UInt8]
+        public let transactions: [StoredTransaction]
+    }
+    public struct StoredTransaction: Sendable {
+        public let position: Int
+        public let id: [UInt8]
+        public let author: String
+        public let nonce: UInt64
+        public let kind: String
+        public let bytes: [UInt8]
+    }
+
+    public func stored(at height: UInt64) throws -> StoredBlock? {
+        try wrap("reading block \(height)") {
+            try db.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT hash, header, certificate FROM blocks WHERE height = ?", arguments: [Int64(height)])
+                else { return nil }
+                let txs = try Row.fetchAll(
+                    db, sql: "SELECT position, id, author, nonce, kind, bytes FROM transactions WHERE height = ? ORDER BY position",
+                    arguments: [Int64(height)]
+                ).map { r in
+                    StoredTransaction(
+                        position: r["position"], id: Array(r["id"] as Data), author: r["author"], nonce: UInt64(bitPattern: r["nonce"]),
+                        kind: r["kind"], bytes: Array(r["bytes"] as Data))
+                }
+                return StoredBlock(
+                    height: height, hash: Array(row["hash"] as Data), header: Array(row["header"] as Data),
+                    certificate: Array(row["certificate"] as Data), transactions: txs)
+            }
+        }
+    }
+
+    /// A block and its certificate, decoded (structure only; `LedgerVerifier` checks them).
+    public func block(at height: UInt64) throws -> (Block, CommitCertificate)? {
+        guard let s = try stored(at: height) else { return nil }
+        let header = try BlockHeader(decoding: s.header)
+        return (Block(header: header, transactions: s.transactions.map(\.bytes)), try CommitCertificate(decoding: s.certificate))
+    }
+
+    /// Durable SQLite commits per second on this disk (one tiny write transaction each), for
+    /// the benchmark's statement of the machine's bounds.
+    public func measureCommitRate(seconds: Double = 1) throws -> Double {
+        try db.write { try $0.execute(sql: "CREATE TABLE IF NOT EXISTS bench_commit (k INTEGER PRIMARY KEY, v BLOB)") }
+        let start = Date()
+        var n = 0
+        while Date().timeIntervalSince(start) < seconds {
+            try db.write { try $0.execute(sql: "INSERT OR REPLACE INTO bench_commit(k, v) VALUES (?, ?)", arguments: [n % 64, Data(count: 32)]) }
+            n += 1
+        }
+        try db.write { try $0.execute(sql: "DROP TABLE bench_commit") }
+        return Double(n) / Date().timeIntervalSince(start)
+    }
+}
