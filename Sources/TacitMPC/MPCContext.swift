@@ -343,7 +343,20 @@ public final class MPCContext: @unchecked Sendable {
                 }
             }
             var out: [PartyID: Payload] = [:]
-            for try await (peer, payload) in group { out[peer] = payload }
+            do {
+                for try await (peer, payload) in group { out[peer] = payload }
+            } catch let e as MPCError where e.code == .timeout {
+                // Every receive here shares one deadline, so whichever timed out first is an
+                // accident of scheduling: name every peer still missing, or an overloaded but
+                // live peer could be blamed while the crashed one goes unnamed.
+                let missing = senders.filter { out[$0] == nil }
+                guard missing.count > 1 else { throw e }
+                throw MPCError(
+                    .timeout,
+                    "no message from \(missing.map { "\($0)" }.joined(separator: ", ")) at step \(tag) within the job "
+                        + "timeout: they may have crashed, be overloaded, or run a different program; check their logs",
+                    peer: e.peer)
+            }
             return out
         }
     }

@@ -43,6 +43,19 @@ final class TestLedger: @unchecked Sendable {
     }
 }
 
+/// Polls `condition` until it holds; the generous deadline is for 2 loaded CI cores, where a
+/// replica can lag by seconds. Fails the test (instead of comparing too early) if it never holds.
+func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !(await condition()) {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out waiting until \(what)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
 func job(_ id: String, _ parties: [String]) -> TransactionBody {
     .jobProposed(JobHeader(jobID: id, protocolName: "sum", parties: parties.map { .init(name: $0, role: "input", inputFields: ["x"]) }), spec: Array("spec".utf8))
 }
@@ -65,7 +78,8 @@ struct LedgerTests {
         _ = try await a.submitAndWait(await a.author(.resultRecorded(jobID: "j1", resultDigest: Hash256.of([9]), result: []), sealed: [sealed]))
         let h = try await b.submitAndWait(await b.author(.resultRecorded(jobID: "j1", resultDigest: Hash256.of([9]), result: [])))
         // Every replica reaches the same chain.
-        for _ in 0..<200 where await l.nodes["c"]!.height < h { try await Task.sleep(for: .milliseconds(20)) }
+        // No transaction follows, so no block follows h: once every replica has h, they must agree.
+        for n in l.names { try await waitUntil("\(n) reaches height \(h)") { await l.nodes[n]!.height >= h } }
         let hashes = Set(await [a.lastHash, b.lastHash, l.nodes["c"]!.lastHash])
         #expect(hashes.count == 1)
         #expect(await l.nodes["c"]!.state.jobs["j1"]?.status == "complete")
@@ -89,7 +103,7 @@ struct LedgerTests {
         let a = l.nodes["a"]!
         for i in 0..<4 { _ = try await a.submitAndWait(await a.author(job("t\(i)", ["a"]))) }
         let target = await a.height
-        for n in l.names { for _ in 0..<500 where await l.nodes[n]!.height < target { try await Task.sleep(for: .milliseconds(10)) } }
+        for n in l.names { try await waitUntil("\(n) reaches height \(target)") { await l.nodes[n]!.height >= target } }
         await l.stop()
         let top = try LedgerStore(path: l.db("b"), readOnly: true).lastHeight()
         #expect(top >= 4)

@@ -151,7 +151,7 @@ struct ProcessTests {
         ms["d"] = try MemberProcess(name: "d", dir: dir, db: "\(dir)/d.db")
         try await ms["d"]!.waitReady()
         var caught = false
-        for _ in 0..<600 {
+        for _ in 0..<2400 {  // up to 120 s: catching up on 2 loaded cores
             let (h, hash) = try await ms["d"]!.height()
             if h >= ha {
                 let (_, aHashNow) = try await ms["a"]!.height()
@@ -189,7 +189,7 @@ struct ProcessTests {
         let (hMajority, _) = try await ms["a"]!.height()
         ms["c"]!.signal(SIGCONT)
         var healed = false
-        for _ in 0..<600 {
+        for _ in 0..<2400 {  // up to 120 s: catching up on 2 loaded cores
             if try await ms["c"]!.height().0 >= hMajority { healed = true; break }
             try await Task.sleep(for: .milliseconds(50))
         }
