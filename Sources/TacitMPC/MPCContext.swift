@@ -223,6 +223,72 @@ public final class MPCContext: @unchecked Sendable {
         return out
     }
 
+    /// One step like ``exchangeWithAll(_:expectedWords:validation:step:)``, without
+    /// intermediate arrays: `fill` writes the `words` outgoing words (little-endian, at any
+    /// alignment: use `storeBytes`/`copyMemory`) straight into the one message every peer
+    /// gets, and `receive` reads each peer's `expectedWords` words in place
+    /// (``Words/load(_:_:)``) once its length has been checked. Same messages, same tag.
+    public func exchangeWithAllInPlace(
+        words: Int, expectedWords: Int, step: StaticString = "exchange",
+        fill: (UnsafeMutableRawBufferPointer) -> Void,
+        receive: (PartyID, UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        let tag = nextTag()
+        let payload = Payload(unsafeUninitializedCount: 1 + 8 * words) { buf in
+            buf[0] = Kind.data.rawValue
+            fill(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buf)[1...]))
+        }
+        for peer in peers { try await send(payload, to: peer, tag: tag) }
+        if peers.isEmpty { return }
+        let raw = try await gather(from: peers, tag: tag)
+        for peer in peers {
+            let p = raw[peer]!
+            try checkLength(p, from: peer, expectedWords: expectedWords, step: step)
+            try p.withUnsafeBytes { try receive(peer, UnsafeRawBufferPointer(rebasing: $0[1...])) }
+        }
+    }
+
+    /// One step like ``exchange(_:from:expectedWords:validation:step:)``, without
+    /// intermediate arrays: `fill(peer, bytes)` writes `outgoing[peer]` words into the
+    /// message for `peer`, `receive` reads each sender's words in place.
+    public func exchangeInPlace(
+        _ outgoing: [PartyID: Int], from senders: [PartyID], expectedWords: Int, step: StaticString = "exchange",
+        fill: (PartyID, UnsafeMutableRawBufferPointer) -> Void,
+        receive: (PartyID, UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        let tag = nextTag()
+        for peer in outgoing.keys.sorted() where peer != localParty {
+            let payload = Payload(unsafeUninitializedCount: 1 + 8 * outgoing[peer]!) { buf in
+                buf[0] = Kind.data.rawValue
+                fill(peer, UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buf)[1...]))
+            }
+            try await send(payload, to: peer, tag: tag)
+        }
+        let senders = senders.filter { $0 != localParty }
+        if senders.isEmpty { return }
+        let raw = try await gather(from: senders, tag: tag)
+        for peer in senders {
+            let p = raw[peer]!
+            try checkLength(p, from: peer, expectedWords: expectedWords, step: step)
+            try p.withUnsafeBytes { try receive(peer, UnsafeRawBufferPointer(rebasing: $0[1...])) }
+        }
+    }
+
+    func checkLength(_ payload: Payload, from peer: PartyID, expectedWords: Int, step: StaticString) throws {
+        try payload.withUnsafeBytes { raw in
+            if raw.count >= 1, raw[0] == Kind.abort.rawValue {
+                throw Self.abortError(from: peer, payload)
+            }
+            guard raw.count == 1 + 8 * expectedWords, raw[0] == Kind.data.rawValue else {
+                throw MPCError(
+                    .malformedMessage,
+                    "\(peer) sent a \(raw.count)-byte message at step '\(step)'; expected \(1 + 8 * expectedWords) "
+                        + "(a kind byte and \(expectedWords) 64-bit words). The peer runs a different program "
+                        + "or misbehaves; the job is aborted on every party.", peer: peer)
+            }
+        }
+    }
+
     /// Raw bytes to and from peers (setup messages: seeds, base-OT points). Lengths are the
     /// caller's to check (`expectedBytes`).
     public func exchangeBytes(

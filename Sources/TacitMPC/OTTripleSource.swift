@@ -10,7 +10,8 @@ import TacitMath
 ///
 /// c = (Σ aᵢ)(Σ bᵢ) = Σ aᵢbᵢ + Σ_{i≠j} aᵢbⱼ: each cross product aᵢbⱼ is a Gilboa product
 /// with i sending and j receiving. Costs per arithmetic triple, per ordered pair: 64 OTs,
-/// 1 KiB of IKNP matrix from the receiver and 512 B of corrections from the sender.
+/// 1 KiB of IKNP matrix from the receiver and 260 B of corrections from the sender (the
+/// correction for bit k is sent in 64 − k bits).
 ///
 /// Hashing is fixed-key AES as a correlation-robust function (H_i(x) = π(x ⊕ i) ⊕ x ⊕ i);
 /// PRGs are AES-128-CTR. Semi-honest security only (no consistency checks on the IKNP
@@ -125,156 +126,218 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         return out
     }
 
+    /// Elements per transpose-and-hash chunk: 16 words of each column, i.e. 1024 OTs, 16 KiB
+    /// of rows, so the rows are transposed, hashed and consumed while in L1/L2.
+    static let chunkWords = 16
+
+    /// Per-peer matrices and buffers, reused across batches (a batch's matrix is 128 × batch
+    /// words per peer: 8 MiB at 8192; fresh arrays each batch cost page faults).
+    private var receiverT: [PartyID: WordScratch] = [:]
+    private var outgoingCorrections: [PartyID: WordScratch] = [:]
+    private let q = WordScratch()
+    private let u = WordScratch()
+    private let rows0 = WordScratch()
+    private let rows1 = WordScratch()
+    private let correctionCopy = WordScratch()
+
+    /// Words of Gilboa corrections per batch of `count` triples. Binary: one bit per OT.
+    /// Arithmetic: the correction for bit k only matters mod 2^(64−k) (it is multiplied by
+    /// 2^k), so it is sent in 64 − k bits: 2080 bits per element instead of 4096 (Demmler et
+    /// al., ABY, NDSS 2015, §IV-B: "the i-th OT only needs l − i bits").
+    static func correctionWords(_ count: Int, binary: Bool) -> Int {
+        binary ? count : (count * 2080 + 63) / 64
+    }
+
     /// One batch of `count` triples.
     func batch(_ count: Int, _ context: MPCContext, binary: Bool) async throws -> BeaverTriples {
         let peers = context.peers
         let a = rng!.words(count), b = rng!.words(count)
         var c = binary ? Words.and(a, b) : Words.mul(a, b)
         // OTs: 64 per element (bit k of element e is OT 64e + k); choice bits are b itself.
-        let m = 64 * count
-        let wordsPerColumn = count  // m / 64
-        // Round 1 (receiver → sender): u_j = G(k0_j) ⊕ G(k1_j) ⊕ b for j < 128.
-        var tByPeer: [PartyID: [[UInt64]]] = [:]
-        var outgoing: [PartyID: [[UInt64]]] = [:]
+        let w = count  // words per column: m / 64
+        let corrWords = Self.correctionWords(count, binary: binary)
         for p in peers {
+            if receiverT[p] == nil {
+                receiverT[p] = WordScratch()
+                outgoingCorrections[p] = WordScratch()
+            }
+            // Receiver: t_j = G(k0_j), column-major.
             let st = receivers[p]!
-            var ts: [[UInt64]] = []
-            var us: [[UInt64]] = []
-            ts.reserveCapacity(128)
-            for j in 0..<128 {
-                let t = st.zero[j].words(wordsPerColumn)
-                var u = st.one[j].words(wordsPerColumn)
-                u.withUnsafeMutableBufferPointer { uu in
-                    for i in 0..<wordsPerColumn { uu[i] ^= t[i] ^ b[i] }
-                }
-                ts.append(t)
-                us.append(u)
-            }
-            tByPeer[p] = ts
-            outgoing[p] = us
+            let t = receiverT[p]!.words(128 * w)
+            for j in 0..<128 { st.zero[j].fill(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: t[(j * w)..<((j + 1) * w)]))) }
         }
-        let gotU = try await context.exchange(outgoing, from: peers, expectedWords: 128 * wordsPerColumn, step: "IKNP matrix")
-        // Round 2 (sender → receiver): corrections.
-        var corrections: [PartyID: [[UInt64]]] = [:]
-        for p in peers {
-            let st = senders[p]!
-            let u = gotU[p]!
-            var q: [[UInt64]] = []
-            q.reserveCapacity(128)
-            for j in 0..<128 {
-                var col = st.columns[j].words(wordsPerColumn)
-                let bit = ((j < 64 ? st.delta.0 >> UInt64(j) : st.delta.1 >> UInt64(j - 64)) & 1) == 1
-                if bit {
-                    u.withUnsafeBufferPointer { uu in
-                        col.withUnsafeMutableBufferPointer { cc in
-                            let base = j * wordsPerColumn
-                            for i in 0..<wordsPerColumn { cc[i] ^= uu[base + i] }
-                        }
+        // Round 1 (receiver → sender): u_j = G(k1_j) ⊕ t_j ⊕ b for j < 128. On receipt, the
+        // sender side computes its corrections (sent in round 2) and its shares.
+        var sizes: [PartyID: Int] = [:]
+        for p in peers { sizes[p] = 128 * w }
+        try await context.exchangeInPlace(
+            sizes, from: peers, expectedWords: 128 * w, step: "IKNP matrix",
+            fill: { p, raw in
+                let st = receivers[p]!
+                let t = receiverT[p]!.buffer
+                let col = u.words(w)
+                b.withUnsafeBufferPointer { bb in
+                    for j in 0..<128 {
+                        st.one[j].fill(UnsafeMutableRawBufferPointer(col))
+                        let base = j * w
+                        for i in 0..<w { col[i] ^= t[base + i] ^ bb[i] }
+                        Words.store(UnsafeBufferPointer(col), into: raw, at: base)
                     }
                 }
-                q.append(col)
-            }
-            var rows = Self.transpose(q, words: wordsPerColumn)  // 2m words: (lo, hi) per OT
-            var rowsDelta = rows
-            rowsDelta.withUnsafeMutableBufferPointer { r in
-                for i in 0..<m {
-                    r[2 * i] ^= st.delta.0
-                    r[2 * i + 1] ^= st.delta.1
-                }
-            }
-            rows.withUnsafeMutableBufferPointer { aes.hash(inPlace: $0, tweakBase: st.tweak) }
-            rowsDelta.withUnsafeMutableBufferPointer { aes.hash(inPlace: $0, tweakBase: st.tweak) }
-            st.tweak &+= UInt64(m)
-            if binary {
-                // Lane k of element e: s0 = lsb H(Q), correction = s0 ⊕ s1 ⊕ a_k.
-                var corr = [UInt64](repeating: 0, count: count)
-                for e in 0..<count {
-                    var s0w: UInt64 = 0, cw: UInt64 = 0
-                    for k in 0..<64 {
-                        let i = 64 * e + k
-                        let s0 = rows[2 * i] & 1, s1 = rowsDelta[2 * i] & 1
-                        s0w |= s0 << UInt64(k)
-                        cw |= (s0 ^ s1) << UInt64(k)
-                    }
-                    corr[e] = cw ^ a[e]
-                    c[e] ^= s0w
-                }
-                corrections[p] = [corr]
-            } else {
-                // Bit k of element e: correction = s0 − s1 + a·2^k; sender keeps −s0.
-                var corr = [UInt64](repeating: 0, count: m)
-                corr.withUnsafeMutableBufferPointer { cr in
-                    rows.withUnsafeBufferPointer { r0 in
-                        rowsDelta.withUnsafeBufferPointer { r1 in
-                            for e in 0..<count {
-                                var s: UInt64 = 0
-                                let ae = a[e]
-                                for k in 0..<64 {
-                                    let i = 64 * e + k
-                                    let s0 = r0[2 * i], s1 = r1[2 * i]
-                                    s &+= s0
-                                    cr[i] = s0 &- s1 &+ (ae << UInt64(k))
-                                }
-                                c[e] &-= s
-                            }
-                        }
+            },
+            receive: { p, raw in
+                let out = outgoingCorrections[p]!.words(corrWords)
+                a.withUnsafeBufferPointer { aa in
+                    c.withUnsafeMutableBufferPointer { cc in
+                        senderSide(senders[p]!, u: raw, words: w, a: aa, c: cc, binary: binary, corrections: out)
                     }
                 }
-                corrections[p] = [corr]
-            }
-        }
-        let expected = binary ? count : m
-        let gotC = try await context.exchange(corrections, from: peers, expectedWords: expected, step: "Gilboa corrections")
-        // Receiver side: H(T_i) + b_k·correction.
-        for p in peers {
-            let st = receivers[p]!
-            var rows = Self.transpose(tByPeer[p]!, words: wordsPerColumn)
-            rows.withUnsafeMutableBufferPointer { aes.hash(inPlace: $0, tweakBase: st.tweak) }
-            st.tweak &+= UInt64(m)
-            let corr = gotC[p]!
-            if binary {
-                for e in 0..<count {
-                    var hw: UInt64 = 0
-                    for k in 0..<64 { hw |= (rows[2 * (64 * e + k)] & 1) << UInt64(k) }
-                    c[e] ^= hw ^ (b[e] & corr[e])
-                }
-            } else {
-                rows.withUnsafeBufferPointer { r in
-                    corr.withUnsafeBufferPointer { cr in
-                        for e in 0..<count {
-                            var s: UInt64 = 0
-                            let be = b[e]
-                            for k in 0..<64 {
-                                let i = 64 * e + k
-                                let mask = 0 &- ((be >> UInt64(k)) & 1)
-                                s &+= r[2 * i] &+ (cr[i] & mask)
-                            }
-                            c[e] &+= s
-                        }
+            })
+        // Round 2 (sender → receiver): corrections. Receiver side: H(T_i) + b_k·correction.
+        for p in peers { sizes[p] = corrWords }
+        try await context.exchangeInPlace(
+            sizes, from: peers, expectedWords: corrWords, step: "Gilboa corrections",
+            fill: { p, raw in
+                Words.store(UnsafeBufferPointer(outgoingCorrections[p]!.words(corrWords)), into: raw)
+            },
+            receive: { p, raw in
+                let corr = correctionCopy.words(corrWords)
+                for i in 0..<corrWords { corr[i] = Words.load(raw, i) }
+                b.withUnsafeBufferPointer { bb in
+                    c.withUnsafeMutableBufferPointer { cc in
+                        receiverSide(
+                            receivers[p]!, t: UnsafeBufferPointer(receiverT[p]!.words(128 * w)), words: w, b: bb, c: cc,
+                            binary: binary, corrections: UnsafeBufferPointer(corr))
                     }
                 }
-            }
-        }
+            })
         return BeaverTriples(a: a, b: b, c: c)
     }
 
-    /// 128 bit-columns of `words` words each → `64·words` rows of 128 bits, as (lo, hi)
-    /// word pairs: row i bit j = column j bit i.
-    static func transpose(_ columns: [[UInt64]], words: Int) -> [UInt64] {
-        var rows = [UInt64](repeating: 0, count: 2 * 64 * words)
-        var block = [UInt64](repeating: 0, count: 64)
-        rows.withUnsafeMutableBufferPointer { out in
-            block.withUnsafeMutableBufferPointer { blk in
-                for w in 0..<words {
-                    for h in 0..<2 {
-                        for jj in 0..<64 { blk[jj] = columns[64 * h + jj][w] }
-                        transpose64(blk)
-                        for kk in 0..<64 { out[2 * (64 * w + kk) + h] = blk[kk] }
+    /// Sender of the OTs towards one peer: Q's column j = G(k_Δj) ⊕ Δ_j·u_j; row i of Q is
+    /// T_i ⊕ b_i·Δ. Hashes rows chunk by chunk and writes the corrections.
+    private func senderSide(
+        _ st: SenderState, u raw: UnsafeRawBufferPointer, words w: Int, a: UnsafeBufferPointer<UInt64>,
+        c: UnsafeMutableBufferPointer<UInt64>, binary: Bool, corrections: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        let cols = q.words(128 * w)
+        for j in 0..<128 {
+            let col = UnsafeMutableBufferPointer(rebasing: cols[(j * w)..<((j + 1) * w)])
+            st.columns[j].fill(UnsafeMutableRawBufferPointer(col))
+            let bit = ((j < 64 ? st.delta.0 >> UInt64(j) : st.delta.1 >> UInt64(j - 64)) & 1) == 1
+            if bit {
+                let base = j * w
+                for i in 0..<w { col[i] ^= Words.load(raw, base + i) }
+            }
+        }
+        let (d0, d1) = st.delta
+        var writer = BitWriter(corrections)
+        var w0 = 0
+        while w0 < w {
+            let cw = min(Self.chunkWords, w - w0)
+            let r0 = rows0.words(128 * cw), r1 = rows1.words(128 * cw)
+            Self.transposeRows(UnsafeBufferPointer(cols), words: w, from: w0, count: cw, into: r0)
+            for i in 0..<(64 * cw) {
+                r1[2 * i] = r0[2 * i] ^ d0
+                r1[2 * i + 1] = r0[2 * i + 1] ^ d1
+            }
+            let tweak = st.tweak &+ UInt64(64 * w0)
+            aes.hash(inPlace: r0, tweakBase: tweak)
+            aes.hash(inPlace: r1, tweakBase: tweak)
+            for e in w0..<(w0 + cw) {
+                let base = 64 * (e - w0)
+                if binary {
+                    // Lane k of element e: s0 = lsb H(Q), correction = s0 ⊕ s1 ⊕ a_k.
+                    var s0w: UInt64 = 0, cwd: UInt64 = 0
+                    for k in 0..<64 {
+                        let i = base + k
+                        let s0 = r0[2 * i] & 1, s1 = r1[2 * i] & 1
+                        s0w |= s0 << UInt64(k)
+                        cwd |= (s0 ^ s1) << UInt64(k)
                     }
+                    corrections[e] = cwd ^ a[e]
+                    c[e] ^= s0w
+                } else {
+                    // Bit k of element e: correction = s0 − s1 + a mod 2^(64−k); the sender
+                    // keeps −s0·2^k, the receiver gets (s_b + b·correction)·2^k.
+                    var s: UInt64 = 0
+                    let ae = a[e]
+                    for k in 0..<64 {
+                        let i = base + k
+                        let s0 = r0[2 * i], s1 = r1[2 * i]
+                        s &+= s0 << UInt64(k)
+                        writer.write((s0 &- s1 &+ ae) & (UInt64.max >> UInt64(k)), width: 64 - k)
+                    }
+                    c[e] &-= s
+                }
+            }
+            w0 += cw
+        }
+        if !binary { writer.flush() }
+        st.tweak &+= UInt64(64 * w)
+    }
+
+    /// Receiver of the OTs from one peer: row i of T hashed, plus b_i times the correction.
+    private func receiverSide(
+        _ st: ReceiverState, t cols: UnsafeBufferPointer<UInt64>, words w: Int, b: UnsafeBufferPointer<UInt64>,
+        c: UnsafeMutableBufferPointer<UInt64>, binary: Bool, corrections: UnsafeBufferPointer<UInt64>
+    ) {
+        var reader = BitReader(corrections)
+        var w0 = 0
+        while w0 < w {
+            let cw = min(Self.chunkWords, w - w0)
+            let r0 = rows0.words(128 * cw)
+            Self.transposeRows(cols, words: w, from: w0, count: cw, into: r0)
+            aes.hash(inPlace: r0, tweakBase: st.tweak &+ UInt64(64 * w0))
+            for e in w0..<(w0 + cw) {
+                let base = 64 * (e - w0)
+                if binary {
+                    var hw: UInt64 = 0
+                    for k in 0..<64 { hw |= (r0[2 * (base + k)] & 1) << UInt64(k) }
+                    c[e] ^= hw ^ (b[e] & corrections[e])
+                } else {
+                    var s: UInt64 = 0
+                    let be = b[e]
+                    for k in 0..<64 {
+                        let v = reader.read(width: 64 - k)
+                        let mask = 0 &- ((be >> UInt64(k)) & 1)
+                        s &+= (r0[2 * (base + k)] &+ (v & mask)) << UInt64(k)
+                    }
+                    c[e] &+= s
+                }
+            }
+            w0 += cw
+        }
+        st.tweak &+= UInt64(64 * w)
+    }
+
+    /// 128 bit-columns of `words` words each (column-major: column j at j·words) → the rows
+    /// of words `from ..< from + count`: 64·count rows of 128 bits as (lo, hi) word pairs,
+    /// row 64·(v − from) + r bit j = column j bit r of word v.
+    static func transposeRows(
+        _ columns: UnsafeBufferPointer<UInt64>, words: Int, from: Int, count: Int,
+        into out: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        precondition(columns.count >= 128 * words && from + count <= words && out.count >= 128 * count)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { blk in
+            for v in 0..<count {
+                for h in 0..<2 {
+                    let base = 64 * h * words + from + v
+                    for jj in 0..<64 { blk[jj] = columns[base + jj * words] }
+                    transpose64(blk)
+                    for kk in 0..<64 { out[2 * (64 * v + kk) + h] = blk[kk] }
                 }
             }
         }
-        return rows
+    }
+
+    /// The whole matrix: `64·words` rows (see ``transposeRows(_:words:from:count:into:)``).
+    static func transpose(_ columns: [[UInt64]], words: Int) -> [UInt64] {
+        let flat = columns.flatMap { $0 }
+        return [UInt64](unsafeUninitializedCapacity: 128 * words) { out, done in
+            flat.withUnsafeBufferPointer { transposeRows($0, words: words, from: 0, count: words, into: out) }
+            done = 128 * words
+        }
     }
 
     /// In-place transpose of a 64×64 bit matrix (row r = word r, column c = bit c).

@@ -118,10 +118,25 @@ public final class FixedKeyAES: @unchecked Sendable {
     /// (low, high) UInt64 pairs; the result overwrites them.
     public func hash(inPlace blocks: UnsafeMutableBufferPointer<UInt64>, tweakBase: UInt64) {
         precondition(blocks.count % 2 == 0)
+        // In chunks of 256 blocks through a stack buffer: one EVP call per 4 KiB (AES-NI
+        // pipelines the blocks), no heap allocation, and the chunk stays in L1.
+        let chunkBlocks = 256
         let n = blocks.count / 2
-        for i in 0..<n { blocks[2 * i] ^= tweakBase &+ UInt64(i) }
-        let saved = Array(blocks)
-        encrypt(inPlace: UnsafeMutableRawBufferPointer(blocks))
-        for i in 0..<blocks.count { blocks[i] ^= saved[i] }
+        guard let base = blocks.baseAddress, n > 0 else { return }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * chunkBlocks) { saved in
+            var start = 0
+            while start < n {
+                let k = min(chunkBlocks, n - start)
+                let chunk = UnsafeMutableBufferPointer(start: base + 2 * start, count: 2 * k)
+                for i in 0..<k {
+                    chunk[2 * i] ^= tweakBase &+ UInt64(start + i)
+                    saved[2 * i] = chunk[2 * i]
+                    saved[2 * i + 1] = chunk[2 * i + 1]
+                }
+                encrypt(inPlace: UnsafeMutableRawBufferPointer(chunk))
+                for i in 0..<(2 * k) { chunk[i] ^= saved[i] }
+                start += k
+            }
+        }
     }
 }
