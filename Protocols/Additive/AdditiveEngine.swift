@@ -177,8 +177,8 @@ public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
         try await context.exchangeWithAllInPlace(
             words: 2 * m, expectedWords: 2 * m, step: "beaver open",
             fill: { Words.store(UnsafeBufferPointer(de), into: $0) },
-            receive: { _, raw in
-                for i in 0..<(2 * m) { de[i] &+= Words.load(raw, i) }
+            receive: { _, offset, raw in
+                for i in 0..<(raw.count / 8) { de[offset + i] &+= Words.load(raw, i) }
             })
         let leader: UInt64 = context.isLeader ? 1 : 0
         let z = [UInt64](unsafeUninitializedCapacity: m) { out, done in
@@ -213,8 +213,8 @@ public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
         try await context.exchangeWithAllInPlace(
             words: 2 * m, expectedWords: 2 * m, step: "binary beaver open",
             fill: { Words.store(UnsafeBufferPointer(de), into: $0) },
-            receive: { _, raw in
-                for i in 0..<(2 * m) { de[i] ^= Words.load(raw, i) }
+            receive: { _, offset, raw in
+                for i in 0..<(raw.count / 8) { de[offset + i] ^= Words.load(raw, i) }
             })
         let leader: UInt64 = context.isLeader ? ~0 : 0
         binary.withTriples(r) { a, b, c in

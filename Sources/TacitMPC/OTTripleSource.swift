@@ -1,4 +1,5 @@
 public import TacitNet
+import Foundation
 import TacitCrypto
 import TacitMath
 
@@ -45,7 +46,7 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         }
     }
 
-    public init(batchSize: Int = 8192) { self.batchSize = batchSize }
+    public init(batchSize: Int = 8192) { self.batchSize = Int(ProcessInfo.processInfo.environment["TACIT_OT_BATCH"] ?? "") ?? batchSize }
 
     /// Base OTs for every ordered pair: this party is the base-OT sender (with fresh seed
     /// pairs) towards each peer for the direction where it is the extension receiver, and
@@ -134,11 +135,12 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
     /// words per peer: 8 MiB at 8192; fresh arrays each batch cost page faults).
     private var receiverT: [PartyID: WordScratch] = [:]
     private var outgoingCorrections: [PartyID: WordScratch] = [:]
+    private var receivedU: [PartyID: WordScratch] = [:]
+    private var receivedCorrections: [PartyID: WordScratch] = [:]
     private let q = WordScratch()
     private let u = WordScratch()
     private let rows0 = WordScratch()
     private let rows1 = WordScratch()
-    private let correctionCopy = WordScratch()
 
     /// Words of Gilboa corrections per batch of `count` triples. Binary: one bit per OT.
     /// Arithmetic: the correction for bit k only matters mod 2^(64−k) (it is multiplied by
@@ -160,6 +162,8 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
             if receiverT[p] == nil {
                 receiverT[p] = WordScratch()
                 outgoingCorrections[p] = WordScratch()
+                receivedU[p] = WordScratch()
+                receivedCorrections[p] = WordScratch()
             }
             // Receiver: t_j = G(k0_j), column-major.
             let st = receivers[p]!
@@ -185,14 +189,17 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
                     }
                 }
             },
-            receive: { p, raw in
-                let out = outgoingCorrections[p]!.words(corrWords)
-                a.withUnsafeBufferPointer { aa in
-                    c.withUnsafeMutableBufferPointer { cc in
-                        senderSide(senders[p]!, u: raw, words: w, a: aa, c: cc, binary: binary, corrections: out)
-                    }
+            receive: { p, offset, raw in Self.copyWords(raw, into: receivedU[p]!.words(128 * w), at: offset) })
+        for p in peers {
+            let out = outgoingCorrections[p]!.words(corrWords)
+            a.withUnsafeBufferPointer { aa in
+                c.withUnsafeMutableBufferPointer { cc in
+                    senderSide(
+                        senders[p]!, u: UnsafeBufferPointer(receivedU[p]!.words(128 * w)), words: w, a: aa, c: cc,
+                        binary: binary, corrections: out)
                 }
-            })
+            }
+        }
         // Round 2 (sender → receiver): corrections. Receiver side: H(T_i) + b_k·correction.
         for p in peers { sizes[p] = corrWords }
         try await context.exchangeInPlace(
@@ -200,24 +207,23 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
             fill: { p, raw in
                 Words.store(UnsafeBufferPointer(outgoingCorrections[p]!.words(corrWords)), into: raw)
             },
-            receive: { p, raw in
-                let corr = correctionCopy.words(corrWords)
-                for i in 0..<corrWords { corr[i] = Words.load(raw, i) }
-                b.withUnsafeBufferPointer { bb in
-                    c.withUnsafeMutableBufferPointer { cc in
-                        receiverSide(
-                            receivers[p]!, t: UnsafeBufferPointer(receiverT[p]!.words(128 * w)), words: w, b: bb, c: cc,
-                            binary: binary, corrections: UnsafeBufferPointer(corr))
-                    }
+            receive: { p, offset, raw in Self.copyWords(raw, into: receivedCorrections[p]!.words(corrWords), at: offset) })
+        for p in peers {
+            b.withUnsafeBufferPointer { bb in
+                c.withUnsafeMutableBufferPointer { cc in
+                    receiverSide(
+                        receivers[p]!, t: UnsafeBufferPointer(receiverT[p]!.words(128 * w)), words: w, b: bb, c: cc,
+                        binary: binary, corrections: UnsafeBufferPointer(receivedCorrections[p]!.words(corrWords)))
                 }
-            })
+            }
+        }
         return BeaverTriples(a: a, b: b, c: c)
     }
 
     /// Sender of the OTs towards one peer: Q's column j = G(k_Δj) ⊕ Δ_j·u_j; row i of Q is
     /// T_i ⊕ b_i·Δ. Hashes rows chunk by chunk and writes the corrections.
     private func senderSide(
-        _ st: SenderState, u raw: UnsafeRawBufferPointer, words w: Int, a: UnsafeBufferPointer<UInt64>,
+        _ st: SenderState, u: UnsafeBufferPointer<UInt64>, words w: Int, a: UnsafeBufferPointer<UInt64>,
         c: UnsafeMutableBufferPointer<UInt64>, binary: Bool, corrections: UnsafeMutableBufferPointer<UInt64>
     ) {
         let cols = q.words(128 * w)
@@ -227,7 +233,7 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
             let bit = ((j < 64 ? st.delta.0 >> UInt64(j) : st.delta.1 >> UInt64(j - 64)) & 1) == 1
             if bit {
                 let base = j * w
-                for i in 0..<w { col[i] ^= Words.load(raw, base + i) }
+                for i in 0..<w { col[i] ^= u[base + i] }
             }
         }
         let (d0, d1) = st.delta
@@ -311,6 +317,10 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         st.tweak &+= UInt64(64 * w)
     }
 
+    static func copyWords(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt64>, at offset: Int) {
+        for i in 0..<(raw.count / 8) { out[offset + i] = Words.load(raw, i) }
+    }
+
     /// 128 bit-columns of `words` words each (column-major: column j at j·words) → the rows
     /// of words `from ..< from + count`: 64·count rows of 128 bits as (lo, hi) word pairs,
     /// row 64·(v − from) + r bit j = column j bit r of word v.
@@ -319,14 +329,28 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         into out: UnsafeMutableBufferPointer<UInt64>
     ) {
         precondition(columns.count >= 128 * words && from + count <= words && out.count >= 128 * count)
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { blk in
-            for v in 0..<count {
-                for h in 0..<2 {
-                    let base = 64 * h * words + from + v
-                    for jj in 0..<64 { blk[jj] = columns[base + jj * words] }
-                    transpose64(blk)
-                    for kk in 0..<64 { out[2 * (64 * v + kk) + h] = blk[kk] }
+        // Columns lie `words` apart (64 KiB at 8192): gathering a 64×64 block straight from
+        // them hits one cache set 64 times. Copy up to 16 words of every column into a local
+        // 16 KiB block first (two cache lines per column), then transpose from there.
+        let span = 16
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 128 * span + 64) { local in
+            let blk = UnsafeMutableBufferPointer(rebasing: local[(128 * span)...])
+            var v0 = 0
+            while v0 < count {
+                let cw = min(span, count - v0)
+                for j in 0..<128 {
+                    let src = j * words + from + v0
+                    for v in 0..<cw { local[j * cw + v] = columns[src + v] }
                 }
+                for v in 0..<cw {
+                    for h in 0..<2 {
+                        for jj in 0..<64 { blk[jj] = local[(64 * h + jj) * cw + v] }
+                        transpose64(blk)
+                        let base = 2 * 64 * (v0 + v) + h
+                        for kk in 0..<64 { out[base + 2 * kk] = blk[kk] }
+                    }
+                }
+                v0 += cw
             }
         }
     }
@@ -340,21 +364,29 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         }
     }
 
-    /// In-place transpose of a 64×64 bit matrix (row r = word r, column c = bit c).
+    /// In-place transpose of a 64×64 bit matrix (row r = word r, column c = bit c): six
+    /// stages swapping j×j sub-blocks (j = 32 … 1), each a loop over contiguous rows the
+    /// optimiser vectorises.
     @inline(__always)
     static func transpose64(_ a: UnsafeMutableBufferPointer<UInt64>) {
-        var j = 32
-        var m: UInt64 = 0x0000_0000_FFFF_FFFF
-        while j != 0 {
-            var k = 0
-            while k < 64 {
-                let t = ((a[k] >> UInt64(j)) ^ a[k + j]) & m
+        transposeStage(a, 32, 0x0000_0000_FFFF_FFFF)
+        transposeStage(a, 16, 0x0000_FFFF_0000_FFFF)
+        transposeStage(a, 8, 0x00FF_00FF_00FF_00FF)
+        transposeStage(a, 4, 0x0F0F_0F0F_0F0F_0F0F)
+        transposeStage(a, 2, 0x3333_3333_3333_3333)
+        transposeStage(a, 1, 0x5555_5555_5555_5555)
+    }
+
+    @inline(__always)
+    static func transposeStage(_ a: UnsafeMutableBufferPointer<UInt64>, _ j: Int, _ mask: UInt64) {
+        var base = 0
+        while base < 64 {
+            for k in base..<(base + j) {
+                let t = ((a[k] >> UInt64(j)) ^ a[k + j]) & mask
                 a[k + j] ^= t
                 a[k] ^= t << UInt64(j)
-                k = (k + j + 1) & ~j
             }
-            j >>= 1
-            m ^= m << UInt64(j)
+            base += 2 * j
         }
     }
 }
