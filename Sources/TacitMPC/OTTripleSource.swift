@@ -1,5 +1,4 @@
 public import TacitNet
-import Foundation
 import TacitCrypto
 import TacitMath
 
@@ -46,7 +45,10 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         }
     }
 
-    public init(batchSize: Int = 8192) { self.batchSize = Int(ProcessInfo.processInfo.environment["TACIT_OT_BATCH"] ?? "") ?? batchSize }
+    /// 1024 by default: a batch's matrices (1 MiB per peer) stay in L2, and the three
+    /// parties' rounds interleave more finely. Measured on 2 cores (RESULTS.md, issue 5):
+    /// 512 ≈ 1024 at ~48k triples/s, 2048–4096 ~41k, 8192 ~35k.
+    public init(batchSize: Int = 1024) { self.batchSize = batchSize }
 
     /// Base OTs for every ordered pair: this party is the base-OT sender (with fresh seed
     /// pairs) towards each peer for the direction where it is the extension receiver, and
@@ -132,7 +134,7 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
     static let chunkWords = 16
 
     /// Per-peer matrices and buffers, reused across batches (a batch's matrix is 128 × batch
-    /// words per peer: 8 MiB at 8192; fresh arrays each batch cost page faults).
+    /// words per peer: 1 MiB at 1024; fresh arrays each batch cost page faults).
     private var receiverT: [PartyID: WordScratch] = [:]
     private var outgoingCorrections: [PartyID: WordScratch] = [:]
     private var receivedU: [PartyID: WordScratch] = [:]
@@ -165,10 +167,6 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
                 receivedU[p] = WordScratch()
                 receivedCorrections[p] = WordScratch()
             }
-            // Receiver: t_j = G(k0_j), column-major.
-            let st = receivers[p]!
-            let t = receiverT[p]!.words(128 * w)
-            for j in 0..<128 { st.zero[j].fill(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: t[(j * w)..<((j + 1) * w)]))) }
         }
         // Round 1 (receiver → sender): u_j = G(k1_j) ⊕ t_j ⊕ b for j < 128. On receipt, the
         // sender side computes its corrections (sent in round 2) and its shares.
@@ -177,15 +175,19 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         try await context.exchangeInPlace(
             sizes, from: peers, expectedWords: 128 * w, step: "IKNP matrix",
             fill: { p, raw in
+                // t_j = G(k0_j) is kept chunk-major (see ``scatterColumn``) for the rows later.
                 let st = receivers[p]!
-                let t = receiverT[p]!.buffer
-                let col = u.words(w)
+                let t = receiverT[p]!.words(128 * w)
+                let tj = u.words(2 * w)
+                let col = UnsafeMutableBufferPointer(rebasing: tj[w...])
+                let tcol = UnsafeMutableBufferPointer(rebasing: tj[0..<w])
                 b.withUnsafeBufferPointer { bb in
                     for j in 0..<128 {
+                        st.zero[j].fill(UnsafeMutableRawBufferPointer(tcol))
                         st.one[j].fill(UnsafeMutableRawBufferPointer(col))
-                        let base = j * w
-                        for i in 0..<w { col[i] ^= t[base + i] ^ bb[i] }
-                        Words.store(UnsafeBufferPointer(col), into: raw, at: base)
+                        for i in 0..<w { col[i] ^= tcol[i] ^ bb[i] }
+                        Words.store(UnsafeBufferPointer(col), into: raw, at: j * w)
+                        Self.scatterColumn(UnsafeBufferPointer(tcol), j, into: t)
                     }
                 }
             },
@@ -223,18 +225,19 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
     /// Sender of the OTs towards one peer: Q's column j = G(k_Δj) ⊕ Δ_j·u_j; row i of Q is
     /// T_i ⊕ b_i·Δ. Hashes rows chunk by chunk and writes the corrections.
     private func senderSide(
-        _ st: SenderState, u: UnsafeBufferPointer<UInt64>, words w: Int, a: UnsafeBufferPointer<UInt64>,
+        _ st: SenderState, u uMatrix: UnsafeBufferPointer<UInt64>, words w: Int, a: UnsafeBufferPointer<UInt64>,
         c: UnsafeMutableBufferPointer<UInt64>, binary: Bool, corrections: UnsafeMutableBufferPointer<UInt64>
     ) {
         let cols = q.words(128 * w)
+        let col = u.words(w)
         for j in 0..<128 {
-            let col = UnsafeMutableBufferPointer(rebasing: cols[(j * w)..<((j + 1) * w)])
             st.columns[j].fill(UnsafeMutableRawBufferPointer(col))
             let bit = ((j < 64 ? st.delta.0 >> UInt64(j) : st.delta.1 >> UInt64(j - 64)) & 1) == 1
             if bit {
                 let base = j * w
-                for i in 0..<w { col[i] ^= u[base + i] }
+                for i in 0..<w { col[i] ^= uMatrix[base + i] }
             }
+            Self.scatterColumn(UnsafeBufferPointer(col), j, into: cols)
         }
         let (d0, d1) = st.delta
         var writer = BitWriter(corrections)
@@ -242,7 +245,7 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         while w0 < w {
             let cw = min(Self.chunkWords, w - w0)
             let r0 = rows0.words(128 * cw), r1 = rows1.words(128 * cw)
-            Self.transposeRows(UnsafeBufferPointer(cols), words: w, from: w0, count: cw, into: r0)
+            Self.transposeBlock(UnsafeBufferPointer(rebasing: cols[(128 * w0)..<(128 * (w0 + cw))]), count: cw, into: r0)
             for i in 0..<(64 * cw) {
                 r1[2 * i] = r0[2 * i] ^ d0
                 r1[2 * i + 1] = r0[2 * i + 1] ^ d1
@@ -293,7 +296,7 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         while w0 < w {
             let cw = min(Self.chunkWords, w - w0)
             let r0 = rows0.words(128 * cw)
-            Self.transposeRows(cols, words: w, from: w0, count: cw, into: r0)
+            Self.transposeBlock(UnsafeBufferPointer(rebasing: cols[(128 * w0)..<(128 * (w0 + cw))]), count: cw, into: r0)
             aes.hash(inPlace: r0, tweakBase: st.tweak &+ UInt64(64 * w0))
             for e in w0..<(w0 + cw) {
                 let base = 64 * (e - w0)
@@ -329,28 +332,52 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         into out: UnsafeMutableBufferPointer<UInt64>
     ) {
         precondition(columns.count >= 128 * words && from + count <= words && out.count >= 128 * count)
-        // Columns lie `words` apart (64 KiB at 8192): gathering a 64×64 block straight from
-        // them hits one cache set 64 times. Copy up to 16 words of every column into a local
-        // 16 KiB block first (two cache lines per column), then transpose from there.
-        let span = 16
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 128 * span + 64) { local in
-            let blk = UnsafeMutableBufferPointer(rebasing: local[(128 * span)...])
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 128 * chunkWords) { local in
             var v0 = 0
             while v0 < count {
-                let cw = min(span, count - v0)
+                let cw = min(chunkWords, count - v0)
                 for j in 0..<128 {
                     let src = j * words + from + v0
                     for v in 0..<cw { local[j * cw + v] = columns[src + v] }
                 }
-                for v in 0..<cw {
-                    for h in 0..<2 {
-                        for jj in 0..<64 { blk[jj] = local[(64 * h + jj) * cw + v] }
-                        transpose64(blk)
-                        let base = 2 * 64 * (v0 + v) + h
-                        for kk in 0..<64 { out[base + 2 * kk] = blk[kk] }
-                    }
-                }
+                transposeBlock(
+                    UnsafeBufferPointer(rebasing: local[0..<(128 * cw)]), count: cw,
+                    into: UnsafeMutableBufferPointer(rebasing: out[(128 * v0)...]))
                 v0 += cw
+            }
+        }
+    }
+
+    /// Chunk-major layout of a 128-column matrix of `w` words per column: chunk c (words
+    /// 16c ..< 16c + cw of every column, cw = 16 but for the last) starts at word 128·16c and
+    /// holds column j's words at j·cw. Each chunk is one contiguous block of
+    /// ``transposeBlock(_:count:into:)``'s input, read sequentially; column-major columns lie
+    /// `w` words apart (16 KiB at 2048), which the cache handles badly when gathering.
+    static func scatterColumn(_ col: UnsafeBufferPointer<UInt64>, _ j: Int, into chunked: UnsafeMutableBufferPointer<UInt64>) {
+        let w = col.count
+        var c0 = 0
+        while c0 < w {
+            let cw = min(chunkWords, w - c0)
+            let dst = 128 * c0 + j * cw
+            for v in 0..<cw { chunked[dst + v] = col[c0 + v] }
+            c0 += cw
+        }
+    }
+
+    /// One chunk: 128 columns of `count` words each, contiguous (column j at j·count) →
+    /// 64·count rows of 128 bits as (lo, hi) pairs.
+    static func transposeBlock(
+        _ local: UnsafeBufferPointer<UInt64>, count cw: Int, into out: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        precondition(local.count >= 128 * cw && out.count >= 128 * cw)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { blk in
+            for v in 0..<cw {
+                for h in 0..<2 {
+                    for jj in 0..<64 { blk[jj] = local[(64 * h + jj) * cw + v] }
+                    transpose64(blk)
+                    let base = 2 * 64 * v + h
+                    for kk in 0..<64 { out[base + 2 * kk] = blk[kk] }
+                }
             }
         }
     }

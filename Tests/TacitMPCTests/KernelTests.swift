@@ -28,6 +28,40 @@ struct KernelTests {
         }
     }
 
+    @Test func chunkMajorLayoutTransposesLikeColumnMajor() {
+        let words = 45
+        let prg = AESPRG(seed: [UInt8](repeating: 8, count: 16))
+        let cols = prg.words(128 * words)
+        var chunked = [UInt64](repeating: 0, count: 128 * words)
+        chunked.withUnsafeMutableBufferPointer { ch in
+            cols.withUnsafeBufferPointer { c in
+                for j in 0..<128 {
+                    OTTripleSource.scatterColumn(UnsafeBufferPointer(rebasing: c[(j * words)..<((j + 1) * words)]), j, into: ch)
+                }
+            }
+        }
+        var viaColumns = [UInt64](repeating: 0, count: 128 * words)
+        var viaChunks = viaColumns
+        cols.withUnsafeBufferPointer { c in
+            viaColumns.withUnsafeMutableBufferPointer {
+                OTTripleSource.transposeRows(c, words: words, from: 0, count: words, into: $0)
+            }
+        }
+        chunked.withUnsafeBufferPointer { ch in
+            viaChunks.withUnsafeMutableBufferPointer { out in
+                var w0 = 0
+                while w0 < words {
+                    let cw = min(OTTripleSource.chunkWords, words - w0)
+                    OTTripleSource.transposeBlock(
+                        UnsafeBufferPointer(rebasing: ch[(128 * w0)..<(128 * (w0 + cw))]), count: cw,
+                        into: UnsafeMutableBufferPointer(rebasing: out[(128 * w0)...]))
+                    w0 += cw
+                }
+            }
+        }
+        #expect(viaColumns == viaChunks)
+    }
+
     @Test func bitWriterRoundTripsGilboaWidths() {
         let count = 5  // odd: the stream ends in a half word
         let prg = AESPRG(seed: [UInt8](repeating: 9, count: 16))
