@@ -99,6 +99,20 @@ struct KernelTests {
         #expect(whole[10] == block[0] ^ x[0] && whole[11] == block[1] ^ x[1])
     }
 
+    @Test func prgIsAESCounterModeAcrossChunks() {
+        let key = (0..<16).map { UInt8($0) }
+        // Block i of the stream is AES_k(i) (big-endian counter from a zero IV).
+        var counters = [UInt8](repeating: 0, count: 48)
+        counters[31] = 1
+        counters[47] = 2
+        counters.withUnsafeMutableBytes { FixedKeyAES(key: key).encrypt(inPlace: $0) }
+        #expect(AESPRG(seed: key).bytes(48) == counters)
+        // Over the 64 KiB zero-block boundary, and in pieces.
+        let whole = AESPRG(seed: key).bytes(150_000)
+        let g = AESPRG(seed: key)
+        #expect(g.bytes(70_001) + g.bytes(79_999) == whole)
+    }
+
     @Test func scratchGrowsAndKeepsItsSize() {
         let s = WordScratch()
         let a = s.words(10)
