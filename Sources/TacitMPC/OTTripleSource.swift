@@ -118,15 +118,44 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         nil
     }
 
+    /// Batches are pipelined by one: a party sends batch k + 1's IKNP matrix (round 1) right
+    /// after batch k's corrections (round 2), before waiting for its peers' corrections, so
+    /// that a party's local work overlaps its peers' and the transfers. Every party uses
+    /// the tags in the same order (U₀, C₀, U₁, C₁, …), and each stream (PRGs, hash tweaks)
+    /// is consumed in batch order on both sides of a pair, exactly as without pipelining.
     func triples(_ count: Int, _ context: MPCContext, binary: Bool) async throws -> BeaverTriples {
         var out = BeaverTriples(a: [], b: [], c: [])
+        out.a.reserveCapacity(count)
+        out.b.reserveCapacity(count)
+        out.c.reserveCapacity(count)
+        var sizes: [Int] = []
         var done = 0
         while done < count {
-            let k = min(batchSize, count - done)
-            out.append(try await batch(k, context, binary: binary))
-            done += k
+            sizes.append(min(batchSize, count - done))
+            done += sizes.last!
+        }
+        if sizes.isEmpty { return out }
+        var current = try await startBatch(sizes[0], slot: 0, context, binary: binary)
+        for k in 0..<sizes.count {
+            try await correct(&current, context)
+            let next = k + 1 < sizes.count
+                ? try await startBatch(sizes[k + 1], slot: (k + 1) % 2, context, binary: binary) : nil
+            out.append(try await finish(current, context))
+            if let next { current = next }
         }
         return out
+    }
+
+    /// A batch in flight: this party's a, b and its share of c so far.
+    struct Batch {
+        let count: Int
+        let slot: Int
+        let binary: Bool
+        let a: [UInt64]
+        let b: [UInt64]
+        var c: [UInt64]
+        let tagU: Tag
+        var tagC = Tag(0)
     }
 
     /// Elements per transpose-and-hash chunk: 16 words of each column, i.e. 1024 OTs, 16 KiB
@@ -135,7 +164,8 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
 
     /// Per-peer matrices and buffers, reused across batches (a batch's matrix is 128 × batch
     /// words per peer: 1 MiB at 1024; fresh arrays each batch cost page faults).
-    private var receiverT: [PartyID: WordScratch] = [:]
+    /// Two per peer: the batch being finished and the next one (pipelining).
+    private var receiverT: [PartyID: [WordScratch]] = [:]
     private var outgoingCorrections: [PartyID: WordScratch] = [:]
     private var receivedU: [PartyID: WordScratch] = [:]
     private var receivedCorrections: [PartyID: WordScratch] = [:]
@@ -152,32 +182,25 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         binary ? count : (count * 2080 + 63) / 64
     }
 
-    /// One batch of `count` triples.
-    func batch(_ count: Int, _ context: MPCContext, binary: Bool) async throws -> BeaverTriples {
+    /// Round 1 of a batch (receiver → sender): draws a, b, and sends u_j = G(k1_j) ⊕ t_j ⊕ b
+    /// for j < 128 to every peer, keeping t_j = G(k0_j) (chunk-major, in `slot`'s buffers).
+    func startBatch(_ count: Int, slot: Int, _ context: MPCContext, binary: Bool) async throws -> Batch {
         let peers = context.peers
         let a = rng!.words(count), b = rng!.words(count)
-        var c = binary ? Words.and(a, b) : Words.mul(a, b)
+        let c = binary ? Words.and(a, b) : Words.mul(a, b)
         // OTs: 64 per element (bit k of element e is OT 64e + k); choice bits are b itself.
         let w = count  // words per column: m / 64
-        let corrWords = Self.correctionWords(count, binary: binary)
-        for p in peers {
-            if receiverT[p] == nil {
-                receiverT[p] = WordScratch()
-                outgoingCorrections[p] = WordScratch()
-                receivedU[p] = WordScratch()
-                receivedCorrections[p] = WordScratch()
-            }
+        for p in peers where receiverT[p] == nil {
+            receiverT[p] = [WordScratch(), WordScratch()]
+            outgoingCorrections[p] = WordScratch()
+            receivedU[p] = WordScratch()
+            receivedCorrections[p] = WordScratch()
         }
-        // Round 1 (receiver → sender): u_j = G(k1_j) ⊕ t_j ⊕ b for j < 128. On receipt, the
-        // sender side computes its corrections (sent in round 2) and its shares.
-        var sizes: [PartyID: Int] = [:]
-        for p in peers { sizes[p] = 128 * w }
-        try await context.exchangeInPlace(
-            sizes, from: peers, expectedWords: 128 * w, step: "IKNP matrix",
-            fill: { p, raw in
-                // t_j = G(k0_j) is kept chunk-major (see ``scatterColumn``) for the rows later.
-                let st = receivers[p]!
-                let t = receiverT[p]!.words(128 * w)
+        let tag = context.nextTag()
+        for p in peers {
+            let st = receivers[p]!
+            let t = receiverT[p]![slot].words(128 * w)
+            let pieces = context.pieces(words: 128 * w) { raw in
                 let tj = u.words(2 * w)
                 let col = UnsafeMutableBufferPointer(rebasing: tj[w...])
                 let tcol = UnsafeMutableBufferPointer(rebasing: tj[0..<w])
@@ -190,36 +213,56 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
                         Self.scatterColumn(UnsafeBufferPointer(tcol), j, into: t)
                     }
                 }
-            },
-            receive: { p, offset, raw in Self.copyWords(raw, into: receivedU[p]!.words(128 * w), at: offset) })
+            }
+            try await context.sendPieces(pieces, to: [p], tag: tag)
+        }
+        return Batch(count: count, slot: slot, binary: binary, a: a, b: b, c: c, tagU: tag)
+    }
+
+    /// Round 2 (sender → receiver), sending half: receives the peers' matrices, computes
+    /// this party's sender side and sends the corrections.
+    func correct(_ batch: inout Batch, _ context: MPCContext) async throws {
+        let peers = context.peers
+        let w = batch.count
+        let corrWords = Self.correctionWords(w, binary: batch.binary)
+        try await context.receivePieces(from: peers, tag: batch.tagU, expectedWords: 128 * w, step: "IKNP matrix") {
+            p, offset, raw in Self.copyWords(raw, into: receivedU[p]!.words(128 * w), at: offset)
+        }
+        let tag = context.nextTag()
+        batch.tagC = tag
         for p in peers {
             let out = outgoingCorrections[p]!.words(corrWords)
-            a.withUnsafeBufferPointer { aa in
-                c.withUnsafeMutableBufferPointer { cc in
+            batch.a.withUnsafeBufferPointer { aa in
+                batch.c.withUnsafeMutableBufferPointer { cc in
                     senderSide(
                         senders[p]!, u: UnsafeBufferPointer(receivedU[p]!.words(128 * w)), words: w, a: aa, c: cc,
-                        binary: binary, corrections: out)
+                        binary: batch.binary, corrections: out)
                 }
             }
+            let pieces = context.pieces(words: corrWords) { Words.store(UnsafeBufferPointer(out), into: $0) }
+            try await context.sendPieces(pieces, to: [p], tag: tag)
         }
-        // Round 2 (sender → receiver): corrections. Receiver side: H(T_i) + b_k·correction.
-        for p in peers { sizes[p] = corrWords }
-        try await context.exchangeInPlace(
-            sizes, from: peers, expectedWords: corrWords, step: "Gilboa corrections",
-            fill: { p, raw in
-                Words.store(UnsafeBufferPointer(outgoingCorrections[p]!.words(corrWords)), into: raw)
-            },
-            receive: { p, offset, raw in Self.copyWords(raw, into: receivedCorrections[p]!.words(corrWords), at: offset) })
+    }
+
+    /// Round 2, receiving half: H(T_i) + b_k·correction.
+    func finish(_ batch: Batch, _ context: MPCContext) async throws -> BeaverTriples {
+        let peers = context.peers
+        let w = batch.count
+        let corrWords = Self.correctionWords(w, binary: batch.binary)
+        try await context.receivePieces(from: peers, tag: batch.tagC, expectedWords: corrWords, step: "Gilboa corrections") {
+            p, offset, raw in Self.copyWords(raw, into: receivedCorrections[p]!.words(corrWords), at: offset)
+        }
+        var c = batch.c
         for p in peers {
-            b.withUnsafeBufferPointer { bb in
+            batch.b.withUnsafeBufferPointer { bb in
                 c.withUnsafeMutableBufferPointer { cc in
                     receiverSide(
-                        receivers[p]!, t: UnsafeBufferPointer(receiverT[p]!.words(128 * w)), words: w, b: bb, c: cc,
-                        binary: binary, corrections: UnsafeBufferPointer(receivedCorrections[p]!.words(corrWords)))
+                        receivers[p]!, t: UnsafeBufferPointer(receiverT[p]![batch.slot].words(128 * w)), words: w, b: bb,
+                        c: cc, binary: batch.binary, corrections: UnsafeBufferPointer(receivedCorrections[p]!.words(corrWords)))
                 }
             }
         }
-        return BeaverTriples(a: a, b: b, c: c)
+        return BeaverTriples(a: batch.a, b: batch.b, c: c)
     }
 
     /// Sender of the OTs towards one peer: Q's column j = G(k_Δj) ⊕ Δ_j·u_j; row i of Q is
