@@ -44,7 +44,8 @@ for i in 1 2; do
   PIDS+=($!)
 done
 echo "tacit: 3 parties, CURVE on, loopback; machine: $(nproc) cores"
-# PROFILE_P0: a command prefix for p0 only (e.g. "valgrind --tool=callgrind"), for profiling.
+# PROFILE_P0: a command prefix for p0 only, for profiling, e.g.
+# "perf record -e cpu-clock -o /tmp/p0.data --" (valgrind 3.19 cannot read Swift 6.3 binaries).
 ${PROFILE_P0:-} "$BIN/tacit-mpc-peer" bench --name p0 --key "$DIR/p0.key" --consortium "$DIR/consortium.yaml" "${ARGS[@]}" \
   | tee "$OUT/mpc.txt"
 for p in "${PIDS[@]}"; do wait "$p" || { echo "a party failed:"; cat "$DIR"/p*.out; exit 1; }; done
