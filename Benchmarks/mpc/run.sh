@@ -36,12 +36,16 @@ for i in 0 1 2; do
 done
 
 ARGS=(--size "${SIZE:-1048576}" --cmp-size "${CMP_SIZE:-1048576}" --triples "${TRIPLES:-131072}")
+# LINK_MESSAGES (default 400 MiB of 1 MiB messages): fewer for profiling runs only.
+[ -n "${LINK_MESSAGES:-}" ] && ARGS+=(--link-messages "$LINK_MESSAGES")
 for i in 1 2; do
   "$BIN/tacit-mpc-peer" bench --name "${NAMES[$i]}" --key "$DIR/${NAMES[$i]}.key" \
     --consortium "$DIR/consortium.yaml" "${ARGS[@]}" > "$DIR/${NAMES[$i]}.out" 2>&1 &
   PIDS+=($!)
 done
 echo "tacit: 3 parties, CURVE on, loopback; machine: $(nproc) cores"
-"$BIN/tacit-mpc-peer" bench --name p0 --key "$DIR/p0.key" --consortium "$DIR/consortium.yaml" "${ARGS[@]}" \
+# PROFILE_P0: a command prefix for p0 only, for profiling, e.g.
+# "perf record -e cpu-clock -o /tmp/p0.data --" (valgrind 3.19 cannot read Swift 6.3 binaries).
+${PROFILE_P0:-} "$BIN/tacit-mpc-peer" bench --name p0 --key "$DIR/p0.key" --consortium "$DIR/consortium.yaml" "${ARGS[@]}" \
   | tee "$OUT/mpc.txt"
 for p in "${PIDS[@]}"; do wait "$p" || { echo "a party failed:"; cat "$DIR"/p*.out; exit 1; }; done

@@ -85,18 +85,30 @@ public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
         ((Self.csa(n).ands + 12) * count, (n - 1) * count)
     }
 
-    func takeArithmetic(_ count: Int) async throws -> BeaverTriples {
+    /// Reserves the next `count` arithmetic triples; they stay in the buffer (no copy) until
+    /// the next take or preprocessing call.
+    func takeArithmetic(_ count: Int) async throws -> Range<Int> {
         if arithmetic.available < count {
             arithmetic.append(try await source.arithmeticTriples(count - arithmetic.available, context))
         }
         return arithmetic.take(count)
     }
 
-    func takeBinary(_ count: Int) async throws -> BeaverTriples {
+    func takeBinary(_ count: Int) async throws -> Range<Int> {
         if binary.available < count {
             binary.append(try await source.binaryTriples(count - binary.available, context))
         }
         return binary.take(count)
+    }
+
+    /// Reused buffers for the online phase (see ``WordScratch``): the masked openings d‖e,
+    /// and the comparison circuit's intermediate vectors.
+    private let opening = WordScratch()
+    private var pool: [WordScratch] = []
+
+    func scratch(_ i: Int, _ count: Int) -> UnsafeMutableBufferPointer<UInt64> {
+        while pool.count <= i { pool.append(WordScratch()) }
+        return pool[i].words(count)
     }
 
     // MARK: Primitives
@@ -150,35 +162,30 @@ public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
     public func multiply(_ x: RingShare, _ y: RingShare) async throws -> RingShare {
         let m = x.words.count
         precondition(y.words.count == m, "multiply: lengths differ (\(m) and \(y.words.count))")
-        let t = try await takeArithmetic(m)
-        var d = Words.sub(x.words, t.a)
-        var e = Words.sub(y.words, t.b)
-        let got = try await context.exchangeWithAll([d, e], expectedWords: 2 * m, step: "beaver open")
-        for (_, w) in got {
-            w.withUnsafeBufferPointer { p in
-                d.withUnsafeMutableBufferPointer { dd in
-                    e.withUnsafeMutableBufferPointer { ee in
-                        for i in 0..<m {
-                            dd[i] &+= p[i]
-                            ee[i] &+= p[m + i]
-                        }
+        let r = try await takeArithmetic(m)
+        let de = opening.words(2 * m)
+        arithmetic.withTriples(r) { a, b, _ in
+            x.words.withUnsafeBufferPointer { xx in
+                y.words.withUnsafeBufferPointer { yy in
+                    for i in 0..<m {
+                        de[i] = xx[i] &- a[i]
+                        de[m + i] = yy[i] &- b[i]
                     }
                 }
             }
         }
+        try await context.exchangeWithAllInPlace(
+            words: 2 * m, expectedWords: 2 * m, step: "beaver open",
+            fill: { Words.store(UnsafeBufferPointer(de), into: $0) },
+            receive: { _, offset, raw in
+                for i in 0..<(raw.count / 8) { de[offset + i] &+= Words.load(raw, i) }
+            })
         let leader: UInt64 = context.isLeader ? 1 : 0
         let z = [UInt64](unsafeUninitializedCapacity: m) { out, done in
-            t.a.withUnsafeBufferPointer { a in
-                t.b.withUnsafeBufferPointer { b in
-                    t.c.withUnsafeBufferPointer { c in
-                        d.withUnsafeBufferPointer { dd in
-                            e.withUnsafeBufferPointer { ee in
-                                for i in 0..<m {
-                                    out[i] = c[i] &+ dd[i] &* b[i] &+ ee[i] &* a[i] &+ (dd[i] &* ee[i]) &* leader
-                                }
-                            }
-                        }
-                    }
+            arithmetic.withTriples(r) { a, b, c in
+                for i in 0..<m {
+                    let d = de[i], e = de[m + i]
+                    out[i] = c[i] &+ d &* b[i] &+ e &* a[i] &+ (d &* e) &* leader
                 }
             }
             done = m
@@ -186,31 +193,35 @@ public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
         return RingShare(z)
     }
 
-    /// AND of XOR-shared words, 64 lanes each, with binary Beaver triples.
-    func and(_ x: [UInt64], _ y: [UInt64]) async throws -> [UInt64] {
+    /// AND of XOR-shared words, 64 lanes each, with binary Beaver triples, into `out` (which
+    /// may alias `x` or `y`): open d = x ⊕ a and e = y ⊕ b, then c ⊕ d·b ⊕ e·a ⊕ d·e (the last
+    /// term on the leader only). Triples are read in place from the buffer; the openings are
+    /// written straight into the message.
+    func and(
+        into out: UnsafeMutableBufferPointer<UInt64>, _ x: UnsafeBufferPointer<UInt64>, _ y: UnsafeBufferPointer<UInt64>
+    ) async throws {
         let m = x.count
-        let t = try await takeBinary(m)
-        var d = Words.xor(x, t.a)
-        var e = Words.xor(y, t.b)
-        let got = try await context.exchangeWithAll([d, e], expectedWords: 2 * m, step: "binary beaver open")
-        for (_, w) in got {
-            w.withUnsafeBufferPointer { p in
-                d.withUnsafeMutableBufferPointer { dd in
-                    e.withUnsafeMutableBufferPointer { ee in
-                        for i in 0..<m {
-                            dd[i] ^= p[i]
-                            ee[i] ^= p[m + i]
-                        }
-                    }
-                }
+        precondition(y.count == m && out.count == m, "and: lengths differ")
+        let r = try await takeBinary(m)
+        let de = opening.words(2 * m)
+        binary.withTriples(r) { a, b, _ in
+            for i in 0..<m {
+                de[i] = x[i] ^ a[i]
+                de[m + i] = y[i] ^ b[i]
             }
         }
+        try await context.exchangeWithAllInPlace(
+            words: 2 * m, expectedWords: 2 * m, step: "binary beaver open",
+            fill: { Words.store(UnsafeBufferPointer(de), into: $0) },
+            receive: { _, offset, raw in
+                for i in 0..<(raw.count / 8) { de[offset + i] ^= Words.load(raw, i) }
+            })
         let leader: UInt64 = context.isLeader ? ~0 : 0
-        return [UInt64](unsafeUninitializedCapacity: m) { out, done in
+        binary.withTriples(r) { a, b, c in
             for i in 0..<m {
-                out[i] = t.c[i] ^ (d[i] & t.b[i]) ^ (e[i] & t.a[i]) ^ (d[i] & e[i] & leader)
+                let d = de[i], e = de[m + i]
+                out[i] = c[i] ^ (d & b[i]) ^ (e & a[i]) ^ (d & e & leader)
             }
-            done = m
         }
     }
 
@@ -218,47 +229,87 @@ public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
     /// sharing on its own (it holds x_i, the others 0); carry-save adders bring the n
     /// summands to two, a Kogge–Stone prefix computes the carry into bit 63, and the XOR-shared
     /// result bit is converted to arithmetic by multiplying out the XOR of the parties' bits.
+    ///
+    /// Every level works in place on buffers the engine keeps (``scratch(_:_:)``), with the
+    /// shifts and XORs fused into the passes that build each AND's inputs; the ANDs, their
+    /// order and their messages are those of the straightforward circuit.
     func topBit(_ x: [UInt64]) async throws -> [UInt64] {
         let m = x.count
-        let zero = [UInt64](repeating: 0, count: m)
-        var summands: [[UInt64]] = (0..<n).map { $0 == context.index ? x : zero }
+        // Slots 0..<n: summands; then fixed roles.
+        let lhsSlot = n, rhsSlot = n + 1, prodSlot = n + 2, p0Slot = n + 3, gSlot = n + 4, pSlot = n + 5
+        var summands: [UnsafeMutableBufferPointer<UInt64>] = (0..<n).map { k in
+            let s = scratch(k, m)
+            if k == context.index { _ = s.initialize(fromContentsOf: x) } else { s.initialize(repeating: 0) }
+            return s
+        }
         while summands.count > 2 {
+            // Groups (a, b, c): sum a ⊕ b ⊕ c, carry maj(a, b, c) = ((a ⊕ b)(a ⊕ c)) ⊕ a, shifted.
             let groups = summands.count / 3
-            var lhs: [UInt64] = [], rhs: [UInt64] = []
-            lhs.reserveCapacity(groups * m)
-            rhs.reserveCapacity(groups * m)
+            let lhs = scratch(lhsSlot, groups * m), rhs = scratch(rhsSlot, groups * m)
             for g in 0..<groups {
                 let a = summands[3 * g], b = summands[3 * g + 1], c = summands[3 * g + 2]
-                lhs += Words.xor(a, b)
-                rhs += Words.xor(a, c)
+                for i in 0..<m {
+                    lhs[g * m + i] = a[i] ^ b[i]
+                    rhs[g * m + i] = a[i] ^ c[i]
+                }
             }
-            let prod = try await and(lhs, rhs)
-            var next: [[UInt64]] = []
+            let prod = scratch(prodSlot, groups * m)
+            try await and(into: prod, UnsafeBufferPointer(lhs), UnsafeBufferPointer(rhs))
+            var next: [UnsafeMutableBufferPointer<UInt64>] = []
             for g in 0..<groups {
+                // In place: a's buffer takes the sum, b's the shifted carry; c's is dropped.
                 let a = summands[3 * g], b = summands[3 * g + 1], c = summands[3 * g + 2]
-                let maj = Words.xor(Array(prod[(g * m)..<((g + 1) * m)]), a)
-                next.append(Words.xor(Words.xor(a, b), c))
-                next.append(Words.shiftLeft(maj, 1))
+                for i in 0..<m {
+                    let av = a[i]
+                    a[i] = av ^ b[i] ^ c[i]
+                    b[i] = (prod[g * m + i] ^ av) << 1
+                }
+                next.append(a)
+                next.append(b)
             }
             next += summands[(3 * groups)...]
             summands = next
         }
         let a = summands[0], b = summands[1]
-        let p0 = Words.xor(a, b)
-        var g = try await and(a, b)
-        var p = p0
+        let p0 = scratch(p0Slot, m), g = scratch(gSlot, m), p = scratch(pSlot, m)
+        for i in 0..<m {
+            p0[i] = a[i] ^ b[i]
+            p[i] = p0[i]
+        }
+        try await and(into: g, UnsafeBufferPointer(a), UnsafeBufferPointer(b))
         var shift: UInt64 = 1
         while shift < 64 {
             if shift == 32 {
-                g = Words.xor(g, try await and(p, Words.shiftLeft(g, shift)))
+                // g ⊕= p · (g << 32): the propagate half is no longer needed.
+                let xs = scratch(lhsSlot, m), ys = scratch(rhsSlot, m), prod = scratch(prodSlot, m)
+                for i in 0..<m {
+                    xs[i] = p[i]
+                    ys[i] = g[i] << shift
+                }
+                try await and(into: prod, UnsafeBufferPointer(xs), UnsafeBufferPointer(ys))
+                for i in 0..<m { g[i] ^= prod[i] }
             } else {
-                let prod = try await and(p + p, Words.shiftLeft(g, shift) + Words.shiftLeft(p, shift))
-                g = Words.xor(g, Array(prod[0..<m]))
-                p = Array(prod[m...])
+                // (g, p) ← (g ⊕ p·(g << s), p·(p << s)), both ANDs in one round.
+                let xs = scratch(lhsSlot, 2 * m), ys = scratch(rhsSlot, 2 * m), prod = scratch(prodSlot, 2 * m)
+                for i in 0..<m {
+                    let pv = p[i]
+                    xs[i] = pv
+                    xs[m + i] = pv
+                    ys[i] = g[i] << shift
+                    ys[m + i] = pv << shift
+                }
+                try await and(into: prod, UnsafeBufferPointer(xs), UnsafeBufferPointer(ys))
+                for i in 0..<m {
+                    g[i] ^= prod[i]
+                    p[i] = prod[m + i]
+                }
             }
             shift <<= 1
         }
-        let bits = (0..<m).map { ((p0[$0] >> 63) ^ (g[$0] >> 62)) & 1 }
+        let bits = [UInt64](unsafeUninitializedCapacity: m) { out, done in
+            for i in 0..<m { out[i] = ((p0[i] >> 63) ^ (g[i] >> 62)) & 1 }
+            done = m
+        }
         return try await bitsToArithmetic(bits)
     }
 
@@ -364,7 +415,8 @@ public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
     }
 }
 
-/// Triples consumed from the front without copying what remains.
+/// Triples consumed from the front without copying: `take` hands out an index range, read
+/// in place with `withTriples` until the next `append`.
 struct TripleBuffer {
     var a: [UInt64] = [], b: [UInt64] = [], c: [UInt64] = []
     var offset = 0
@@ -372,27 +424,47 @@ struct TripleBuffer {
 
     mutating func append(_ t: BeaverTriples) {
         if offset > 0 {
-            a.removeFirst(offset)
-            b.removeFirst(offset)
-            c.removeFirst(offset)
+            if offset == a.count {
+                a.removeAll(keepingCapacity: true)
+                b.removeAll(keepingCapacity: true)
+                c.removeAll(keepingCapacity: true)
+            } else {
+                a.removeFirst(offset)
+                b.removeFirst(offset)
+                c.removeFirst(offset)
+            }
             offset = 0
         }
-        a += t.a
-        b += t.b
-        c += t.c
+        if a.isEmpty {
+            a = t.a
+            b = t.b
+            c = t.c
+        } else {
+            a += t.a
+            b += t.b
+            c += t.c
+        }
     }
 
-    mutating func take(_ n: Int) -> BeaverTriples {
+    mutating func take(_ n: Int) -> Range<Int> {
         precondition(n <= available)
         let r = offset..<(offset + n)
         offset += n
-        let t = BeaverTriples(a: Array(a[r]), b: Array(b[r]), c: Array(c[r]))
-        if offset == a.count {
-            a = []
-            b = []
-            c = []
-            offset = 0
+        return r
+    }
+
+    func withTriples<R>(
+        _ r: Range<Int>,
+        _ body: (UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<UInt64>) throws -> R
+    ) rethrows -> R {
+        try a.withUnsafeBufferPointer { pa in
+            try b.withUnsafeBufferPointer { pb in
+                try c.withUnsafeBufferPointer { pc in
+                    try body(
+                        UnsafeBufferPointer(rebasing: pa[r]), UnsafeBufferPointer(rebasing: pb[r]),
+                        UnsafeBufferPointer(rebasing: pc[r]))
+                }
+            }
         }
-        return t
     }
 }

@@ -26,6 +26,8 @@ public final class MPCContext: @unchecked Sendable {
     /// How long a receive waits for a peer.
     public let timeout: Duration
     private var tagCounter: UInt64 = 0
+    /// The body of a long outgoing message before it is cut into pieces (reused).
+    private let outgoingBody = WordScratch()
     private var aborted = false
     /// Deterministic seeds for tests (statistical checks); nil in production.
     private let seedStream: AESPRG?
@@ -36,6 +38,8 @@ public final class MPCContext: @unchecked Sendable {
     enum Kind: UInt8 {
         case data = 0x01
         case done = 0x02
+        /// A piece of a long message that more pieces follow (the last is `.data`).
+        case more = 0x03
         case abort = 0xAB
     }
 
@@ -186,6 +190,97 @@ public final class MPCContext: @unchecked Sendable {
         case bit
     }
 
+    /// A message whose body is longer than this travels as several pieces of at most this
+    /// many bytes, each its own transport message under a tag derived from the step's
+    /// (``pieceTag(_:_:)``). CURVE encrypts and authenticates whole messages, so one 16 MiB
+    /// message is encrypted, transferred and decrypted strictly in turn; in 1 MiB pieces the
+    /// three overlap. The bytes, their order and the round are the same; every piece is
+    /// length-checked, and only the last carries the `.data` kind (the others `.more`), so
+    /// a peer that sends more or fewer pieces than expected is caught as malformed.
+    public static let pieceBytes = 1 << 20
+
+    static func pieceCount(words: Int) -> Int { max(1, (8 * words + pieceBytes - 1) / pieceBytes) }
+
+    /// Piece 0 uses the step's own tag; piece i sets bits 40… (steps stay below 2^40, pieces
+    /// below 2^23, so no piece tag equals the abort tag or another step's).
+    static func pieceTag(_ tag: Tag, _ piece: Int) -> Tag {
+        precondition(tag.rawValue < 1 << 40 && piece < 1 << 23, "MPCContext: step or piece counter out of range")
+        return piece == 0 ? tag : Tag(tag.rawValue | UInt64(piece) << 40)
+    }
+
+    /// The pieces of a message body of `words` words, written by `fill` (little-endian
+    /// words at any alignment) into one body buffer and cut into payloads.
+    func pieces(words: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> [Payload] {
+        let count = Self.pieceCount(words: words)
+        if count == 1 {
+            return [Payload(unsafeUninitializedCount: 1 + 8 * words) { buf in
+                buf[0] = Kind.data.rawValue
+                fill(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buf)[1...]))
+            }]
+        }
+        let body = outgoingBody.words(words)
+        let raw = UnsafeMutableRawBufferPointer(body)
+        fill(raw)
+        return (0..<count).map { i in
+            let lo = i * Self.pieceBytes, hi = min(8 * words, lo + Self.pieceBytes)
+            return Payload(unsafeUninitializedCount: 1 + hi - lo) { buf in
+                buf[0] = (i == count - 1 ? Kind.data : Kind.more).rawValue
+                UnsafeMutableRawPointer(buf.baseAddress! + 1).copyMemory(from: raw.baseAddress! + lo, byteCount: hi - lo)
+            }
+        }
+    }
+
+    /// Sends the pieces of one step to `peers`, piece by piece (so both peers' first
+    /// pieces go out first).
+    func sendPieces(_ pieces: [Payload], to peers: [PartyID], tag: Tag) async throws {
+        for (i, piece) in pieces.enumerated() {
+            for peer in peers { try await send(piece, to: peer, tag: Self.pieceTag(tag, i)) }
+        }
+    }
+
+    /// Receives `expectedWords` words from each of `senders` in pieces, checks every piece,
+    /// and hands each to `body(peer, wordOffset, bytes)` as it arrives (any order).
+    func receivePieces(
+        from senders: [PartyID], tag: Tag, expectedWords: Int, step: StaticString,
+        _ body: (PartyID, Int, UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        let count = Self.pieceCount(words: expectedWords)
+        let channel = self.channel
+        let timeout = self.timeout
+        try await withThrowingTaskGroup(of: (PartyID, Int, Payload).self) { group in
+            for i in 0..<count {
+                for peer in senders {
+                    let t = Self.pieceTag(tag, i)
+                    group.addTask {
+                        do {
+                            return (peer, i, try await channel.receive(from: peer, tag: t, timeout: timeout))
+                        } catch let e as NetError {
+                            throw MPCContext.translate(e, peer: peer, tag: t)
+                        }
+                    }
+                }
+            }
+            for try await (peer, i, payload) in group {
+                let lo = i * Self.pieceBytes, hi = min(8 * expectedWords, lo + Self.pieceBytes)
+                try payload.withUnsafeBytes { raw in
+                    if raw.count >= 1, raw[0] == Kind.abort.rawValue {
+                        throw Self.abortError(from: peer, payload)
+                    }
+                    let kind = (i == count - 1 ? Kind.data : Kind.more).rawValue
+                    guard raw.count == 1 + hi - lo, raw[0] == kind else {
+                        throw MPCError(
+                            .malformedMessage,
+                            "\(peer) sent a \(raw.count)-byte message (kind \(raw.first ?? 0)) as piece \(i + 1) of "
+                                + "\(count) at step '\(step)'; expected \(1 + hi - lo) bytes of kind \(kind) (a message of "
+                                + "\(expectedWords) 64-bit words in pieces of \(Self.pieceBytes) bytes). The peer runs a "
+                                + "different program or misbehaves; the job is aborted on every party.", peer: peer)
+                    }
+                    try body(peer, lo / 8, UnsafeRawBufferPointer(rebasing: raw[1...]))
+                }
+            }
+        }
+    }
+
     /// One protocol step: sends `outgoing[peer]` (a list of word vectors, concatenated) to
     /// each listed peer, and receives exactly `expectedWords` words from each of `senders`.
     /// Uses one tag. Returns the received vectors, validated.
@@ -194,17 +289,11 @@ public final class MPCContext: @unchecked Sendable {
         validation: Validation = .any, step: StaticString = "exchange"
     ) async throws -> [PartyID: [UInt64]] {
         let tag = nextTag()
-        for (peer, parts) in outgoing where peer != localParty {
-            try await send(Self.encode(parts), to: peer, tag: tag)
+        for peer in outgoing.keys.sorted() where peer != localParty {
+            let parts = outgoing[peer]!
+            try await sendPieces(pieces(words: parts.reduce(0) { $0 + $1.count }) { Self.encode(parts, into: $0) }, to: [peer], tag: tag)
         }
-        let senders = senders.filter { $0 != localParty }
-        if senders.isEmpty { return [:] }
-        let raw = try await gather(from: senders, tag: tag)
-        var out: [PartyID: [UInt64]] = [:]
-        for (peer, payload) in raw {
-            out[peer] = try decode(payload, from: peer, expectedWords: expectedWords, validation: validation, step: step)
-        }
-        return out
+        return try await receiveWords(from: senders.filter { $0 != localParty }, tag: tag, expectedWords: expectedWords, validation: validation, step: step)
     }
 
     /// The same words to every peer, and the same count back from every peer.
@@ -212,15 +301,67 @@ public final class MPCContext: @unchecked Sendable {
         _ parts: [[UInt64]], expectedWords: Int, validation: Validation = .any, step: StaticString = "exchange"
     ) async throws -> [PartyID: [UInt64]] {
         let tag = nextTag()
-        let payload = Self.encode(parts)
-        for peer in peers { try await send(payload, to: peer, tag: tag) }
-        if peers.isEmpty { return [:] }
-        let raw = try await gather(from: peers, tag: tag)
+        let peers = self.peers
+        try await sendPieces(pieces(words: parts.reduce(0) { $0 + $1.count }) { Self.encode(parts, into: $0) }, to: peers, tag: tag)
+        return try await receiveWords(from: peers, tag: tag, expectedWords: expectedWords, validation: validation, step: step)
+    }
+
+    func receiveWords(
+        from senders: [PartyID], tag: Tag, expectedWords: Int, validation: Validation, step: StaticString
+    ) async throws -> [PartyID: [UInt64]] {
+        if senders.isEmpty { return [:] }
+        var buffers: [PartyID: UnsafeMutableBufferPointer<UInt64>] = [:]
+        for p in senders { buffers[p] = .allocate(capacity: max(expectedWords, 1)) }
+        defer { for (_, b) in buffers { b.deallocate() } }
+        try await receivePieces(from: senders, tag: tag, expectedWords: expectedWords, step: step) { peer, offset, raw in
+            let out = buffers[peer]!
+            let n = raw.count / 8
+            if n > 0 { UnsafeMutableRawPointer(out.baseAddress! + offset).copyMemory(from: raw.baseAddress!, byteCount: 8 * n) }
+            #if _endian(big)
+            for i in offset..<(offset + n) { out[i] = UInt64(littleEndian: out[i]) }
+            #endif
+        }
         var out: [PartyID: [UInt64]] = [:]
-        for (peer, payload) in raw {
-            out[peer] = try decode(payload, from: peer, expectedWords: expectedWords, validation: validation, step: step)
+        for (peer, b) in buffers {
+            let words = Array(UnsafeBufferPointer(rebasing: b[0..<expectedWords]))
+            try Self.validate(words, validation, from: peer, step: step)
+            out[peer] = words
         }
         return out
+    }
+
+    /// One step like ``exchangeWithAll(_:expectedWords:validation:step:)``, without
+    /// intermediate arrays: `fill` writes the `words` outgoing words (little-endian, at any
+    /// alignment: ``Words/store(_:into:at:)``) for the message every peer gets, and
+    /// `receive(peer, wordOffset, bytes)` reads each arriving piece of a peer's
+    /// `expectedWords` words in place (``Words/load(_:_:)``) once its length is checked.
+    public func exchangeWithAllInPlace(
+        words: Int, expectedWords: Int, step: StaticString = "exchange",
+        fill: (UnsafeMutableRawBufferPointer) -> Void,
+        receive: (PartyID, Int, UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        let tag = nextTag()
+        let peers = self.peers
+        if peers.isEmpty { return }
+        try await sendPieces(pieces(words: words, fill), to: peers, tag: tag)
+        try await receivePieces(from: peers, tag: tag, expectedWords: expectedWords, step: step, receive)
+    }
+
+    /// One step like ``exchange(_:from:expectedWords:validation:step:)``, without
+    /// intermediate arrays: `fill(peer, bytes)` writes `outgoing[peer]` words into the
+    /// message for `peer`, `receive` reads each sender's pieces in place.
+    public func exchangeInPlace(
+        _ outgoing: [PartyID: Int], from senders: [PartyID], expectedWords: Int, step: StaticString = "exchange",
+        fill: (PartyID, UnsafeMutableRawBufferPointer) -> Void,
+        receive: (PartyID, Int, UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        let tag = nextTag()
+        for peer in outgoing.keys.sorted() where peer != localParty {
+            try await sendPieces(pieces(words: outgoing[peer]!) { fill(peer, $0) }, to: [peer], tag: tag)
+        }
+        let senders = senders.filter { $0 != localParty }
+        if senders.isEmpty { return }
+        try await receivePieces(from: senders, tag: tag, expectedWords: expectedWords, step: step, receive)
     }
 
     /// Raw bytes to and from peers (setup messages: seeds, base-OT points). Lengths are the
@@ -249,75 +390,36 @@ public final class MPCContext: @unchecked Sendable {
         return out
     }
 
-    static func encode(_ parts: [[UInt64]]) -> Payload {
-        let words = parts.reduce(0) { $0 + $1.count }
-        return Payload(unsafeUninitializedCount: 1 + 8 * words) { buf in
-            buf[0] = Kind.data.rawValue
-            var offset = 1
-            for part in parts {
-                part.withUnsafeBytes { src in
-                    if src.count > 0 {
-                        UnsafeMutableRawPointer(buf.baseAddress! + offset).copyMemory(from: src.baseAddress!, byteCount: src.count)
-                    }
-                    offset += src.count
-                }
-            }
-            #if _endian(big)
-            // Words travel little-endian.
-            let p = UnsafeMutableRawPointer(buf.baseAddress! + 1)
-            for i in 0..<words {
-                let v = p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
-                p.storeBytes(of: v.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
-            }
-            #endif
+    /// Writes `parts`, concatenated, as little-endian words.
+    static func encode(_ parts: [[UInt64]], into raw: UnsafeMutableRawBufferPointer) {
+        var offset = 0
+        for part in parts {
+            part.withUnsafeBufferPointer { Words.store($0, into: raw, at: offset) }
+            offset += part.count
         }
     }
 
-    func decode(_ payload: Payload, from peer: PartyID, expectedWords: Int, validation: Validation, step: StaticString) throws
-        -> [UInt64]
-    {
-        try payload.withUnsafeBytes { raw -> [UInt64] in
-            if raw.count >= 1, raw[0] == Kind.abort.rawValue {
-                throw Self.abortError(from: peer, payload)
+    static func validate(_ words: [UInt64], _ validation: Validation, from peer: PartyID, step: StaticString) throws {
+        switch validation {
+        case .any: break
+        case .below(let bound):
+            var bad = -1
+            words.withUnsafeBufferPointer { w in
+                var anyBad = false
+                for i in 0..<w.count { anyBad = anyBad || w[i] >= bound }
+                if anyBad { bad = w.firstIndex(where: { $0 >= bound }) ?? -1 }
             }
-            guard raw.count == 1 + 8 * expectedWords, raw[0] == Kind.data.rawValue else {
+            if bad >= 0 {
                 throw MPCError(
                     .malformedMessage,
-                    "\(peer) sent a \(raw.count)-byte message at step '\(step)'; expected \(1 + 8 * expectedWords) "
-                        + "(a kind byte and \(expectedWords) 64-bit words). The peer runs a different program "
-                        + "or misbehaves; the job is aborted on every party.", peer: peer)
+                    "\(peer) sent a non-canonical element (index \(bad), not below \(bound)) at step '\(step)'; "
+                        + "the job is aborted on every party.", peer: peer)
             }
-            let words = [UInt64](unsafeUninitializedCapacity: expectedWords) { out, n in
-                if expectedWords > 0 {
-                    UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress! + 1, byteCount: 8 * expectedWords)
-                }
-                #if _endian(big)
-                for i in 0..<expectedWords { out[i] = UInt64(littleEndian: out[i]) }
-                #endif
-                n = expectedWords
+        case .bit:
+            if let bad = words.firstIndex(where: { $0 > 1 }) {
+                throw MPCError(
+                    .malformedMessage, "\(peer) sent a non-bit value (index \(bad)) at step '\(step)'", peer: peer)
             }
-            switch validation {
-            case .any: break
-            case .below(let bound):
-                var bad = -1
-                words.withUnsafeBufferPointer { w in
-                    var anyBad = false
-                    for i in 0..<w.count { anyBad = anyBad || w[i] >= bound }
-                    if anyBad { bad = w.firstIndex(where: { $0 >= bound }) ?? -1 }
-                }
-                if bad >= 0 {
-                    throw MPCError(
-                        .malformedMessage,
-                        "\(peer) sent a non-canonical element (index \(bad), not below \(bound)) at step '\(step)'; "
-                            + "the job is aborted on every party.", peer: peer)
-                }
-            case .bit:
-                if let bad = words.firstIndex(where: { $0 > 1 }) {
-                    throw MPCError(
-                        .malformedMessage, "\(peer) sent a non-bit value (index \(bad)) at step '\(step)'", peer: peer)
-                }
-            }
-            return words
         }
     }
 

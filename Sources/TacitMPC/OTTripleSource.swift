@@ -10,7 +10,8 @@ import TacitMath
 ///
 /// c = (Σ aᵢ)(Σ bᵢ) = Σ aᵢbᵢ + Σ_{i≠j} aᵢbⱼ: each cross product aᵢbⱼ is a Gilboa product
 /// with i sending and j receiving. Costs per arithmetic triple, per ordered pair: 64 OTs,
-/// 1 KiB of IKNP matrix from the receiver and 512 B of corrections from the sender.
+/// 1 KiB of IKNP matrix from the receiver and 260 B of corrections from the sender (the
+/// correction for bit k is sent in 64 − k bits).
 ///
 /// Hashing is fixed-key AES as a correlation-robust function (H_i(x) = π(x ⊕ i) ⊕ x ⊕ i);
 /// PRGs are AES-128-CTR. Semi-honest security only (no consistency checks on the IKNP
@@ -44,7 +45,10 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         }
     }
 
-    public init(batchSize: Int = 8192) { self.batchSize = batchSize }
+    /// 1024 by default: a batch's matrices (1 MiB per peer) stay in L2, and the three
+    /// parties' rounds interleave more finely. Measured on 2 cores (RESULTS.md, issue 5):
+    /// 512 ≈ 1024 at ~48k triples/s, 2048–4096 ~41k, 8192 ~35k.
+    public init(batchSize: Int = 1024) { self.batchSize = batchSize }
 
     /// Base OTs for every ordered pair: this party is the base-OT sender (with fresh seed
     /// pairs) towards each peer for the direction where it is the extension receiver, and
@@ -114,184 +118,345 @@ public final class OTTripleSource: TripleSource, @unchecked Sendable {
         nil
     }
 
+    /// Batches are pipelined by one: a party sends batch k + 1's IKNP matrix (round 1) right
+    /// after batch k's corrections (round 2), before waiting for its peers' corrections, so
+    /// that a party's local work overlaps its peers' and the transfers. Every party uses
+    /// the tags in the same order (U₀, C₀, U₁, C₁, …), and each stream (PRGs, hash tweaks)
+    /// is consumed in batch order on both sides of a pair, exactly as without pipelining.
     func triples(_ count: Int, _ context: MPCContext, binary: Bool) async throws -> BeaverTriples {
         var out = BeaverTriples(a: [], b: [], c: [])
+        out.a.reserveCapacity(count)
+        out.b.reserveCapacity(count)
+        out.c.reserveCapacity(count)
+        var sizes: [Int] = []
         var done = 0
         while done < count {
-            let k = min(batchSize, count - done)
-            out.append(try await batch(k, context, binary: binary))
-            done += k
+            sizes.append(min(batchSize, count - done))
+            done += sizes.last!
+        }
+        if sizes.isEmpty { return out }
+        var current = try await startBatch(sizes[0], slot: 0, context, binary: binary)
+        for k in 0..<sizes.count {
+            try await correct(&current, context)
+            let next = k + 1 < sizes.count
+                ? try await startBatch(sizes[k + 1], slot: (k + 1) % 2, context, binary: binary) : nil
+            out.append(try await finish(current, context))
+            if let next { current = next }
         }
         return out
     }
 
-    /// One batch of `count` triples.
-    func batch(_ count: Int, _ context: MPCContext, binary: Bool) async throws -> BeaverTriples {
+    /// A batch in flight: this party's a, b and its share of c so far.
+    struct Batch {
+        let count: Int
+        let slot: Int
+        let binary: Bool
+        let a: [UInt64]
+        let b: [UInt64]
+        var c: [UInt64]
+        let tagU: Tag
+        var tagC = Tag(0)
+    }
+
+    /// Elements per transpose-and-hash chunk: 16 words of each column, i.e. 1024 OTs, 16 KiB
+    /// of rows, so the rows are transposed, hashed and consumed while in L1/L2.
+    static let chunkWords = 16
+
+    /// Per-peer matrices and buffers, reused across batches (a batch's matrix is 128 × batch
+    /// words per peer: 1 MiB at 1024; fresh arrays each batch cost page faults).
+    /// Two per peer: the batch being finished and the next one (pipelining).
+    private var receiverT: [PartyID: [WordScratch]] = [:]
+    private var outgoingCorrections: [PartyID: WordScratch] = [:]
+    private var receivedU: [PartyID: WordScratch] = [:]
+    private var receivedCorrections: [PartyID: WordScratch] = [:]
+    private let q = WordScratch()
+    private let u = WordScratch()
+    private let rows0 = WordScratch()
+    private let rows1 = WordScratch()
+
+    /// Words of Gilboa corrections per batch of `count` triples. Binary: one bit per OT.
+    /// Arithmetic: the correction for bit k only matters mod 2^(64−k) (it is multiplied by
+    /// 2^k), so it is sent in 64 − k bits: 2080 bits per element instead of 4096 (Demmler et
+    /// al., ABY, NDSS 2015, §IV-B: "the i-th OT only needs l − i bits").
+    static func correctionWords(_ count: Int, binary: Bool) -> Int {
+        binary ? count : (count * 2080 + 63) / 64
+    }
+
+    /// Round 1 of a batch (receiver → sender): draws a, b, and sends u_j = G(k1_j) ⊕ t_j ⊕ b
+    /// for j < 128 to every peer, keeping t_j = G(k0_j) (chunk-major, in `slot`'s buffers).
+    func startBatch(_ count: Int, slot: Int, _ context: MPCContext, binary: Bool) async throws -> Batch {
         let peers = context.peers
         let a = rng!.words(count), b = rng!.words(count)
-        var c = binary ? Words.and(a, b) : Words.mul(a, b)
+        let c = binary ? Words.and(a, b) : Words.mul(a, b)
         // OTs: 64 per element (bit k of element e is OT 64e + k); choice bits are b itself.
-        let m = 64 * count
-        let wordsPerColumn = count  // m / 64
-        // Round 1 (receiver → sender): u_j = G(k0_j) ⊕ G(k1_j) ⊕ b for j < 128.
-        var tByPeer: [PartyID: [[UInt64]]] = [:]
-        var outgoing: [PartyID: [[UInt64]]] = [:]
+        let w = count  // words per column: m / 64
+        for p in peers where receiverT[p] == nil {
+            receiverT[p] = [WordScratch(), WordScratch()]
+            outgoingCorrections[p] = WordScratch()
+            receivedU[p] = WordScratch()
+            receivedCorrections[p] = WordScratch()
+        }
+        let tag = context.nextTag()
         for p in peers {
             let st = receivers[p]!
-            var ts: [[UInt64]] = []
-            var us: [[UInt64]] = []
-            ts.reserveCapacity(128)
-            for j in 0..<128 {
-                let t = st.zero[j].words(wordsPerColumn)
-                var u = st.one[j].words(wordsPerColumn)
-                u.withUnsafeMutableBufferPointer { uu in
-                    for i in 0..<wordsPerColumn { uu[i] ^= t[i] ^ b[i] }
-                }
-                ts.append(t)
-                us.append(u)
-            }
-            tByPeer[p] = ts
-            outgoing[p] = us
-        }
-        let gotU = try await context.exchange(outgoing, from: peers, expectedWords: 128 * wordsPerColumn, step: "IKNP matrix")
-        // Round 2 (sender → receiver): corrections.
-        var corrections: [PartyID: [[UInt64]]] = [:]
-        for p in peers {
-            let st = senders[p]!
-            let u = gotU[p]!
-            var q: [[UInt64]] = []
-            q.reserveCapacity(128)
-            for j in 0..<128 {
-                var col = st.columns[j].words(wordsPerColumn)
-                let bit = ((j < 64 ? st.delta.0 >> UInt64(j) : st.delta.1 >> UInt64(j - 64)) & 1) == 1
-                if bit {
-                    u.withUnsafeBufferPointer { uu in
-                        col.withUnsafeMutableBufferPointer { cc in
-                            let base = j * wordsPerColumn
-                            for i in 0..<wordsPerColumn { cc[i] ^= uu[base + i] }
-                        }
+            let t = receiverT[p]![slot].words(128 * w)
+            let pieces = context.pieces(words: 128 * w) { raw in
+                let tj = u.words(2 * w)
+                let col = UnsafeMutableBufferPointer(rebasing: tj[w...])
+                let tcol = UnsafeMutableBufferPointer(rebasing: tj[0..<w])
+                b.withUnsafeBufferPointer { bb in
+                    for j in 0..<128 {
+                        st.zero[j].fill(UnsafeMutableRawBufferPointer(tcol))
+                        st.one[j].fill(UnsafeMutableRawBufferPointer(col))
+                        for i in 0..<w { col[i] ^= tcol[i] ^ bb[i] }
+                        Words.store(UnsafeBufferPointer(col), into: raw, at: j * w)
+                        Self.scatterColumn(UnsafeBufferPointer(tcol), j, into: t)
                     }
                 }
-                q.append(col)
             }
-            var rows = Self.transpose(q, words: wordsPerColumn)  // 2m words: (lo, hi) per OT
-            var rowsDelta = rows
-            rowsDelta.withUnsafeMutableBufferPointer { r in
-                for i in 0..<m {
-                    r[2 * i] ^= st.delta.0
-                    r[2 * i + 1] ^= st.delta.1
+            try await context.sendPieces(pieces, to: [p], tag: tag)
+        }
+        return Batch(count: count, slot: slot, binary: binary, a: a, b: b, c: c, tagU: tag)
+    }
+
+    /// Round 2 (sender → receiver), sending half: receives the peers' matrices, computes
+    /// this party's sender side and sends the corrections.
+    func correct(_ batch: inout Batch, _ context: MPCContext) async throws {
+        let peers = context.peers
+        let w = batch.count
+        let corrWords = Self.correctionWords(w, binary: batch.binary)
+        try await context.receivePieces(from: peers, tag: batch.tagU, expectedWords: 128 * w, step: "IKNP matrix") {
+            p, offset, raw in Self.copyWords(raw, into: receivedU[p]!.words(128 * w), at: offset)
+        }
+        let tag = context.nextTag()
+        batch.tagC = tag
+        for p in peers {
+            let out = outgoingCorrections[p]!.words(corrWords)
+            batch.a.withUnsafeBufferPointer { aa in
+                batch.c.withUnsafeMutableBufferPointer { cc in
+                    senderSide(
+                        senders[p]!, u: UnsafeBufferPointer(receivedU[p]!.words(128 * w)), words: w, a: aa, c: cc,
+                        binary: batch.binary, corrections: out)
                 }
             }
-            rows.withUnsafeMutableBufferPointer { aes.hash(inPlace: $0, tweakBase: st.tweak) }
-            rowsDelta.withUnsafeMutableBufferPointer { aes.hash(inPlace: $0, tweakBase: st.tweak) }
-            st.tweak &+= UInt64(m)
-            if binary {
-                // Lane k of element e: s0 = lsb H(Q), correction = s0 ⊕ s1 ⊕ a_k.
-                var corr = [UInt64](repeating: 0, count: count)
-                for e in 0..<count {
-                    var s0w: UInt64 = 0, cw: UInt64 = 0
+            let pieces = context.pieces(words: corrWords) { Words.store(UnsafeBufferPointer(out), into: $0) }
+            try await context.sendPieces(pieces, to: [p], tag: tag)
+        }
+    }
+
+    /// Round 2, receiving half: H(T_i) + b_k·correction.
+    func finish(_ batch: Batch, _ context: MPCContext) async throws -> BeaverTriples {
+        let peers = context.peers
+        let w = batch.count
+        let corrWords = Self.correctionWords(w, binary: batch.binary)
+        try await context.receivePieces(from: peers, tag: batch.tagC, expectedWords: corrWords, step: "Gilboa corrections") {
+            p, offset, raw in Self.copyWords(raw, into: receivedCorrections[p]!.words(corrWords), at: offset)
+        }
+        var c = batch.c
+        for p in peers {
+            batch.b.withUnsafeBufferPointer { bb in
+                c.withUnsafeMutableBufferPointer { cc in
+                    receiverSide(
+                        receivers[p]!, t: UnsafeBufferPointer(receiverT[p]![batch.slot].words(128 * w)), words: w, b: bb,
+                        c: cc, binary: batch.binary, corrections: UnsafeBufferPointer(receivedCorrections[p]!.words(corrWords)))
+                }
+            }
+        }
+        return BeaverTriples(a: batch.a, b: batch.b, c: c)
+    }
+
+    /// Sender of the OTs towards one peer: Q's column j = G(k_Δj) ⊕ Δ_j·u_j; row i of Q is
+    /// T_i ⊕ b_i·Δ. Hashes rows chunk by chunk and writes the corrections.
+    private func senderSide(
+        _ st: SenderState, u uMatrix: UnsafeBufferPointer<UInt64>, words w: Int, a: UnsafeBufferPointer<UInt64>,
+        c: UnsafeMutableBufferPointer<UInt64>, binary: Bool, corrections: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        let cols = q.words(128 * w)
+        let col = u.words(w)
+        for j in 0..<128 {
+            st.columns[j].fill(UnsafeMutableRawBufferPointer(col))
+            let bit = ((j < 64 ? st.delta.0 >> UInt64(j) : st.delta.1 >> UInt64(j - 64)) & 1) == 1
+            if bit {
+                let base = j * w
+                for i in 0..<w { col[i] ^= uMatrix[base + i] }
+            }
+            Self.scatterColumn(UnsafeBufferPointer(col), j, into: cols)
+        }
+        let (d0, d1) = st.delta
+        var writer = BitWriter(corrections)
+        var w0 = 0
+        while w0 < w {
+            let cw = min(Self.chunkWords, w - w0)
+            let r0 = rows0.words(128 * cw), r1 = rows1.words(128 * cw)
+            Self.transposeBlock(UnsafeBufferPointer(rebasing: cols[(128 * w0)..<(128 * (w0 + cw))]), count: cw, into: r0)
+            for i in 0..<(64 * cw) {
+                r1[2 * i] = r0[2 * i] ^ d0
+                r1[2 * i + 1] = r0[2 * i + 1] ^ d1
+            }
+            let tweak = st.tweak &+ UInt64(64 * w0)
+            aes.hash(inPlace: r0, tweakBase: tweak)
+            aes.hash(inPlace: r1, tweakBase: tweak)
+            for e in w0..<(w0 + cw) {
+                let base = 64 * (e - w0)
+                if binary {
+                    // Lane k of element e: s0 = lsb H(Q), correction = s0 ⊕ s1 ⊕ a_k.
+                    var s0w: UInt64 = 0, cwd: UInt64 = 0
                     for k in 0..<64 {
-                        let i = 64 * e + k
-                        let s0 = rows[2 * i] & 1, s1 = rowsDelta[2 * i] & 1
+                        let i = base + k
+                        let s0 = r0[2 * i] & 1, s1 = r1[2 * i] & 1
                         s0w |= s0 << UInt64(k)
-                        cw |= (s0 ^ s1) << UInt64(k)
+                        cwd |= (s0 ^ s1) << UInt64(k)
                     }
-                    corr[e] = cw ^ a[e]
+                    corrections[e] = cwd ^ a[e]
                     c[e] ^= s0w
-                }
-                corrections[p] = [corr]
-            } else {
-                // Bit k of element e: correction = s0 − s1 + a·2^k; sender keeps −s0.
-                var corr = [UInt64](repeating: 0, count: m)
-                corr.withUnsafeMutableBufferPointer { cr in
-                    rows.withUnsafeBufferPointer { r0 in
-                        rowsDelta.withUnsafeBufferPointer { r1 in
-                            for e in 0..<count {
-                                var s: UInt64 = 0
-                                let ae = a[e]
-                                for k in 0..<64 {
-                                    let i = 64 * e + k
-                                    let s0 = r0[2 * i], s1 = r1[2 * i]
-                                    s &+= s0
-                                    cr[i] = s0 &- s1 &+ (ae << UInt64(k))
-                                }
-                                c[e] &-= s
-                            }
-                        }
+                } else {
+                    // Bit k of element e: correction = s0 − s1 + a mod 2^(64−k); the sender
+                    // keeps −s0·2^k, the receiver gets (s_b + b·correction)·2^k.
+                    var s: UInt64 = 0
+                    let ae = a[e]
+                    for k in 0..<64 {
+                        let i = base + k
+                        let s0 = r0[2 * i], s1 = r1[2 * i]
+                        s &+= s0 << UInt64(k)
+                        writer.write((s0 &- s1 &+ ae) & (UInt64.max >> UInt64(k)), width: 64 - k)
                     }
+                    c[e] &-= s
                 }
-                corrections[p] = [corr]
             }
+            w0 += cw
         }
-        let expected = binary ? count : m
-        let gotC = try await context.exchange(corrections, from: peers, expectedWords: expected, step: "Gilboa corrections")
-        // Receiver side: H(T_i) + b_k·correction.
-        for p in peers {
-            let st = receivers[p]!
-            var rows = Self.transpose(tByPeer[p]!, words: wordsPerColumn)
-            rows.withUnsafeMutableBufferPointer { aes.hash(inPlace: $0, tweakBase: st.tweak) }
-            st.tweak &+= UInt64(m)
-            let corr = gotC[p]!
-            if binary {
-                for e in 0..<count {
+        if !binary { writer.flush() }
+        st.tweak &+= UInt64(64 * w)
+    }
+
+    /// Receiver of the OTs from one peer: row i of T hashed, plus b_i times the correction.
+    private func receiverSide(
+        _ st: ReceiverState, t cols: UnsafeBufferPointer<UInt64>, words w: Int, b: UnsafeBufferPointer<UInt64>,
+        c: UnsafeMutableBufferPointer<UInt64>, binary: Bool, corrections: UnsafeBufferPointer<UInt64>
+    ) {
+        var reader = BitReader(corrections)
+        var w0 = 0
+        while w0 < w {
+            let cw = min(Self.chunkWords, w - w0)
+            let r0 = rows0.words(128 * cw)
+            Self.transposeBlock(UnsafeBufferPointer(rebasing: cols[(128 * w0)..<(128 * (w0 + cw))]), count: cw, into: r0)
+            aes.hash(inPlace: r0, tweakBase: st.tweak &+ UInt64(64 * w0))
+            for e in w0..<(w0 + cw) {
+                let base = 64 * (e - w0)
+                if binary {
                     var hw: UInt64 = 0
-                    for k in 0..<64 { hw |= (rows[2 * (64 * e + k)] & 1) << UInt64(k) }
-                    c[e] ^= hw ^ (b[e] & corr[e])
-                }
-            } else {
-                rows.withUnsafeBufferPointer { r in
-                    corr.withUnsafeBufferPointer { cr in
-                        for e in 0..<count {
-                            var s: UInt64 = 0
-                            let be = b[e]
-                            for k in 0..<64 {
-                                let i = 64 * e + k
-                                let mask = 0 &- ((be >> UInt64(k)) & 1)
-                                s &+= r[2 * i] &+ (cr[i] & mask)
-                            }
-                            c[e] &+= s
-                        }
+                    for k in 0..<64 { hw |= (r0[2 * (base + k)] & 1) << UInt64(k) }
+                    c[e] ^= hw ^ (b[e] & corrections[e])
+                } else {
+                    var s: UInt64 = 0
+                    let be = b[e]
+                    for k in 0..<64 {
+                        let v = reader.read(width: 64 - k)
+                        let mask = 0 &- ((be >> UInt64(k)) & 1)
+                        s &+= (r0[2 * (base + k)] &+ (v & mask)) << UInt64(k)
                     }
+                    c[e] &+= s
+                }
+            }
+            w0 += cw
+        }
+        st.tweak &+= UInt64(64 * w)
+    }
+
+    static func copyWords(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt64>, at offset: Int) {
+        for i in 0..<(raw.count / 8) { out[offset + i] = Words.load(raw, i) }
+    }
+
+    /// 128 bit-columns of `words` words each (column-major: column j at j·words) → the rows
+    /// of words `from ..< from + count`: 64·count rows of 128 bits as (lo, hi) word pairs,
+    /// row 64·(v − from) + r bit j = column j bit r of word v.
+    static func transposeRows(
+        _ columns: UnsafeBufferPointer<UInt64>, words: Int, from: Int, count: Int,
+        into out: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        precondition(columns.count >= 128 * words && from + count <= words && out.count >= 128 * count)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 128 * chunkWords) { local in
+            var v0 = 0
+            while v0 < count {
+                let cw = min(chunkWords, count - v0)
+                for j in 0..<128 {
+                    let src = j * words + from + v0
+                    for v in 0..<cw { local[j * cw + v] = columns[src + v] }
+                }
+                transposeBlock(
+                    UnsafeBufferPointer(rebasing: local[0..<(128 * cw)]), count: cw,
+                    into: UnsafeMutableBufferPointer(rebasing: out[(128 * v0)...]))
+                v0 += cw
+            }
+        }
+    }
+
+    /// Chunk-major layout of a 128-column matrix of `w` words per column: chunk c (words
+    /// 16c ..< 16c + cw of every column, cw = 16 but for the last) starts at word 128·16c and
+    /// holds column j's words at j·cw. Each chunk is one contiguous block of
+    /// ``transposeBlock(_:count:into:)``'s input, read sequentially; column-major columns lie
+    /// `w` words apart (16 KiB at 2048), which the cache handles badly when gathering.
+    static func scatterColumn(_ col: UnsafeBufferPointer<UInt64>, _ j: Int, into chunked: UnsafeMutableBufferPointer<UInt64>) {
+        let w = col.count
+        var c0 = 0
+        while c0 < w {
+            let cw = min(chunkWords, w - c0)
+            let dst = 128 * c0 + j * cw
+            for v in 0..<cw { chunked[dst + v] = col[c0 + v] }
+            c0 += cw
+        }
+    }
+
+    /// One chunk: 128 columns of `count` words each, contiguous (column j at j·count) →
+    /// 64·count rows of 128 bits as (lo, hi) pairs.
+    static func transposeBlock(
+        _ local: UnsafeBufferPointer<UInt64>, count cw: Int, into out: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        precondition(local.count >= 128 * cw && out.count >= 128 * cw)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { blk in
+            for v in 0..<cw {
+                for h in 0..<2 {
+                    for jj in 0..<64 { blk[jj] = local[(64 * h + jj) * cw + v] }
+                    transpose64(blk)
+                    let base = 2 * 64 * v + h
+                    for kk in 0..<64 { out[base + 2 * kk] = blk[kk] }
                 }
             }
         }
-        return BeaverTriples(a: a, b: b, c: c)
     }
 
-    /// 128 bit-columns of `words` words each → `64·words` rows of 128 bits, as (lo, hi)
-    /// word pairs: row i bit j = column j bit i.
+    /// The whole matrix: `64·words` rows (see ``transposeRows(_:words:from:count:into:)``).
     static func transpose(_ columns: [[UInt64]], words: Int) -> [UInt64] {
-        var rows = [UInt64](repeating: 0, count: 2 * 64 * words)
-        var block = [UInt64](repeating: 0, count: 64)
-        rows.withUnsafeMutableBufferPointer { out in
-            block.withUnsafeMutableBufferPointer { blk in
-                for w in 0..<words {
-                    for h in 0..<2 {
-                        for jj in 0..<64 { blk[jj] = columns[64 * h + jj][w] }
-                        transpose64(blk)
-                        for kk in 0..<64 { out[2 * (64 * w + kk) + h] = blk[kk] }
-                    }
-                }
-            }
+        let flat = columns.flatMap { $0 }
+        return [UInt64](unsafeUninitializedCapacity: 128 * words) { out, done in
+            flat.withUnsafeBufferPointer { transposeRows($0, words: words, from: 0, count: words, into: out) }
+            done = 128 * words
         }
-        return rows
     }
 
-    /// In-place transpose of a 64×64 bit matrix (row r = word r, column c = bit c).
+    /// In-place transpose of a 64×64 bit matrix (row r = word r, column c = bit c): six
+    /// stages swapping j×j sub-blocks (j = 32 … 1), each a loop over contiguous rows the
+    /// optimiser vectorises.
     @inline(__always)
     static func transpose64(_ a: UnsafeMutableBufferPointer<UInt64>) {
-        var j = 32
-        var m: UInt64 = 0x0000_0000_FFFF_FFFF
-        while j != 0 {
-            var k = 0
-            while k < 64 {
-                let t = ((a[k] >> UInt64(j)) ^ a[k + j]) & m
+        transposeStage(a, 32, 0x0000_0000_FFFF_FFFF)
+        transposeStage(a, 16, 0x0000_FFFF_0000_FFFF)
+        transposeStage(a, 8, 0x00FF_00FF_00FF_00FF)
+        transposeStage(a, 4, 0x0F0F_0F0F_0F0F_0F0F)
+        transposeStage(a, 2, 0x3333_3333_3333_3333)
+        transposeStage(a, 1, 0x5555_5555_5555_5555)
+    }
+
+    @inline(__always)
+    static func transposeStage(_ a: UnsafeMutableBufferPointer<UInt64>, _ j: Int, _ mask: UInt64) {
+        var base = 0
+        while base < 64 {
+            for k in base..<(base + j) {
+                let t = ((a[k] >> UInt64(j)) ^ a[k + j]) & mask
                 a[k + j] ^= t
                 a[k] ^= t << UInt64(j)
-                k = (k + j + 1) & ~j
             }
-            j >>= 1
-            m ^= m << UInt64(j)
+            base += 2 * j
         }
     }
 }

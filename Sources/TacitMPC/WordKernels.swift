@@ -43,6 +43,24 @@ public enum Words {
         return c.count == count ? c : [UInt64](repeating: c[0], count: count)
     }
 
+    /// Word `i` of a message body (little-endian, any alignment).
+    @inlinable @inline(__always)
+    public static func load(_ raw: UnsafeRawBufferPointer, _ i: Int) -> UInt64 {
+        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+    }
+
+    /// Writes `words` into a message body (little-endian).
+    @inlinable
+    public static func store(_ words: UnsafeBufferPointer<UInt64>, into raw: UnsafeMutableRawBufferPointer, at word: Int = 0) {
+        precondition(raw.count >= 8 * (word + words.count), "Words.store: the message body is too short")
+        guard let src = words.baseAddress, words.count > 0 else { return }
+        #if _endian(big)
+        for i in 0..<words.count { raw.storeBytes(of: words[i].littleEndian, toByteOffset: 8 * (word + i), as: UInt64.self) }
+        #else
+        raw.baseAddress!.advanced(by: 8 * word).copyMemory(from: src, byteCount: 8 * words.count)
+        #endif
+    }
+
     /// In place a += b.
     @inlinable
     public static func addInPlace(_ a: inout [UInt64], _ b: [UInt64]) {
@@ -63,5 +81,95 @@ public enum Words {
                 for i in 0..<x.count { x[i] ^= y[i] }
             }
         }
+    }
+}
+
+/// A word buffer that lives as long as its owner and only grows: hot loops reuse it instead
+/// of allocating (and page-faulting in) a fresh array per step. Its memory stays valid
+/// across suspension points, unlike an array's `withUnsafe…` pointer. Not thread-safe: one
+/// owner (an engine or a triple source, each driven by one job task).
+public final class WordScratch: @unchecked Sendable {
+    // @unchecked: used by its owner's task only (documented).
+    public private(set) var buffer: UnsafeMutableBufferPointer<UInt64>
+
+    public init(_ count: Int = 0) {
+        buffer = .allocate(capacity: max(count, 1))
+        buffer.initialize(repeating: 0)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The first `count` words (contents unspecified), growing the buffer if needed.
+    public func words(_ count: Int) -> UnsafeMutableBufferPointer<UInt64> {
+        if buffer.count < count {
+            buffer.deallocate()
+            buffer = .allocate(capacity: count)
+            buffer.initialize(repeating: 0)
+        }
+        return UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
+    }
+}
+
+/// Packs values of varying bit widths (1…64) into consecutive little-endian bits of words.
+struct BitWriter {
+    let out: UnsafeMutableBufferPointer<UInt64>
+    var index = 0
+    var acc: UInt64 = 0
+    var filled = 0
+
+    init(_ out: UnsafeMutableBufferPointer<UInt64>) { self.out = out }
+
+    /// `value` must be below 2^width.
+    @inline(__always)
+    mutating func write(_ value: UInt64, width: Int) {
+        acc |= value &<< UInt64(filled)
+        let total = filled + width
+        if total >= 64 {
+            out[index] = acc
+            index += 1
+            acc = filled == 0 ? 0 : value &>> UInt64(64 - filled)
+            filled = total - 64
+        } else {
+            filled = total
+        }
+    }
+
+    /// Writes the last partial word, if any.
+    mutating func flush() {
+        if filled > 0 {
+            out[index] = acc
+            index += 1
+            acc = 0
+            filled = 0
+        }
+    }
+}
+
+/// Reads what ``BitWriter`` wrote, in the same order and widths.
+struct BitReader {
+    let input: UnsafeBufferPointer<UInt64>
+    var index = 0
+    var current: UInt64
+    var position = 0
+
+    init(_ input: UnsafeBufferPointer<UInt64>) {
+        self.input = input
+        current = input.isEmpty ? 0 : input[0]
+    }
+
+    @inline(__always)
+    mutating func read(width: Int) -> UInt64 {
+        var v = current &>> UInt64(position)
+        let total = position + width
+        if total >= 64 {
+            index += 1
+            let next = index < input.count ? input[index] : 0
+            if total > 64 { v |= next &<< UInt64(64 - position) }
+            current = next
+            position = total - 64
+        } else {
+            position = total
+        }
+        return width == 64 ? v : v & ((1 &<< UInt64(width)) &- 1)
     }
 }

@@ -1,0 +1,124 @@
+import Testing
+@testable import TacitMPC
+import TacitMath
+
+/// The runtime's word kernels against naive references.
+struct KernelTests {
+    @Test func transposeRowsMatchesBitByBit() {
+        let words = 37  // not a multiple of the chunk size
+        let prg = AESPRG(seed: [UInt8](repeating: 7, count: 16))
+        let cols = prg.words(128 * words)
+        var out = [UInt64](repeating: 0, count: 128 * words)
+        cols.withUnsafeBufferPointer { c in
+            out.withUnsafeMutableBufferPointer { o in
+                // In two pieces, as the OT source does chunk by chunk.
+                OTTripleSource.transposeRows(c, words: words, from: 0, count: 16, into: o)
+                OTTripleSource.transposeRows(
+                    c, words: words, from: 16, count: words - 16,
+                    into: UnsafeMutableBufferPointer(rebasing: o[(128 * 16)...]))
+            }
+        }
+        for row in 0..<(64 * words) {
+            for j in 0..<128 {
+                let colBit = (cols[j * words + row / 64] >> UInt64(row % 64)) & 1
+                let rowBit = (out[2 * row + j / 64] >> UInt64(j % 64)) & 1
+                #expect(colBit == rowBit, "row \(row) bit \(j)")
+                if colBit != rowBit { return }
+            }
+        }
+    }
+
+    @Test func chunkMajorLayoutTransposesLikeColumnMajor() {
+        let words = 45
+        let prg = AESPRG(seed: [UInt8](repeating: 8, count: 16))
+        let cols = prg.words(128 * words)
+        var chunked = [UInt64](repeating: 0, count: 128 * words)
+        chunked.withUnsafeMutableBufferPointer { ch in
+            cols.withUnsafeBufferPointer { c in
+                for j in 0..<128 {
+                    OTTripleSource.scatterColumn(UnsafeBufferPointer(rebasing: c[(j * words)..<((j + 1) * words)]), j, into: ch)
+                }
+            }
+        }
+        var viaColumns = [UInt64](repeating: 0, count: 128 * words)
+        var viaChunks = viaColumns
+        cols.withUnsafeBufferPointer { c in
+            viaColumns.withUnsafeMutableBufferPointer {
+                OTTripleSource.transposeRows(c, words: words, from: 0, count: words, into: $0)
+            }
+        }
+        chunked.withUnsafeBufferPointer { ch in
+            viaChunks.withUnsafeMutableBufferPointer { out in
+                var w0 = 0
+                while w0 < words {
+                    let cw = min(OTTripleSource.chunkWords, words - w0)
+                    OTTripleSource.transposeBlock(
+                        UnsafeBufferPointer(rebasing: ch[(128 * w0)..<(128 * (w0 + cw))]), count: cw,
+                        into: UnsafeMutableBufferPointer(rebasing: out[(128 * w0)...]))
+                    w0 += cw
+                }
+            }
+        }
+        #expect(viaColumns == viaChunks)
+    }
+
+    @Test func bitWriterRoundTripsGilboaWidths() {
+        let count = 5  // odd: the stream ends in a half word
+        let prg = AESPRG(seed: [UInt8](repeating: 9, count: 16))
+        let values = prg.words(64 * count).enumerated().map { i, v in v & (UInt64.max >> UInt64(i % 64)) }
+        var packed = [UInt64](repeating: 0, count: OTTripleSource.correctionWords(count, binary: false))
+        packed.withUnsafeMutableBufferPointer { p in
+            var w = BitWriter(p)
+            for (i, v) in values.enumerated() { w.write(v, width: 64 - i % 64) }
+            w.flush()
+            #expect(w.index == p.count)
+        }
+        packed.withUnsafeBufferPointer { p in
+            var r = BitReader(p)
+            for (i, v) in values.enumerated() { #expect(r.read(width: 64 - i % 64) == v, "value \(i)") }
+        }
+    }
+
+    @Test func fixedKeyHashChunksAgreeWithOneShot() {
+        // Over the 256-block chunk boundary: the tweak must follow the block's position.
+        let aes = FixedKeyAES()
+        let prg = AESPRG(seed: [UInt8](repeating: 3, count: 16))
+        let input = prg.words(2 * 700)
+        var whole = input
+        whole.withUnsafeMutableBufferPointer { aes.hash(inPlace: $0, tweakBase: 1000) }
+        var parts = input
+        parts.withUnsafeMutableBufferPointer { p in
+            aes.hash(inPlace: UnsafeMutableBufferPointer(rebasing: p[0..<600]), tweakBase: 1000)
+            aes.hash(inPlace: UnsafeMutableBufferPointer(rebasing: p[600...]), tweakBase: 1300)
+        }
+        #expect(whole == parts)
+        // Against the definition H_i(x) = π(x ⊕ i) ⊕ x ⊕ i for one block.
+        var block = [input[2 * 5] ^ 1005, input[2 * 5 + 1]]
+        let x = block
+        block.withUnsafeMutableBytes { aes.encrypt(inPlace: $0) }
+        #expect(whole[10] == block[0] ^ x[0] && whole[11] == block[1] ^ x[1])
+    }
+
+    @Test func prgIsAESCounterModeAcrossChunks() {
+        let key = (0..<16).map { UInt8($0) }
+        // Block i of the stream is AES_k(i) (big-endian counter from a zero IV).
+        var counters = [UInt8](repeating: 0, count: 48)
+        counters[31] = 1
+        counters[47] = 2
+        counters.withUnsafeMutableBytes { FixedKeyAES(key: key).encrypt(inPlace: $0) }
+        #expect(AESPRG(seed: key).bytes(48) == counters)
+        // Over the 64 KiB zero-block boundary, and in pieces.
+        let whole = AESPRG(seed: key).bytes(150_000)
+        let g = AESPRG(seed: key)
+        #expect(g.bytes(70_001) + g.bytes(79_999) == whole)
+    }
+
+    @Test func scratchGrowsAndKeepsItsSize() {
+        let s = WordScratch()
+        let a = s.words(10)
+        #expect(a.count == 10)
+        let b = s.words(1000)
+        #expect(b.count == 1000)
+        #expect(s.words(5).count == 5 && s.buffer.count >= 1000)
+    }
+}
