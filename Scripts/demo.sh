@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Three party nodes on loopback run a real job end to end: an insurer learns the total of two
-# hospitals' claims under threshold Paillier, with every step on the ledger.
+# hospitals' claims under threshold Paillier, with every step on the consortium's ledger
+# (Tendermint among the three nodes, a SQLite replica in each data directory); then the
+# verified audit trail, and the nodes are stopped.
 #   Scripts/demo.sh [PATH/TO/tacit]      (make demo builds it and passes it)
 # Environment: TACIT_DEMO_KEY_BITS (default 2048), TACIT_DEMO_DIR (default: a fresh temp dir).
 set -euo pipefail
@@ -61,15 +63,20 @@ say "waiting for the result at the insurer (the only recipient)"
 say "a hospital is not a recipient: it sees only the digest"
 "$TACIT" job result --config "$DIR/st-marys/node.yaml" "$JOB" 2>&1 | sed 's/^/  /' || true
 
-say "the audit trail, verified (riverside's replica)"
+say "the job's audit trail at riverside's node (its lifecycle re-checked on its replica)"
 "$TACIT" audit trail --config "$DIR/riverside/node.yaml" "$JOB"
 
-say "an auditor given St Mary's data and salt opens its commitment"
+say "an auditor given St Mary's data, salt and column types opens its commitment"
 "$TACIT" audit export --config "$DIR/st-marys/node.yaml" "$JOB" --out "$DIR/st-marys-opening.json"
 SALT=$(sed -n 's/.*"salt" : "\([0-9a-f]*\)".*/\1/p' "$DIR/st-marys-opening.json")
 "$TACIT" audit job "$JOB" --party st-marys --data "$DIR/st-marys/data/claims.csv" --salt "$SALT" \
-  --ledger "$DIR/insurer/data/ledger.jsonl" --members "$DIR/ledger-members.yaml"
+  --column amount:decimal:2 --ledger "$DIR/insurer/data/ledger.sqlite"
 
 say "stopping the nodes"
 stop_nodes
+
+say "the ledger, verified offline from the insurer's replica: hash chain, signatures, certificates, quorums, job invariants"
+"$TACIT" ledger verify --db "$DIR/insurer/data/ledger.sqlite"
+say "its blocks"
+"$TACIT" ledger show --db "$DIR/insurer/data/ledger.sqlite"
 echo "done; the consortium is in $DIR (delete it when finished)"

@@ -79,6 +79,15 @@ struct EndToEndTests {
         let s = try await nodes["insurer"]!.waitFor("pending-1", "completed") { $0.phase.isTerminal }
         #expect(s.phase == .completed)
         for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+
+        // Each replica is the consortium's real ledger: TacitLedger's verifier re-checks chain,
+        // signatures, certificates, quorums and its own job invariants, offline.
+        for n in Self.parties {
+            let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/\(n)/data/ledger.sqlite"])
+            #expect(v.status == 0, "\(v.out)\(v.err)")
+            #expect(v.out.contains("job total-1 (paillier-aggregation): complete"), "\(v.out)")
+            #expect(v.out.contains("job pending-1 (paillier-aggregation): complete"), "\(v.out)")
+        }
     }
 
     @Test func jobWithoutOwnersApprovalNeverRuns() async throws {
@@ -156,6 +165,8 @@ struct EndToEndTests {
         let s = try await again["hospital-b"]!.waitFor("killed", "failed") { $0.phase == .failed }
         #expect(s.phase == .failed)
         for n in Self.parties { #expect(again[n]!.terminate() == 0) }
+        let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/hospital-b/data/ledger.sqlite"])
+        #expect(v.status == 0 && v.out.contains("job killed (paillier-aggregation): failed"), "\(v.out)\(v.err)")
     }
 
     @Test func brokenSpecGetsAnErrorPointingAtTheLine() async throws {
