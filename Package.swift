@@ -143,6 +143,8 @@ let package = Package(
                 "TacitCrypto",
                 "TacitNet",
                 "TacitLedger",
+                "TacitMPC",
+                "TacitProtocols",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

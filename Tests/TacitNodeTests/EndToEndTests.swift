@@ -169,6 +169,67 @@ struct EndToEndTests {
         #expect(v.status == 0 && v.out.contains("job killed (paillier-aggregation): failed"), "\(v.out)\(v.err)")
     }
 
+    static func mpcSpec(id: String, protocolName: String, parameters: String) -> String {
+        """
+        id: \(id)
+        protocol: \(protocolName)
+        description: secret-shared statistic
+        parties:
+          - name: hospital-a
+            roles: [input]
+            input: {dataset: claims, columns: [amount]}
+          - name: hospital-b
+            roles: [input]
+            input: {dataset: claims, columns: [amount]}
+          - name: insurer
+            roles: [compute]
+        parameters:
+        \(parameters)
+        outputs:
+          - name: statistic
+            recipients: [insurer]
+        """
+    }
+
+    /// The secret-sharing family (TacitMPC's protocols as job protocols): a mean under Shamir
+    /// and a count above a threshold (secure comparison) under additive sharing with a dealer.
+    @Test func secretSharedStatisticsRunAsJobs() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        let nodes = try await c.start()
+        defer { nodes.values.forEach { $0.kill() } }
+        let jobs = [
+            ("mean-1", "shamir", "  statistic: mean", "3148.81"),
+            ("above-1", "additive-dealer", "  statistic: count-above\n  threshold: \"500.00\"", "4"),
+        ]
+        for (id, proto, params, _) in jobs {
+            let submit = try TacitBinary.run(
+                ["job", "submit", "--config", c.config("insurer"), try c.writeSpec(Self.mpcSpec(id: id, protocolName: proto, parameters: params), name: "\(id).yaml")])
+            #expect(submit.status == 0, "\(submit.err)")
+            try await approveAll(nodes, id)
+        }
+        for (id, _, _, expected) in jobs {
+            for n in Self.parties {
+                let s = try await nodes[n]!.waitFor(id, "completed") { $0.phase.isTerminal }
+                #expect(s.phase == .completed, "\(n) \(id): \(s.reason ?? "")")
+            }
+            let r = try nodes["insurer"]!.ask(ControlRequest(op: "result", job: id))
+            #expect(r.result?.outputs.first?.value == expected, "\(id): \(r.error ?? "")")
+            // Only the recipient holds a value; the hospitals have the digest.
+            #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/hospital-a/data/results/\(id).json"))
+            #expect(!(try nodes["hospital-b"]!.ask(ControlRequest(op: "result", job: id))).ok)
+        }
+        // A spec the protocol cannot run is refused before it reaches the ledger.
+        let bad = try TacitBinary.run([
+            "job", "submit", "--config", c.config("insurer"),
+            try c.writeSpec(Self.mpcSpec(id: "bad-1", protocolName: "shamir", parameters: "  statistic: count-above"), name: "bad-1.yaml"),
+        ])
+        #expect(bad.status != 0 && bad.err.contains("count-above needs a threshold"), "\(bad.err)")
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
+        let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/hospital-a/data/ledger.sqlite"])
+        #expect(v.status == 0 && v.out.contains("job mean-1 (shamir): complete") && v.out.contains("job above-1 (additive-dealer): complete"), "\(v.out)\(v.err)")
+    }
+
     @Test func brokenSpecGetsAnErrorPointingAtTheLine() async throws {
         let c = try LocalConsortium(Self.parties)
         defer { c.cleanup() }
