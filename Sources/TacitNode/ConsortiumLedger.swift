@@ -95,6 +95,12 @@ public final class ConsortiumLedger: NodeLedger {
         do {
             _ = try await node.submitAndWait(tx, timeout: timeout.withLock { $0 })
         } catch let e as LedgerError {
+            if case .resultRecorded(let job, _) = transaction, e.code == .jobInvariant, e.reason.contains("differs") {
+                // Another party recorded a different result first: the ledger keeps one digest
+                // per job, so this party's disagreement is recorded as the job's failure.
+                let failed = JobTransaction.jobFailed(jobID: job, reason: "\(await node.identity.name) computed a different result than the one recorded; the parties disagree")
+                _ = try? await submit(failed)
+            }
             throw NodeError(.ledger, "the ledger refused \(transaction.kind) for job \(transaction.jobID): \(e.reason)")
         }
         refresh()
