@@ -42,6 +42,12 @@ public struct SecretSharedStatistic: JobProtocol {
 
     enum Statistic: String, CaseIterable { case sum, mean, countAbove = "count-above" }
 
+    /// Values lie within ±2^40 at the job's scale and a job has at most 2^19 rows in all, so
+    /// every sum stays below 2^59: exact in Z/2^64 and in GF(2^61 − 1)'s centred range, and
+    /// every `threshold − value` within the comparison bounds (2^60 and 2^63).
+    static let valueBits = 41
+    static let maxRows = 1 << 19
+
     static let saltTag = Tag(0x7AC1_0000_0000_0001)
     static let digestTag = Tag(0x7AC1_0000_0000_0002)
 
@@ -59,7 +65,7 @@ public struct SecretSharedStatistic: JobProtocol {
         }
         if statistic == .countAbove {
             if let t = spec.parameters["threshold"] {
-                if let d = digits, (try? FixedPointFormat(fractionalDigits: d, bits: 48).encodeInt64(t)) == nil {
+                if let d = digits, (try? FixedPointFormat(fractionalDigits: d, bits: SecretSharedStatistic.valueBits).encodeInt64(t)) == nil {
                     out.append(SpecProblem(path: "parameters.threshold", "'\(t)' is not a decimal number with at most \(d) fraction digits"))
                 }
             } else {
@@ -93,7 +99,7 @@ public struct SecretSharedStatistic: JobProtocol {
         let me = ctx.localParty
         let statistic = Statistic(rawValue: spec.parameters["statistic"] ?? "sum") ?? .sum
         let digits = Int(spec.parameters["fractionDigits"] ?? "2") ?? 2
-        let format = FixedPointFormat(fractionalDigits: digits, bits: 48)
+        let format = FixedPointFormat(fractionalDigits: digits, bits: SecretSharedStatistic.valueBits)
         let output = spec.outputs[0]
         let recipients = output.recipients.sorted()
         let inputs = spec.inputParties.sorted()
@@ -103,11 +109,9 @@ public struct SecretSharedStatistic: JobProtocol {
             guard let input = ctx.input, let column = spec.party(me)?.input?.columns.first else {
                 throw NodeError(.protocolFailure, "\(me) is an input party but has no approved input")
             }
-            // 48-bit values: sums of up to 2^12 rows stay exact in every shipped domain
-            // (Z/2^64 and GF(2^61 − 1)), and comparisons stay within their bounds.
             mine = try input.columns.first { $0.declaration.name == column }!.values.enumerated().map { i, v in
                 do { return try format.encodeInt64(v) } catch {
-                    throw NodeError(.dataset, "row \(i + 1) of column '\(column)' does not fit \(digits) fraction digits within ±2^47: \(error)")
+                    throw NodeError(.dataset, "row \(i + 1) of column '\(column)' does not fit \(digits) fraction digits within ±2^40: \(error)")
                 }
             }
         }
@@ -151,8 +155,11 @@ public struct SecretSharedStatistic: JobProtocol {
         var counts: [PartyID: Int] = [:]
         for p in inputs {
             let n = p == c.localParty ? mine!.count : Int(announced[p]![0])
-            guard n <= 1 << 20 else { throw MPCError(.invalidArgument, "\(p) announced \(n) rows; at most 2^20 per party", peer: p) }
+            guard n <= maxRows else { throw MPCError(.invalidArgument, "\(p) announced \(n) rows; a job takes at most \(maxRows) rows in all", peer: p) }
             counts[p] = n
+        }
+        guard counts.values.reduce(0, +) <= maxRows else {
+            throw MPCError(.invalidArgument, "the inputs hold \(counts.values.reduce(0, +)) rows; a job takes at most \(maxRows) rows in all (sums must stay exact)")
         }
         var shares: [E.Share] = []
         for p in inputs where counts[p]! > 0 {
