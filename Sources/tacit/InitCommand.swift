@@ -161,6 +161,34 @@ extension Tacit {
                 """
             try spec.write(toFile: "\(root)/jobs/claim-total.yaml", atomically: true, encoding: .utf8)
 
+            // The same parties under secret sharing: how many claims exceed 1,000 (a secure
+            // comparison per row), with Shamir when there are three parties or more.
+            let mpc = names.count >= 3 ? "shamir" : "additive-ot"
+            var large = """
+                # How many claims exceed 1000.00 across the hospitals, delivered to \(recipient) only,
+                # computed on secret shares (\(mpc)).
+                # Submit: tacit job submit --config \(root)/\(recipient)/node.yaml \(root)/jobs/large-claims.yaml
+                protocol: \(mpc)
+                description: Number of claims above 1000.00
+                parties:
+
+                """
+            for p in inputs {
+                large += "  - name: \(p)\n    roles: [input]\n    input: {dataset: claims, columns: [amount]}\n"
+            }
+            large += """
+                  - name: \(recipient)
+                    roles: [compute]
+                parameters:
+                  statistic: count-above
+                  threshold: "1000.00"
+                outputs:
+                  - name: large-claims
+                    recipients: [\(recipient)]
+
+                """
+            try large.write(toFile: "\(root)/jobs/large-claims.yaml", atomically: true, encoding: .utf8)
+
             print("consortium of \(names.count) in \(root):")
             for (i, name) in names.enumerated() { print("  \(name)  tcp://127.0.0.1:\(ports[i])  config \(root)/\(name)/node.yaml") }
             print("start each node:   tacit node --config \(root)/NAME/node.yaml")
