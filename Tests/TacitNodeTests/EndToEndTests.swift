@@ -230,6 +230,75 @@ struct EndToEndTests {
         #expect(v.status == 0 && v.out.contains("job mean-1 (shamir): complete") && v.out.contains("job above-1 (additive-dealer): complete"), "\(v.out)\(v.err)")
     }
 
+    /// A consortium founded the way real organisations do it: each member generates its own
+    /// ledger keys, the CA certifies only public keys, the genesis is assembled from public
+    /// records and signed by each founder in turn; nodes refuse it until every founder signed.
+    @Test func genesisFoundedAcrossMembersRunsAJob() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        func tacit(_ args: [String]) throws -> String {
+            let r = try TacitBinary.run(args)
+            guard r.status == 0 else { throw TestFailure("tacit \(args.joined(separator: " ")): \(r.out)\(r.err)") }
+            return r.out
+        }
+        let ca = "\(c.dir)/real-ca"
+        _ = try tacit(["ca", "init", "--dir", ca])
+        let ports = try freeLoopbackPorts(Self.parties.count)
+        var records: [String] = []
+        for (i, n) in Self.parties.enumerated() {
+            let keys = "\(c.dir)/\(n)/keys"
+            // The member's own ledger keys replace the ones `tacit init` dealt.
+            try FileManager.default.removeItem(atPath: "\(keys)/\(n).signing.key")
+            try FileManager.default.removeItem(atPath: "\(keys)/\(n).enc.key")
+            _ = try tacit(["ledger", "keys", "--name", n, "--out", keys])
+            let again = try TacitBinary.run(["ledger", "keys", "--name", n, "--out", keys])
+            #expect(again.status != 0 && again.err.contains("refusing to replace a key"), "\(again.err)")
+            _ = try tacit(["ca", "issue", "--ca", ca, "--member", n, "--public-key", "\(keys)/\(n).signing.pub", "--out", "\(c.dir)/\(n)"])
+            #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/\(n)/\(n).signing.key"))
+            records.append("\(c.dir)/\(n).member")
+            _ = try tacit([
+                "ledger", "member", "--name", n, "--keys", keys, "--cert", "\(c.dir)/\(n)/\(n).crt", "--ca", "\(ca)/ca.crt",
+                "--endpoint", "tcp://127.0.0.1:\(ports[i])", "--out", records.last!,
+            ])
+        }
+        let genesis = "\(c.dir)/real-genesis.bin"
+        _ = try tacit(["ledger", "genesis", "--ca", "\(ca)/ca.crt", "--chain", "e2e"] + records.flatMap { ["--member", $0] } + ["--out", genesis])
+        for n in Self.parties {
+            try FileManager.default.removeItem(atPath: "\(c.dir)/\(n)/ca.crt")
+            try FileManager.default.copyItem(atPath: "\(ca)/ca.crt", toPath: "\(c.dir)/\(n)/ca.crt")
+        }
+        // A founder's key that its certificate does not certify is refused.
+        let wrong = try TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/hospital-a/keys/hospital-a.signing.key"])
+        #expect(wrong.status != 0 && wrong.err.contains("is not the key insurer's certificate"), "\(wrong.err)")
+        for (k, n) in Self.parties.enumerated() {
+            let out = try tacit(["ledger", "sign-genesis", "--genesis", genesis, "--name", n, "--key", "\(c.dir)/\(n)/keys/\(n).signing.key"])
+            #expect(out.contains(k == Self.parties.count - 1 ? "complete" : "still to sign"), "\(out)")
+            if k == 0 {
+                // Not every founder has signed: a node refuses the genesis.
+                try FileManager.default.removeItem(atPath: "\(c.dir)/\(n)/genesis.bin")
+                try FileManager.default.copyItem(atPath: genesis, toPath: "\(c.dir)/\(n)/genesis.bin")
+                let early = try TacitBinary.run(["node", "--config", c.config(n)], timeout: 60)
+                #expect(early.status != 0 && early.err.contains("lacks the signature"), "\(early.err)")
+            }
+        }
+        for n in Self.parties {
+            try? FileManager.default.removeItem(atPath: "\(c.dir)/\(n)/genesis.bin")
+            try FileManager.default.copyItem(atPath: genesis, toPath: "\(c.dir)/\(n)/genesis.bin")
+        }
+        let nodes = try await c.start()
+        defer { nodes.values.forEach { $0.kill() } }
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "sum-1", protocolName: "shamir", parameters: "  statistic: sum"))).ok)
+        try await approveAll(nodes, "sum-1")
+        for n in Self.parties {
+            let s = try await nodes[n]!.waitFor("sum-1", "completed") { $0.phase.isTerminal }
+            #expect(s.phase == .completed, "\(n): \(s.reason ?? "")")
+        }
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "sum-1")).result?.outputs.first?.value == "18892.84")
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+        let v = try TacitBinary.run(["ledger", "show", "--db", "\(c.dir)/insurer/data/ledger.sqlite"])
+        #expect(v.out.contains("chain e2e"), "\(v.out)")
+    }
+
     @Test func brokenSpecGetsAnErrorPointingAtTheLine() async throws {
         let c = try LocalConsortium(Self.parties)
         defer { c.cleanup() }
