@@ -299,6 +299,26 @@ struct EndToEndTests {
         #expect(v.out.contains("chain e2e"), "\(v.out)")
     }
 
+    /// The secret-sharing family when a party dies: the survivors' MPC run aborts on the
+    /// missing peer, the job fails on the ledger naming it, and nothing is opened.
+    @Test func partyKilledMidSecretSharedJobFailsIt() async throws {
+        let c = try LocalConsortium(Self.parties, timeout: 4)
+        defer { c.cleanup() }
+        let nodes = try await c.start(environment: ["TACIT_TEST_PROGRESS_DELAY_MS": "1500"])
+        defer { nodes.values.forEach { $0.kill() } }
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "mpc-killed", protocolName: "shamir", parameters: "  statistic: sum"))).ok)
+        try await approveAll(nodes, "mpc-killed")
+        _ = try await nodes["hospital-b"]!.waitFor("mpc-killed", "running") { $0.progressStep != nil }
+        nodes["hospital-b"]!.kill()
+        for n in ["insurer", "hospital-a"] {
+            let s = try await nodes[n]!.waitFor("mpc-killed", "failed", { $0.phase.isTerminal })
+            #expect(s.phase == .failed, "\(n): \(s.phase)")
+            #expect(s.reason?.contains("hospital-b") == true, "\(s.reason ?? "")")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/insurer/data/results/mpc-killed.json"))
+        for n in ["insurer", "hospital-a"] { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
+    }
+
     @Test func brokenSpecGetsAnErrorPointingAtTheLine() async throws {
         let c = try LocalConsortium(Self.parties)
         defer { c.cleanup() }
