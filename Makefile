@@ -70,9 +70,11 @@ test-tsan: deps
 	TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" \
 	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter TacitNetTests
 
-# Three node processes on loopback: tacit init, a claim-total job proposed, approved by each
-# data owner, run under threshold Paillier, the result and the verified ledger trail printed,
-# the nodes stopped. `make demo-inprocess` runs the older one-process version.
+# Three node processes on loopback, each with its replica of the ledger: tacit init (CA,
+# certificates, genesis), a claim-total job proposed, approved by each data owner, run under
+# threshold Paillier, then a count of large claims on Shamir shares; results and the job's
+# audit trail printed, the nodes stopped, the ledger verified offline (tacit ledger verify).
+# `make demo-inprocess` runs the older one-process version.
 demo: deps
 	$(SWIFT) build -c release --product tacit
 	Scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/tacit"

@@ -142,6 +142,9 @@ let package = Package(
                 "TacitMath",
                 "TacitCrypto",
                 "TacitNet",
+                "TacitLedger",
+                "TacitMPC",
+                "TacitProtocols",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -210,7 +213,7 @@ let package = Package(
             name: "TacitNodeTests",
             // `tacit` is a build dependency so the end-to-end tests find the binary they start
             // as node processes in the bin directory beside them.
-            dependencies: ["TacitNode", "TacitNet", "TacitCrypto", "TacitMath", "tacit"],
+            dependencies: ["TacitNode", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "tacit"],
             swiftSettings: tacitSettings
         ),
         .testTarget(

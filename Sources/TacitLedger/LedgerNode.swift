@@ -25,6 +25,8 @@ public actor LedgerNode {
     private var gossipScheduled = false
     private var nextNonce: UInt64 = 0
     private var stopped = false
+    private var commitListeners: [UInt64: AsyncStream<UInt64>.Continuation] = [:]
+    private var nextListener: UInt64 = 0
 
     public init(identity: SigningIdentity, replica: Replica, channel: any PartyChannel, timeouts: ConsensusTimeouts = .init(), logger: Logger = Logger(label: "tacit.ledger")) throws {
         self.identity = identity
@@ -77,8 +79,27 @@ public actor LedgerNode {
         perform(actions)
     }
 
+    /// Yields the new height after each block this replica commits (coalesced to the latest
+    /// when the reader is slow); finishes when the node stops.
+    public func commits() -> AsyncStream<UInt64> {
+        let (stream, c) = AsyncStream<UInt64>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        if stopped {
+            c.finish()
+            return stream
+        }
+        nextListener += 1
+        let id = nextListener
+        commitListeners[id] = c
+        c.onTermination = { [weak self] _ in Task { await self?.removeListener(id) } }
+        return stream
+    }
+
+    private func removeListener(_ id: UInt64) { commitListeners[id] = nil }
+
     public func stop() {
         stopped = true
+        for c in commitListeners.values { c.finish() }
+        commitListeners = [:]
         for t in tasks { t.cancel() }
         for c in outbound.values { c.finish() }
         for (_, ws) in waiters { for w in ws { w.resume(throwing: LedgerError(.closed, "the ledger node stopped")) } }
@@ -201,6 +222,7 @@ public actor LedgerNode {
                 }
             case .committed(let h, let hash):
                 logger.debug("committed", metadata: ["height": "\(h)", "hash": "\(hash.short)"])
+                for c in commitListeners.values { c.yield(h) }
             case .equivocation(let who, let what):
                 logger.warning("equivocation", metadata: ["member": "\(who)", "what": "\(what)"])
             }

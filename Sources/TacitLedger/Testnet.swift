@@ -12,9 +12,11 @@ public enum LedgerFiles {
         SigningIdentity(name: name, key: try SigningKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "ed25519", path: "\(dir)/\(name).signing.key")))
     }
 
-    public static func genesis(dir: String) throws -> Genesis {
-        guard let d = FileManager.default.contents(atPath: "\(dir)/genesis.bin") else {
-            throw LedgerError(.invalidGenesis, "cannot read \(dir)/genesis.bin")
+    public static func genesis(dir: String) throws -> Genesis { try genesis(path: "\(dir)/genesis.bin") }
+
+    public static func genesis(path: String) throws -> Genesis {
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw LedgerError(.invalidGenesis, "cannot read the genesis file \(path)")
         }
         return try Genesis(decoding: Array(d))
     }

@@ -131,7 +131,7 @@ public actor JobManager {
                 let salt = CommitmentOpening.freshSalt()
                 let opening = CommitmentOpening(input: input, salt: salt)
                 try writePrivate(try JSONEncoder.sorted.encode(opening), to: openingPath(id))
-                await record(id, .inputCommitted(jobID: id, dataset: sel.dataset, columns: input.columns.map(\.declaration),
+                await record(id, .inputCommitted(jobID: id, dataset: sel.dataset, columns: input.columns.map(\.declaration.name),
                                                  commitment: opening.commitment))
             } catch {
                 logger.error("cannot commit input: \(error)", metadata: ["job": "\(id)"])

@@ -28,7 +28,7 @@ public struct JobRecord: Sendable, Hashable, Codable {
     }
     public struct Committed: Sendable, Hashable, Codable {
         public var dataset: String
-        public var columns: [ColumnDeclaration]
+        public var columns: [String]
         public var commitment: String
     }
 
@@ -133,7 +133,7 @@ public struct JobBook: Sendable {
             guard job.phase == .approved, job.commitments[who] == nil else {
                 problems.append("\(at): input committed before the job was approved (or twice); ignored"); return
             }
-            guard dataset == input.dataset, columns.map(\.name) == input.columns else {
+            guard dataset == input.dataset, columns == input.columns else {
                 problems.append("\(at): commitment covers other data than the job names; ignored"); return
             }
             job.commitments[who] = .init(dataset: dataset, columns: columns, commitment: digest)

@@ -6,11 +6,11 @@ public import TacitNet
 ///
 /// ```yaml
 /// name: st-marys                      # this party, as the consortium file lists it
-/// consortium: ../consortium.yaml      # every member's CURVE key and endpoint (the peers)
-/// ledgerMembers: ../ledger-members.yaml  # every member's ledger signing key
+/// genesis: genesis.bin               # the ledger's genesis: members, certificates, CURVE keys, endpoints
+/// ca: ca.crt                          # the consortium CA this node trusts (the genesis must name it)
 /// keys:
 ///   transport: keys/st-marys.key      # CURVE secret key (mode 0600)
-///   signing: keys/st-marys.signing    # ledger signing key (mode 0600)
+///   signing: keys/st-marys.signing.key  # Ed25519 ledger signing key, certified by the CA (mode 0600)
 ///   paillierShare: keys/paillier-share.json  # threshold Paillier key share (mode 0600)
 /// bind: tcp://0.0.0.0:7101            # optional; defaults to this party's consortium endpoint
 /// dataDirectory: data                 # ledger replica, openings, results, control socket
@@ -25,8 +25,13 @@ public import TacitNet
 /// ```
 public struct NodeConfig: Sendable {
     public var name: PartyID
-    public var consortiumPath: String
-    public var ledgerMembersPath: String
+    /// The ledger's genesis block: the founding members (certificates, signing, CURVE and
+    /// encryption keys, endpoints) and policies, signed by every founding member. The mesh's
+    /// peers are its members.
+    public var genesisPath: String
+    /// The consortium CA certificate (PEM) this node was given out of band; the genesis must
+    /// carry exactly this CA. Optional, but without it a swapped genesis goes unnoticed.
+    public var caPath: String?
     public var transportKeyPath: String
     public var signingKeyPath: String
     public var paillierSharePath: String?
@@ -38,13 +43,16 @@ public struct NodeConfig: Sendable {
     /// Accept Paillier keys below 2048 bits (tests, quick local trials). Logged loudly.
     public var allowInsecureKeySizes: Bool
 
+    /// The ledger replica (SQLite): in the data directory.
+    public var ledgerDatabasePath: String { (dataDirectory as NSString).appendingPathComponent("ledger.sqlite") }
+
     /// The control socket: in the data directory, mode 0600.
     public var controlSocketPath: String { (dataDirectory as NSString).appendingPathComponent("control.sock") }
 
     public func dataset(named name: String) -> DatasetDeclaration? { datasets.first { $0.name == name } }
 
     static let fields = [
-        "name", "consortium", "ledgerMembers", "keys", "bind", "dataDirectory", "datasets",
+        "name", "genesis", "ca", "keys", "bind", "dataDirectory", "datasets",
         "protocolTimeoutSeconds", "logLevel", "allowInsecureKeySizes",
     ]
 
@@ -62,7 +70,7 @@ public struct NodeConfig: Sendable {
     public static func parse(_ text: String, baseDirectory: String) throws -> NodeConfig {
         let root = try YAMLValue.parse(text, code: .invalidConfig, expected: "a node configuration mapping")
         let m = try root.mapping(
-            allowed: fields, required: ["name", "consortium", "ledgerMembers", "keys", "dataDirectory"],
+            allowed: fields, required: ["name", "genesis", "keys", "dataDirectory"],
             what: "a node configuration")
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : ((baseDirectory as NSString).appendingPathComponent(p) as NSString).standardizingPath
@@ -97,8 +105,8 @@ public struct NodeConfig: Sendable {
         }
         return NodeConfig(
             name: PartyID(name),
-            consortiumPath: resolve(try m.required("consortium").string()),
-            ledgerMembersPath: resolve(try m.required("ledgerMembers").string()),
+            genesisPath: resolve(try m.required("genesis").string()),
+            caPath: try m["ca"].map { resolve(try $0.string()) },
             transportKeyPath: resolve(try keys.required("transport").string()),
             signingKeyPath: resolve(try keys.required("signing").string()),
             paillierSharePath: try keys["paillierShare"].map { resolve(try $0.string()) },

@@ -8,9 +8,9 @@ public enum JobTransaction: Sendable, Hashable, Codable {
     /// Signed by the approving party; names the dataset and columns it lets the job use.
     case jobApproved(Approval)
     case jobRejected(jobID: String, reason: String)
-    /// Signed by an input party: a commitment to exactly its input, and the columns' types
-    /// (so an auditor can canonicalise data it is given). No values, no row count.
-    case inputCommitted(jobID: String, dataset: String, columns: [ColumnDeclaration], commitment: String)
+    /// Signed by an input party: a commitment to exactly its input (the dataset and columns
+    /// the job names; their types are inside the commitment). No values, no row count.
+    case inputCommitted(jobID: String, dataset: String, columns: [String], commitment: String)
     /// Signed by each party of the job; all must agree on the digests.
     case resultRecorded(jobID: String, outputs: [RecordedOutput])
     case jobFailed(jobID: String, reason: String)
@@ -40,7 +40,7 @@ public enum JobTransaction: Sendable, Hashable, Codable {
         case .jobProposed(let s): return "protocol \(s.protocolName), parties \(s.partyNames.map(\.name).joined(separator: ","))"
         case .jobApproved(let a): return "dataset \(a.dataset ?? "-") columns [\(a.columns.joined(separator: ","))]"
         case .jobRejected(_, let r): return "reason: \(r)"
-        case .inputCommitted(_, let d, let c, let digest): return "dataset \(d) columns [\(c.map(\.name).joined(separator: ","))] commitment \(digest.prefix(16))…"
+        case .inputCommitted(_, let d, let c, let digest): return "dataset \(d) columns [\(c.joined(separator: ","))] commitment \(digest.prefix(16))…"
         case .resultRecorded(_, let o):
             return o.map { "\($0.name) digest \($0.digest.prefix(16))…\($0.publicValue.map { " value \($0)" } ?? "")" }.joined(separator: "; ")
         case .jobFailed(_, let r): return "reason: \(r)"
@@ -95,9 +95,8 @@ public struct LedgerVerification: Sendable, Hashable, Codable {
 /// The ledger as the node needs it: submit a transaction signed by this node, read the
 /// committed entries in their total order, hear about changes, verify the replica.
 ///
-/// Implemented today by `InterimLedger` (a signed, causally ordered log replicated over the
-/// mesh) and `InMemoryLedger` (tests). The real ledger of issue #6 (`TacitLedger`:
-/// quorum-signed blocks in SQLite) is plugged in through an adapter conforming to this.
+/// Implemented by `ConsortiumLedger` (the consortium's `TacitLedger`: Tendermint, quorum-
+/// signed blocks in SQLite) and `InMemoryLedger` (unit tests of the job lifecycle).
 public protocol NodeLedger: Sendable {
     /// Signs `transaction` as this node and hands it to the ledger; returns once it is
     /// committed in this replica.

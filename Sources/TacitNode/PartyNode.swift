@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import TacitCrypto
+import TacitLedger
 public import TacitNet
 
 /// A running party node: the mesh, the ledger replica, the job manager and the control
@@ -8,7 +9,7 @@ public import TacitNet
 public final class PartyNode: Sendable {
     public let config: NodeConfig
     public let mesh: ZeroMQMesh
-    public let ledger: InterimLedger
+    public let ledger: ConsortiumLedger
     public let jobs: JobManager
     private let control: ControlServer
     private let started = ContinuousClock.now
@@ -19,13 +20,8 @@ public final class PartyNode: Sendable {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         chmod(config.dataDirectory, 0o700)
-        let consortium = try Consortium.load(path: config.consortiumPath)
         let keyPair = CurveKeyPair(secretKey: try KeyFiles.readSecretKey(path: config.transportKeyPath))
-        let members = try LedgerMembers.load(path: config.ledgerMembersPath)
-        for m in consortium.names where members.keys[m] == nil {
-            throw NodeError(.invalidConfig, "\(config.ledgerMembersPath) has no signing key for consortium member \(m)")
-        }
-        let signingKey = try SigningKeyFile.read(path: config.signingKeyPath)
+        let (genesis, consortium, identity) = try Self.ledgerIdentity(config, curvePublicKey: keyPair.publicKey.z85)
         var secrets = NodeSecrets(paillierShare: nil, paillierShareIndex: [:])
         if let sharePath = config.paillierSharePath {
             guard let data = FileManager.default.contents(atPath: sharePath) else {
@@ -52,16 +48,21 @@ public final class PartyNode: Sendable {
         meshConfig.reconnectIntervalMax = .seconds(1)
         let mesh = try ZeroMQMesh(configuration: meshConfig, logger: logger)
         do {
-            let ledger = try InterimLedger(
-                party: config.name, signingKey: signingKey, members: members, channel: mesh,
-                path: (config.dataDirectory as NSString).appendingPathComponent("ledger.jsonl"), logger: logger)
+            let ledger = try await ConsortiumLedger.start(
+                identity: identity, genesis: genesis, databasePath: config.ledgerDatabasePath, channel: mesh,
+                submitTimeout: .seconds(60), logger: logger)
             let delay = ProcessInfo.processInfo.environment["TACIT_TEST_PROGRESS_DELAY_MS"].flatMap(Int.init).map { Duration.milliseconds($0) }
             let jobs = JobManager(
                 party: config.name, ledger: ledger, channel: mesh, registry: registry, secrets: secrets, datasets: config.datasets,
                 members: consortium.names, dataDirectory: config.dataDirectory, stepTimeout: config.protocolTimeout,
                 logger: logger, progressDelay: delay)
-            let node = try PartyNode(config: config, mesh: mesh, ledger: ledger, jobs: jobs, registry: registry, logger: logger)
-            ledger.start()
+            let node: PartyNode
+            do {
+                node = try PartyNode(config: config, mesh: mesh, ledger: ledger, jobs: jobs, registry: registry, logger: logger)
+            } catch {
+                await ledger.close()
+                throw error
+            }
             await jobs.start()
             let entryCount = await ledger.entries().count
             logger.info("node up", metadata: [
@@ -75,7 +76,36 @@ public final class PartyNode: Sendable {
         }
     }
 
-    private init(config: NodeConfig, mesh: ZeroMQMesh, ledger: InterimLedger, jobs: JobManager, registry: ProtocolRegistry, logger: Logger) throws {
+    /// The genesis (checked against the CA this node trusts), the mesh's consortium derived
+    /// from its membership, and this node's ledger identity (its key must be the one the
+    /// genesis certifies for it, and its CURVE key the one the genesis lists).
+    static func ledgerIdentity(_ config: NodeConfig, curvePublicKey: String) throws -> (Genesis, Consortium, SigningIdentity) {
+        do {
+            let genesis = try LedgerFiles.genesis(path: config.genesisPath)
+            let membership = try genesis.verify()
+            if let caPath = config.caPath {
+                let ca = try ConsortiumCA.der(try LedgerKeyFiles.readCertificate(path: caPath))
+                guard ca == genesis.caCertificateDER else {
+                    throw NodeError(.keys, "the genesis \(config.genesisPath) was issued under another CA than \(caPath); ask the consortium for its genesis")
+                }
+            }
+            guard let me = membership.records[config.name.name] else {
+                throw NodeError(.invalidConfig, "\(config.name) is not a member in the genesis \(config.genesisPath) (members: \(membership.names.joined(separator: ", ")))")
+            }
+            guard me.curveKey == curvePublicKey else {
+                throw NodeError(.keys, "the transport key \(config.transportKeyPath) is not the CURVE key the genesis lists for \(config.name)")
+            }
+            let key = try SigningKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "ed25519", path: config.signingKeyPath))
+            guard membership.keys[config.name.name] == key.publicKey else {
+                throw NodeError(.keys, "the signing key \(config.signingKeyPath) is not the key \(config.name)'s certificate in the genesis certifies")
+            }
+            return (genesis, try LedgerFiles.consortium(membership), SigningIdentity(name: config.name.name, key: key))
+        } catch let e as LedgerError {
+            throw NodeError(.keys, e.reason)
+        }
+    }
+
+    private init(config: NodeConfig, mesh: ZeroMQMesh, ledger: ConsortiumLedger, jobs: JobManager, registry: ProtocolRegistry, logger: Logger) throws {
         self.config = config
         self.mesh = mesh
         self.ledger = ledger
@@ -92,6 +122,8 @@ public final class PartyNode: Sendable {
     public func shutdown() async {
         logger.info("shutting down")
         control.close()
+        // A failure recorded now needs a quorum still up; do not wait for it long.
+        ledger.setSubmitTimeout(.seconds(8))
         await jobs.shutdown()
         // Give the ledger a moment to push the last records out before the mesh closes.
         try? await Task.sleep(for: .milliseconds(300))

@@ -1,13 +1,15 @@
 public import Logging
 public import TacitCrypto
+public import TacitMPC
+import TacitProtocols
 public import TacitNet
 
 /// A protocol as the node needs it: a name to validate specs against, its own spec rules, the
 /// facts an operator reviews before approving, and a way to run it over a job-scoped channel.
 ///
-/// This is the node's side of the MPC plugin API (issue #5). When `TacitMPC` lands, its
-/// registry is adapted to this protocol (one adapter type), and `PaillierAggregation` moves
-/// to `Protocols/PaillierAggregation/`.
+/// Two families implement it: `PaillierAggregation` (threshold Paillier, with the node's key
+/// share), and `SecretSharedStatistic`, which adapts every protocol of TacitMPC's registry
+/// (`additive-dealer`, `additive-ot`, `shamir`, and any a researcher registers there).
 public protocol JobProtocol: Sendable {
     /// The name job specs use (`protocol: paillier-aggregation`).
     var name: String { get }
@@ -43,8 +45,15 @@ public struct ProtocolRegistry: Sendable {
     public var names: [String] { byName.keys.sorted() }
     public var all: [any JobProtocol] { names.compactMap { byName[$0] } }
 
-    /// What ships with the node today.
-    public static let builtIn = ProtocolRegistry([PaillierAggregation()])
+    /// What ships with the node: Paillier aggregation, and a secret-shared statistic job for
+    /// each protocol of TacitMPC's standard registry.
+    public static let builtIn = ProtocolRegistry(mpc: TacitMPC.ProtocolRegistry.standard())
+
+    /// Paillier aggregation plus a `SecretSharedStatistic` job protocol for each protocol of
+    /// `mpc` (a node that registers its own MPC protocols builds its registry with this).
+    public init(mpc: TacitMPC.ProtocolRegistry) {
+        self.init([PaillierAggregation()] + mpc.all.map { SecretSharedStatistic($0) as any JobProtocol })
+    }
 }
 
 /// What a protocol run gets: the job, this party's approved input (nil unless it has one),

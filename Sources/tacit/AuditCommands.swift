@@ -12,17 +12,14 @@ extension Tacit {
         /// Where the ledger comes from: a replica file (offline, an auditor's copy) or the
         /// local node.
         struct LedgerSource: ParsableArguments {
-            @Option(help: "A ledger replica file (ledger.jsonl) to read offline, instead of asking a node.")
+            @Option(help: "A ledger replica (a node's data/ledger.sqlite, or a copy) to read offline, instead of asking a node.")
             var ledger: String?
-            @Option(help: "With --ledger: the ledger members file (signing keys).")
-            var members: String?
             @OptionGroup var control: ControlOptions
 
             func load(job: String?) throws -> ([LedgerEntry], LedgerVerification) {
                 if let ledger {
-                    guard let members else { throw ValidationError("--ledger needs --members (ledger-members.yaml)") }
                     do {
-                        let (all, v) = try InterimLedger.readOffline(path: ledger, members: try LedgerMembers.load(path: members))
+                        let (all, v) = try ConsortiumLedger.readOffline(databasePath: ledger)
                         return (job.map { j in all.filter { $0.transaction.jobID == j } } ?? all, v)
                     } catch let e as NodeError { throw ValidationError(e.description) }
                 }
@@ -41,6 +38,8 @@ extension Tacit {
             @Option(help: "The party whose input to check.") var party: String?
             @Option(help: "The CSV file the party gave you.") var data: String?
             @Option(help: "The salt the party gave you (64 hex digits).") var salt: String?
+            @Option(name: .customLong("column"), help: "A committed column's type as the party declares it: NAME:decimal:DIGITS or NAME:integer (repeat per column).")
+            var columns: [String] = []
             @Option(help: "An opening bundle from `tacit audit export`, instead of --party/--data/--salt.") var opening: String?
             @OptionGroup var source: LedgerSource
 
@@ -55,7 +54,8 @@ extension Tacit {
                         guard let party, let data, let salt else { throw ValidationError("give --opening FILE, or --party, --data and --salt") }
                         guard let d = FileManager.default.contents(atPath: data) else { throw ValidationError("cannot read \(data)") }
                         finding = try TacitNode.Audit.check(jobID: id, party: PartyID(party), csv: String(decoding: d, as: UTF8.self),
-                                                            csvName: data, salt: salt, entries: entries)
+                                                            csvName: data, salt: salt,
+                                                            types: try columns.map { try ColumnDeclaration.parse(spec: $0) }, entries: entries)
                     }
                 } catch let e as NodeError { throw ValidationError(e.description) }
                 print("commitment on the ledger: \(finding.commitment)")

@@ -33,18 +33,34 @@ extension Tacit {
 
         struct Issue: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Generate a member's ledger keys and certify its signing key.",
-                discussion: "Writes NAME.signing.key (Ed25519), NAME.enc.key (X25519, for sealed fields) and NAME.crt into --out.")
+                abstract: "Certify a member's ledger signing key (generating its keys here unless --public-key is given).",
+                discussion: """
+                    With --public-key NAME.signing.pub (from `tacit ledger keys` on the member's machine), writes only                     NAME.crt: the member's secret keys never leave its machine. Without it, also generates                     NAME.signing.key (Ed25519) and NAME.enc.key (X25519, for sealed fields) into --out, to be handed                     to the member over a channel that keeps them secret.
+                    """)
             @Option(help: "Directory holding ca.key and ca.crt.") var ca: String = "."
             @Option(help: "The member's name, as in the consortium.") var member: String
             @Option(help: "Output directory.") var out: String = "."
             @Option(help: "Validity in days.") var days: Int = 825
+            @Option(help: "The member's public signing key file (NAME.signing.pub from `tacit ledger keys`).") var publicKey: String?
 
             func run() throws {
                 do {
                     let caKey = try SigningKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "ed25519", path: "\(ca)/ca.key"))
                     let caCert = try LedgerKeyFiles.readCertificate(path: "\(ca)/ca.crt")
                     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                    if let publicKey {
+                        guard let d = FileManager.default.contents(atPath: publicKey) else { throw ValidationError("cannot read \(publicKey)") }
+                        let text = String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                        let prefix = "ed25519-public:"
+                        guard text.hasPrefix(prefix), let raw = Data(base64Encoded: String(text.dropFirst(prefix.count))) else {
+                            throw ValidationError("\(publicKey) is not a public key file from `tacit ledger keys` (ed25519-public:BASE64)")
+                        }
+                        let key = try VerifyingKey(rawRepresentation: Array(raw))
+                        let cert = try ConsortiumCA.issue(name: member, memberKey: key, caKey: caKey, caCertificate: caCert, validDays: days)
+                        try LedgerKeyFiles.writeCertificate(cert, path: "\(out)/\(member).crt")
+                        print("\(out)/\(member).crt certifies \(member)'s key from \(publicKey)")
+                        return
+                    }
                     let sk = SigningKey.generate()
                     let ek = EncryptionKey.generate()
                     let cert = try ConsortiumCA.issue(name: member, memberKey: sk.publicKey, caKey: caKey, caCertificate: caCert, validDays: days)

@@ -4,9 +4,10 @@ import TacitCrypto
 import TacitMath
 
 extension Tacit {
-    /// Until the party nodes and ledger exist, the most complete computation Tacit can run:
-    /// three hospitals' claim totals summed under threshold Paillier, so that no single party
-    /// (the insurer included) can decrypt anything but the agreed total.
+    /// The claim-total computation in one process, without nodes or ledger (`make demo` runs it
+    /// as a real job across node processes): three hospitals' claim totals summed under
+    /// threshold Paillier, so that no single party (the insurer included) can decrypt anything
+    /// but the agreed total.
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the claim-total computation under 2-of-3 threshold Paillier, in one process."

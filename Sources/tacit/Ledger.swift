@@ -8,7 +8,10 @@ extension Tacit {
     struct Ledger: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The permissioned audit ledger: verify, show and export a replica; run a member node.",
-            subcommands: [Verify.self, Show.self, Export.self, Testnet.self, Serve.self, Bounds.self]
+            subcommands: [
+                Verify.self, Show.self, Export.self, LedgerKeys.self, Member.self, GenesisCreate.self, SignGenesis.self, Testnet.self, Serve.self,
+                Bounds.self,
+            ]
         )
 
         struct DB: ParsableArguments {

@@ -96,15 +96,19 @@ struct CommitmentTests {
         let salt = CommitmentOpening.freshSalt()
         let opening = CommitmentOpening(input: input, salt: salt)
         let entry = LedgerEntry(author: "hospital-a", index: 1, time: Date(), transaction: .inputCommitted(
-            jobID: "j1", dataset: "claims", columns: input.columns.map(\.declaration), commitment: opening.commitment), id: "x")
+            jobID: "j1", dataset: "claims", columns: input.columns.map(\.declaration.name), commitment: opening.commitment), id: "x")
+        let types = input.columns.map(\.declaration)
         let csv = "claim,amount,diagnosis\nA,1200.5,x\nB,310,y\n"
-        let ok = try Audit.check(jobID: "j1", party: "hospital-a", csv: csv, csvName: "c.csv", salt: Hex.encode(salt), entries: [entry])
+        let ok = try Audit.check(jobID: "j1", party: "hospital-a", csv: csv, csvName: "c.csv", salt: Hex.encode(salt), types: types, entries: [entry])
         #expect(ok.matches && ok.rows == 2)
         let tampered = try Audit.check(jobID: "j1", party: "hospital-a", csv: csv.replacingOccurrences(of: "310", with: "311"),
-                                       csvName: "c.csv", salt: Hex.encode(salt), entries: [entry])
+                                       csvName: "c.csv", salt: Hex.encode(salt), types: types, entries: [entry])
         #expect(!tampered.matches)
         #expect(try Audit.check(opening: opening, entries: [entry]).matches)
-        #expect(throws: NodeError.self) { try Audit.check(jobID: "j2", party: "hospital-a", csv: csv, csvName: "c", salt: Hex.encode(salt), entries: [entry]) }
+        #expect(throws: NodeError.self) { try Audit.check(jobID: "j2", party: "hospital-a", csv: csv, csvName: "c", salt: Hex.encode(salt), types: types, entries: [entry]) }
+        // A wrong type canonicalises differently: no match.
+        let wrong = [ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 3)]
+        #expect(try !Audit.check(jobID: "j1", party: "hospital-a", csv: csv, csvName: "c.csv", salt: Hex.encode(salt), types: wrong, entries: [entry]).matches)
     }
 }
 

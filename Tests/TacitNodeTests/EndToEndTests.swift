@@ -79,6 +79,15 @@ struct EndToEndTests {
         let s = try await nodes["insurer"]!.waitFor("pending-1", "completed") { $0.phase.isTerminal }
         #expect(s.phase == .completed)
         for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+
+        // Each replica is the consortium's real ledger: TacitLedger's verifier re-checks chain,
+        // signatures, certificates, quorums and its own job invariants, offline.
+        for n in Self.parties {
+            let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/\(n)/data/ledger.sqlite"])
+            #expect(v.status == 0, "\(v.out)\(v.err)")
+            #expect(v.out.contains("job total-1 (paillier-aggregation): complete"), "\(v.out)")
+            #expect(v.out.contains("job pending-1 (paillier-aggregation): complete"), "\(v.out)")
+        }
     }
 
     @Test func jobWithoutOwnersApprovalNeverRuns() async throws {
@@ -156,6 +165,158 @@ struct EndToEndTests {
         let s = try await again["hospital-b"]!.waitFor("killed", "failed") { $0.phase == .failed }
         #expect(s.phase == .failed)
         for n in Self.parties { #expect(again[n]!.terminate() == 0) }
+        let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/hospital-b/data/ledger.sqlite"])
+        #expect(v.status == 0 && v.out.contains("job killed (paillier-aggregation): failed"), "\(v.out)\(v.err)")
+    }
+
+    static func mpcSpec(id: String, protocolName: String, parameters: String) -> String {
+        """
+        id: \(id)
+        protocol: \(protocolName)
+        description: secret-shared statistic
+        parties:
+          - name: hospital-a
+            roles: [input]
+            input: {dataset: claims, columns: [amount]}
+          - name: hospital-b
+            roles: [input]
+            input: {dataset: claims, columns: [amount]}
+          - name: insurer
+            roles: [compute]
+        parameters:
+        \(parameters)
+        outputs:
+          - name: statistic
+            recipients: [insurer]
+        """
+    }
+
+    /// The secret-sharing family (TacitMPC's protocols as job protocols): a mean under Shamir
+    /// and a count above a threshold (secure comparison) under additive sharing with a dealer.
+    @Test func secretSharedStatisticsRunAsJobs() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        let nodes = try await c.start()
+        defer { nodes.values.forEach { $0.kill() } }
+        let jobs = [
+            ("mean-1", "shamir", "  statistic: mean", "3148.81"),
+            ("above-1", "additive-dealer", "  statistic: count-above\n  threshold: \"500.00\"", "4"),
+        ]
+        for (id, proto, params, _) in jobs {
+            let submit = try TacitBinary.run(
+                ["job", "submit", "--config", c.config("insurer"), try c.writeSpec(Self.mpcSpec(id: id, protocolName: proto, parameters: params), name: "\(id).yaml")])
+            #expect(submit.status == 0, "\(submit.err)")
+            try await approveAll(nodes, id)
+        }
+        for (id, _, _, expected) in jobs {
+            for n in Self.parties {
+                let s = try await nodes[n]!.waitFor(id, "completed") { $0.phase.isTerminal }
+                #expect(s.phase == .completed, "\(n) \(id): \(s.reason ?? "")")
+            }
+            let r = try nodes["insurer"]!.ask(ControlRequest(op: "result", job: id))
+            #expect(r.result?.outputs.first?.value == expected, "\(id): \(r.error ?? "")")
+            // Only the recipient holds a value; the hospitals have the digest.
+            #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/hospital-a/data/results/\(id).json"))
+            #expect(!(try nodes["hospital-b"]!.ask(ControlRequest(op: "result", job: id))).ok)
+        }
+        // A spec the protocol cannot run is refused before it reaches the ledger.
+        let bad = try TacitBinary.run([
+            "job", "submit", "--config", c.config("insurer"),
+            try c.writeSpec(Self.mpcSpec(id: "bad-1", protocolName: "shamir", parameters: "  statistic: count-above"), name: "bad-1.yaml"),
+        ])
+        #expect(bad.status != 0 && bad.err.contains("count-above needs a threshold"), "\(bad.err)")
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
+        let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/hospital-a/data/ledger.sqlite"])
+        #expect(v.status == 0 && v.out.contains("job mean-1 (shamir): complete") && v.out.contains("job above-1 (additive-dealer): complete"), "\(v.out)\(v.err)")
+    }
+
+    /// A consortium founded the way real organisations do it: each member generates its own
+    /// ledger keys, the CA certifies only public keys, the genesis is assembled from public
+    /// records and signed by each founder in turn; nodes refuse it until every founder signed.
+    @Test func genesisFoundedAcrossMembersRunsAJob() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        func tacit(_ args: [String]) throws -> String {
+            let r = try TacitBinary.run(args)
+            guard r.status == 0 else { throw TestFailure("tacit \(args.joined(separator: " ")): \(r.out)\(r.err)") }
+            return r.out
+        }
+        let ca = "\(c.dir)/real-ca"
+        _ = try tacit(["ca", "init", "--dir", ca])
+        let ports = try freeLoopbackPorts(Self.parties.count)
+        var records: [String] = []
+        for (i, n) in Self.parties.enumerated() {
+            let keys = "\(c.dir)/\(n)/keys"
+            // The member's own ledger keys replace the ones `tacit init` dealt.
+            try FileManager.default.removeItem(atPath: "\(keys)/\(n).signing.key")
+            try FileManager.default.removeItem(atPath: "\(keys)/\(n).enc.key")
+            _ = try tacit(["ledger", "keys", "--name", n, "--out", keys])
+            let again = try TacitBinary.run(["ledger", "keys", "--name", n, "--out", keys])
+            #expect(again.status != 0 && again.err.contains("refusing to replace a key"), "\(again.err)")
+            _ = try tacit(["ca", "issue", "--ca", ca, "--member", n, "--public-key", "\(keys)/\(n).signing.pub", "--out", "\(c.dir)/\(n)"])
+            #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/\(n)/\(n).signing.key"))
+            records.append("\(c.dir)/\(n).member")
+            _ = try tacit([
+                "ledger", "member", "--name", n, "--keys", keys, "--cert", "\(c.dir)/\(n)/\(n).crt", "--ca", "\(ca)/ca.crt",
+                "--endpoint", "tcp://127.0.0.1:\(ports[i])", "--out", records.last!,
+            ])
+        }
+        let genesis = "\(c.dir)/real-genesis.bin"
+        _ = try tacit(["ledger", "genesis", "--ca", "\(ca)/ca.crt", "--chain", "e2e"] + records.flatMap { ["--member", $0] } + ["--out", genesis])
+        for n in Self.parties {
+            try FileManager.default.removeItem(atPath: "\(c.dir)/\(n)/ca.crt")
+            try FileManager.default.copyItem(atPath: "\(ca)/ca.crt", toPath: "\(c.dir)/\(n)/ca.crt")
+        }
+        // A founder's key that its certificate does not certify is refused.
+        let wrong = try TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/hospital-a/keys/hospital-a.signing.key"])
+        #expect(wrong.status != 0 && wrong.err.contains("is not the key insurer's certificate"), "\(wrong.err)")
+        for (k, n) in Self.parties.enumerated() {
+            let out = try tacit(["ledger", "sign-genesis", "--genesis", genesis, "--name", n, "--key", "\(c.dir)/\(n)/keys/\(n).signing.key"])
+            #expect(out.contains(k == Self.parties.count - 1 ? "complete" : "still to sign"), "\(out)")
+            if k == 0 {
+                // Not every founder has signed: a node refuses the genesis.
+                try FileManager.default.removeItem(atPath: "\(c.dir)/\(n)/genesis.bin")
+                try FileManager.default.copyItem(atPath: genesis, toPath: "\(c.dir)/\(n)/genesis.bin")
+                let early = try TacitBinary.run(["node", "--config", c.config(n)], timeout: 60)
+                #expect(early.status != 0 && early.err.contains("lacks the signature"), "\(early.err)")
+            }
+        }
+        for n in Self.parties {
+            try? FileManager.default.removeItem(atPath: "\(c.dir)/\(n)/genesis.bin")
+            try FileManager.default.copyItem(atPath: genesis, toPath: "\(c.dir)/\(n)/genesis.bin")
+        }
+        let nodes = try await c.start()
+        defer { nodes.values.forEach { $0.kill() } }
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "sum-1", protocolName: "shamir", parameters: "  statistic: sum"))).ok)
+        try await approveAll(nodes, "sum-1")
+        for n in Self.parties {
+            let s = try await nodes[n]!.waitFor("sum-1", "completed") { $0.phase.isTerminal }
+            #expect(s.phase == .completed, "\(n): \(s.reason ?? "")")
+        }
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "sum-1")).result?.outputs.first?.value == "18892.84")
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+        let v = try TacitBinary.run(["ledger", "show", "--db", "\(c.dir)/insurer/data/ledger.sqlite"])
+        #expect(v.out.contains("chain e2e"), "\(v.out)")
+    }
+
+    /// The secret-sharing family when a party dies: the survivors' MPC run aborts on the
+    /// missing peer, the job fails on the ledger naming it, and nothing is opened.
+    @Test func partyKilledMidSecretSharedJobFailsIt() async throws {
+        let c = try LocalConsortium(Self.parties, timeout: 4)
+        defer { c.cleanup() }
+        let nodes = try await c.start(environment: ["TACIT_TEST_PROGRESS_DELAY_MS": "1500"])
+        defer { nodes.values.forEach { $0.kill() } }
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "mpc-killed", protocolName: "shamir", parameters: "  statistic: sum"))).ok)
+        try await approveAll(nodes, "mpc-killed")
+        _ = try await nodes["hospital-b"]!.waitFor("mpc-killed", "running") { $0.progressStep != nil }
+        nodes["hospital-b"]!.kill()
+        for n in ["insurer", "hospital-a"] {
+            let s = try await nodes[n]!.waitFor("mpc-killed", "failed", { $0.phase.isTerminal })
+            #expect(s.phase == .failed, "\(n): \(s.phase)")
+            #expect(s.reason?.contains("hospital-b") == true, "\(s.reason ?? "")")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/insurer/data/results/mpc-killed.json"))
+        for n in ["insurer", "hospital-a"] { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
     }
 
     @Test func brokenSpecGetsAnErrorPointingAtTheLine() async throws {

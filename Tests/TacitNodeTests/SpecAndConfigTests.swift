@@ -88,8 +88,8 @@ struct SpecValidationTests {
 struct NodeConfigTests {
     static let good = """
         name: hospital-a
-        consortium: ../consortium.yaml
-        ledgerMembers: ../ledger-members.yaml
+        genesis: ../genesis.bin
+        ca: ../ca.crt
         keys:
           transport: keys/a.key
           signing: keys/a.signing
@@ -105,7 +105,8 @@ struct NodeConfigTests {
     @Test func parsesAndResolvesPaths() throws {
         let c = try NodeConfig.parse(Self.good, baseDirectory: "/srv/tacit/a")
         #expect(c.name == "hospital-a")
-        #expect(c.consortiumPath == "/srv/tacit/consortium.yaml")
+        #expect(c.genesisPath == "/srv/tacit/genesis.bin")
+        #expect(c.caPath == "/srv/tacit/ca.crt")
         #expect(c.datasets[0].file == "/srv/tacit/a/data/claims.csv")
         #expect(c.controlSocketPath == "/srv/tacit/a/data/control.sock")
         #expect(c.protocolTimeout == .seconds(60))

@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import Testing
+import TacitLedger
+import TacitNet
+import TacitNode
+
+/// `ConsortiumLedger` in one process: three replicas of the real ledger (Tendermint, SQLite)
+/// over the in-memory mesh.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct ConsortiumLedgerTests {
+    static let names = ["hospital-a", "hospital-b", "insurer"]
+
+    final class Net: @unchecked Sendable {
+        // @unchecked: built, used and closed by one test task.
+        let dir: String
+        var ledgers: [String: ConsortiumLedger] = [:]
+
+        init() async throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("tn-ledger-\(UUID().uuidString.prefix(8))").path
+            let genesis = try LedgerFiles.createTestnet(
+                dir: dir, members: ConsortiumLedgerTests.names.enumerated().map { ($1, "tcp://127.0.0.1:\(21000 + $0)") })
+            let mesh = InMemoryMesh(parties: ConsortiumLedgerTests.names.map { PartyID($0) })
+            var t = ConsensusTimeouts()
+            t.propose = .milliseconds(300)
+            t.tick = .milliseconds(100)
+            for n in ConsortiumLedgerTests.names {
+                ledgers[n] = try await ConsortiumLedger.start(
+                    identity: try LedgerFiles.signingKey(dir: dir, name: n), genesis: genesis, databasePath: "\(dir)/\(n).sqlite",
+                    channel: mesh.channel(for: PartyID(n)), timeouts: t, submitTimeout: .seconds(30), logger: Logger(label: "test"))
+            }
+        }
+
+        func close() async {
+            for l in ledgers.values { await l.close() }
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+
+        /// Waits until every replica holds `count` entries.
+        func converge(_ count: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                var all = true
+                for l in ledgers.values where await l.entries().count < count { all = false }
+                if all { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw TestFailure("replicas did not reach \(count) entries")
+        }
+    }
+
+    static let spec = try! JobSpec.parse(
+        """
+        id: j1
+        protocol: paillier-aggregation
+        parties:
+          - {name: hospital-a, roles: [input], input: {dataset: claims, columns: [amount]}}
+          - {name: hospital-b, roles: [input], input: {dataset: claims, columns: [amount]}}
+          - {name: insurer, roles: [compute]}
+        parameters: {statistic: sum}
+        outputs:
+          - {name: total, recipients: [insurer]}
+        """, file: nil, context: SpecContext(members: names.map { PartyID($0) }, registry: .builtIn))
+
+    @Test func jobTransactionsRoundTripAndTheLedgerEnforcesTheLifecycle() async throws {
+        let net = try await Net()
+        let a = net.ledgers["hospital-a"]!, b = net.ledgers["hospital-b"]!, i = net.ledgers["insurer"]!
+        let commitment = String(repeating: "ab", count: 32)
+        let proposed = try await i.submit(.jobProposed(Self.spec))
+        #expect(proposed.author == "insurer" && proposed.index == 1)
+
+        // The real ledger refuses an input committed before approval.
+        await #expect(throws: NodeError.self) {
+            try await a.submit(.inputCommitted(jobID: "j1", dataset: "claims", columns: ["amount"], commitment: commitment))
+        }
+        try await a.submit(.jobApproved(Approval(jobID: "j1", party: "hospital-a", dataset: "claims", columns: ["amount"])))
+        try await b.submit(.jobApproved(Approval(jobID: "j1", party: "hospital-b", dataset: "claims", columns: ["amount"])))
+        try await i.submit(.jobApproved(Approval(jobID: "j1", party: "insurer", dataset: nil, columns: [])))
+        try await a.submit(.inputCommitted(jobID: "j1", dataset: "claims", columns: ["amount"], commitment: commitment))
+        try await b.submit(.inputCommitted(jobID: "j1", dataset: "claims", columns: ["amount"], commitment: commitment))
+        let outputs = [RecordedOutput(name: "total", digest: String(repeating: "cd", count: 32), publicValue: nil)]
+        try await a.submit(.resultRecorded(jobID: "j1", outputs: outputs))
+        try await i.submit(.resultRecorded(jobID: "j1", outputs: outputs))
+        // hospital-b disagrees: the ledger refuses its digest and the job fails instead.
+        let other = [RecordedOutput(name: "total", digest: String(repeating: "ef", count: 32), publicValue: nil)]
+        await #expect(throws: NodeError.self) { try await b.submit(.resultRecorded(jobID: "j1", outputs: other)) }
+        try await net.converge(9)
+
+        for l in [a, b, i] {
+            let entries = await l.entries()
+            #expect(entries.map(\.transaction.kind) == [
+                "JobProposed", "JobApproved", "JobApproved", "JobApproved", "InputCommitted", "InputCommitted",
+                "ResultRecorded", "ResultRecorded", "JobFailed",
+            ])
+            #expect(entries[0].transaction == .jobProposed(Self.spec))
+            #expect(entries[1].transaction == .jobApproved(Approval(jobID: "j1", party: "hospital-a", dataset: "claims", columns: ["amount"])))
+            #expect(entries[4].transaction == .inputCommitted(jobID: "j1", dataset: "claims", columns: ["amount"], commitment: commitment))
+            #expect(entries[6].transaction == .resultRecorded(jobID: "j1", outputs: outputs))
+            let job = try #require(JobBook(entries: entries).jobs["j1"])
+            #expect(job.phase == .failed)
+            #expect(job.reason?.contains("hospital-b computed a different result") == true, "\(job.reason ?? "")")
+            let v = await l.verify()
+            #expect(v.ok, "\(v.problems)")
+            #expect(v.entries == 9)
+        }
+        await net.close()
+    }
+}
