@@ -35,6 +35,7 @@ public final class ConsortiumLedger: NodeLedger {
         var specs: [String: JobSpec] = [:]
     }
     private let cache = Mutex(Cache())
+    private let submissions = SerialGate()
     private struct Subscribers {
         var byID: [UInt64: AsyncStream<Void>.Continuation] = [:]
         var next: UInt64 = 0
@@ -91,9 +92,21 @@ public final class ConsortiumLedger: NodeLedger {
 
     public func submit(_ transaction: JobTransaction) async throws -> LedgerEntry {
         let body = try Self.body(transaction, specs: cache.withLock { $0.specs })
+        // The ledger accepts an author's nonces only in increasing order, so two jobs'
+        // transactions authored concurrently could commit out of order and the later nonce
+        // would be refused as stale: author and commit one transaction at a time.
+        await submissions.acquire()
         let tx = await node.author(body)
+        let outcome: Result<Void, any Error>
         do {
             _ = try await node.submitAndWait(tx, timeout: timeout.withLock { $0 })
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        await submissions.release()
+        do {
+            try outcome.get()
         } catch let e as LedgerError {
             if case .resultRecorded(let job, _) = transaction, e.code == .jobInvariant, e.reason.contains("differs") {
                 // Another party recorded a different result first: the ledger keeps one digest
@@ -299,5 +312,27 @@ extension JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
+    }
+}
+
+/// A FIFO async lock: waiters are admitted one at a time, in arrival order.
+actor SerialGate {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            busy = false
+        } else {
+            waiters.removeFirst().resume()
+        }
     }
 }
