@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Parties in one process, connected without a network: for tests and single-process
 /// simulation of a protocol. Each party's channel has `ZeroMQMesh`'s semantics (ordering per
@@ -9,7 +8,7 @@ public final class InMemoryMesh: Sendable {
     public let maxMessageSize: Int
     public let defaultTimeout: Duration
     private let mailboxes: [PartyID: Mailbox]
-    private let down = Mutex<Set<PartyID>>([])
+    private let down = Locked<Set<PartyID>>([])
 
     public init(
         parties: [PartyID], maxMessageSize: Int = MeshLimits.defaultMaxMessageSize,

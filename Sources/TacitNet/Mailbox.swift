@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Received messages waiting for a `receive`, and `receive`s waiting for a message. Both
 /// meshes (ZeroMQ and in-memory) deliver into one of these, so ordering, timeout and
@@ -26,7 +25,7 @@ final class Mailbox: Sendable {
         var droppedLate = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var bufferedBytes: Int { state.withLock { $0.bufferedBytes } }
     var droppedLate: Int { state.withLock { $0.droppedLate } }

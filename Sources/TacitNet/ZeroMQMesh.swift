@@ -1,7 +1,6 @@
 internal import CZeroMQ
 import Foundation
 public import Logging
-import Synchronization
 
 /// A party's connections to every other consortium member over ZeroMQ.
 ///
@@ -124,7 +123,7 @@ public final class ZeroMQMesh: PartyChannel {
 /// Sockets are created in `init`, before any other thread can see them.
 final class IOLoop: @unchecked Sendable {
     // @unchecked: ZAP/PULL pointers are confined to the I/O thread after init; PUSH pointers
-    // to their lane's lock; everything else shared is in a Mutex or immutable.
+    // to their lane's lock; everything else shared is in a Locked or immutable.
 
     /// ZMQ_MAXMSGSIZE is maxMessageSize plus this, so a payload slightly over the limit still
     /// reaches our validation and is counted, while a grossly oversized one is cut off by
@@ -159,13 +158,13 @@ final class IOLoop: @unchecked Sendable {
     final class Lane: @unchecked Sendable {
         // @unchecked: `socket` is used only inside `state.withLock`.
         let socket: UnsafeMutableRawPointer
-        let state = Mutex(LaneState())
+        let state = Locked(LaneState())
         init(socket: UnsafeMutableRawPointer) { self.socket = socket }
     }
 
     let peerIndex: [PartyID: Int]
     let boundEndpoint: String
-    let stats = Mutex(MeshStats())
+    let stats = Locked(MeshStats())
 
     private let peers: [Consortium.Member]
     private let config: MeshConfiguration
@@ -174,12 +173,12 @@ final class IOLoop: @unchecked Sendable {
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let done = DispatchSemaphore(value: 0)
-    private let stopOnce = Mutex(false)
-    private let stopping = Mutex(false)
-    private let nextWaiterID = Mutex<UInt64>(1)
+    private let stopOnce = Locked(false)
+    private let stopping = Locked(false)
+    private let nextWaiterID = Locked<UInt64>(1)
 
     let executor: IOExecutor
-    private let ioThread = Mutex<pthread_t?>(nil)
+    private let ioThread = Locked<pthread_t?>(nil)
 
     private let context: UnsafeMutableRawPointer
     private let zap: UnsafeMutableRawPointer
@@ -666,12 +665,12 @@ final class IOLoop: @unchecked Sendable {
 /// The mesh's I/O thread as a `TaskExecutor`: jobs are queued here and run by the I/O loop
 /// between polls; enqueueing writes to the loop's wake-up pipe.
 final class IOExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: state is in the Mutex; `wakeFD` is immutable.
+    // @unchecked: state is in the Locked; `wakeFD` is immutable.
     private struct State {
         var jobs: [UnownedJob] = []
         var retired = false
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let wakeFD: Int32
 
     init(wakeFD: Int32) { self.wakeFD = wakeFD }
