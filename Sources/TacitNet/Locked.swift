@@ -16,15 +16,15 @@ final class Locked<Value>: @unchecked Sendable {
 
     init(_ value: Value) {
         self.value = value
+        // pthread_mutex_init initialises the memory itself (a Swift zero-initialiser for the C
+        // struct resolves through a different module on each platform).
         mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
         let status = pthread_mutex_init(mutex, nil)
         precondition(status == 0, "pthread_mutex_init failed: \(status)")
     }
 
     deinit {
         pthread_mutex_destroy(mutex)
-        mutex.deinitialize(count: 1)
         mutex.deallocate()
     }
 
