@@ -194,18 +194,25 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: tacitSettings
         ),
+        // Child-process helpers shared by the multi-process test suites.
+        .target(
+            name: "TacitTestSupport",
+            dependencies: ["TacitNet"],
+            path: "Tests/TacitTestSupport",
+            swiftSettings: tacitSettings
+        ),
         .testTarget(
             name: "TacitNetTests",
             // The peer helper is a build dependency so `swift build --build-tests` puts it
             // in the bin directory the multi-process tests launch it from.
-            dependencies: ["TacitNet", "tacit-net-peer"],
+            dependencies: ["TacitNet", "TacitTestSupport", "tacit-net-peer"],
             swiftSettings: tacitSettings
         ),
         .testTarget(
             name: "TacitMPCTests",
             dependencies: [
                 "TacitMPC", "TacitProtocols", "TacitAdditive", "TacitShamir", "TacitProtocolTemplate",
-                "TacitMath", "TacitNet", "tacit-mpc-peer",
+                "TacitMath", "TacitNet", "TacitTestSupport", "tacit-mpc-peer",
             ],
             swiftSettings: tacitSettings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TacitTestSupport
 
 @testable import TacitNet
 
