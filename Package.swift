@@ -9,6 +9,50 @@ let tacitSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// One folder under Protocols/: a target of its own and a test target from its Tests/ folder.
+/// Adding a protocol is one line in `engineFolders` or `jobFolders` (and one registration
+/// line in Protocols/Standard/StandardProtocols.swift when it ships).
+struct ProtocolFolder {
+    let folder: String
+    let target: String
+    /// Registered in the standard registries (templates are not).
+    var shipped = true
+}
+
+let engineFolders: [ProtocolFolder] = [
+    ProtocolFolder(folder: "Additive", target: "TacitAdditive"),
+    ProtocolFolder(folder: "Shamir", target: "TacitShamir"),
+    ProtocolFolder(folder: "_Template", target: "TacitEngineTemplate", shipped: false),
+]
+
+let jobFolders: [ProtocolFolder] = [
+    ProtocolFolder(folder: "Statistics", target: "TacitStatistics"),
+    ProtocolFolder(folder: "PaillierAggregation", target: "TacitPaillierAggregation"),
+    ProtocolFolder(folder: "MeanVariance", target: "TacitMeanVariance"),
+    ProtocolFolder(folder: "_Template", target: "TacitJobTemplate", shipped: false),
+]
+
+/// Engines see TacitMPC and below; job protocols TacitJob and below (engines only through the
+/// registry). Neither sees the ledger or the node.
+let engineLayer: [Target.Dependency] = ["TacitMPC", "TacitCrypto", "TacitMath", "TacitNet"]
+let jobLayer: [Target.Dependency] = ["TacitJob"] + engineLayer + [.product(name: "Logging", package: "swift-log")]
+
+let protocolTargets: [Target] = engineFolders.flatMap { f in [
+    Target.target(
+        name: f.target, dependencies: engineLayer, path: "Protocols/Engines/\(f.folder)",
+        exclude: ["README.md", "Tests"], swiftSettings: tacitSettings),
+    Target.testTarget(
+        name: f.target + "Tests", dependencies: [.target(name: f.target), "TacitEngineConformance"] + engineLayer,
+        path: "Protocols/Engines/\(f.folder)/Tests", swiftSettings: tacitSettings),
+] } + jobFolders.flatMap { f in [
+    Target.target(
+        name: f.target, dependencies: jobLayer, path: "Protocols/Jobs/\(f.folder)",
+        exclude: ["README.md", "Tests"], swiftSettings: tacitSettings),
+    Target.testTarget(
+        name: f.target + "Tests", dependencies: [.target(name: f.target), "TacitJobHarness", "TacitProtocols"] + jobLayer,
+        path: "Protocols/Jobs/\(f.folder)/Tests", swiftSettings: tacitSettings),
+] }
+
 let package = Package(
     name: "Tacit",
     // macOS 15: `Mutex` (Synchronization), which TacitNet uses for its cross-thread state.
@@ -18,6 +62,8 @@ let package = Package(
         .library(name: "TacitCrypto", targets: ["TacitCrypto"]),
         .library(name: "TacitNet", targets: ["TacitNet"]),
         .library(name: "TacitMPC", targets: ["TacitMPC"]),
+        .library(name: "TacitJob", targets: ["TacitJob"]),
+        .library(name: "TacitJobHarness", targets: ["TacitJobHarness"]),
         .library(name: "TacitProtocols", targets: ["TacitProtocols"]),
         .library(name: "TacitNode", targets: ["TacitNode"]),
         .library(name: "TacitLedger", targets: ["TacitLedger"]),
@@ -33,7 +79,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
-    targets: [
+    targets: protocolTargets + [
         // C libraries: module maps and shims only.
         .systemLibrary(
             name: "CGMP",
@@ -96,32 +142,34 @@ let package = Package(
             dependencies: ["TacitMath", "TacitCrypto", "TacitNet"],
             swiftSettings: tacitSettings
         ),
-        // Protocol families, one target each, depending on TacitMPC and below only.
+        // The job layer: the job-protocol API (context, outputs, result digests, registry).
         .target(
-            name: "TacitAdditive",
-            dependencies: ["TacitMPC", "TacitMath", "TacitNet"],
-            path: "Protocols/Additive",
-            exclude: ["README.md"],
+            name: "TacitJob",
+            dependencies: [
+                "TacitMPC", "TacitCrypto", "TacitMath", "TacitNet",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: tacitSettings
         ),
+        // Runs any job protocol with N parties in one process over InMemoryMesh (tests,
+        // `tacit simulate`), counting bytes and rounds.
         .target(
-            name: "TacitShamir",
-            dependencies: ["TacitMPC", "TacitMath", "TacitNet"],
-            path: "Protocols/Shamir",
-            exclude: ["README.md"],
+            name: "TacitJobHarness",
+            dependencies: ["TacitJob", "TacitMPC", "TacitNet", .product(name: "Logging", package: "swift-log")],
             swiftSettings: tacitSettings
         ),
+        // The engine conformance suite as a library: every registered engine against plaintext.
         .target(
-            name: "TacitProtocolTemplate",
+            name: "TacitEngineConformance",
             dependencies: ["TacitMPC", "TacitNet"],
-            path: "Protocols/_Template",
-            exclude: ["README.md"],
             swiftSettings: tacitSettings
         ),
-        // The registry of the protocols Tacit ships (`ProtocolRegistry.standard()`).
+        // The registries of what Tacit ships (`EngineRegistry.standard()`,
+        // `JobProtocolRegistry.standard()`): one registration line per protocol.
         .target(
             name: "TacitProtocols",
-            dependencies: ["TacitMPC", "TacitAdditive", "TacitShamir"],
+            dependencies: ["TacitMPC", "TacitJob"] + (engineFolders + jobFolders).filter(\.shipped).map { .target(name: $0.target) },
             path: "Protocols/Standard",
             swiftSettings: tacitSettings
         ),
@@ -144,6 +192,8 @@ let package = Package(
                 "TacitNet",
                 "TacitLedger",
                 "TacitMPC",
+                "TacitJob",
+                "TacitJobHarness",
                 "TacitProtocols",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -176,6 +226,7 @@ let package = Package(
                 "TacitNet",
                 "TacitNode",
                 "TacitLedger",
+                "TacitJob",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -211,7 +262,7 @@ let package = Package(
         .testTarget(
             name: "TacitMPCTests",
             dependencies: [
-                "TacitMPC", "TacitProtocols", "TacitAdditive", "TacitShamir", "TacitProtocolTemplate",
+                "TacitMPC", "TacitProtocols", "TacitAdditive", "TacitShamir", "TacitEngineTemplate", "TacitEngineConformance",
                 "TacitMath", "TacitNet", "TacitTestSupport", "tacit-mpc-peer",
             ],
             swiftSettings: tacitSettings
@@ -220,7 +271,7 @@ let package = Package(
             name: "TacitNodeTests",
             // `tacit` is a build dependency so the end-to-end tests find the binary they start
             // as node processes in the bin directory beside them.
-            dependencies: ["TacitNode", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "tacit"],
+            dependencies: ["TacitNode", "TacitJob", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "tacit"],
             swiftSettings: tacitSettings
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 public import TacitNet
 
 /// A protocol family plugged into Tacit. Implement this (and an ``MPCEngine``) in a target
-/// under `Protocols/`, register an instance in a ``ProtocolRegistry`` at start-up, and every
+/// under `Protocols/`, register an instance in a ``EngineRegistry`` at start-up, and every
 /// job, tool and the conformance suite can use it. Nothing in the core changes.
 public protocol MPCProtocol: Sendable {
     var descriptor: ProtocolDescriptor { get }
@@ -114,9 +114,10 @@ extension MPCEngine {
     }
 }
 
-/// The protocols a node offers, by name: a plain value built at start-up (no global state),
-/// so tests, tools and nodes can each hold their own.
-public struct ProtocolRegistry: Sendable {
+/// The secret-sharing engines (protocol families) a node offers, by name: a plain value
+/// built at start-up (no global state), so tests, tools and nodes can each hold their own.
+/// Job protocols that compute on shares name one of these in their spec (`engine: shamir`).
+public struct EngineRegistry: Sendable {
     private var byName: [String: any MPCProtocol] = [:]
 
     public init() {}
@@ -135,15 +136,17 @@ public struct ProtocolRegistry: Sendable {
     }
 
     /// Every registered protocol, by name.
-    public var all: [any MPCProtocol] { byName.keys.sorted().map { byName[$0]! } }
+    public var all: [any MPCProtocol] { byName.keys.sorted().compactMap { byName[$0] } }
     public var names: [String] { byName.keys.sorted() }
 
     public func named(_ name: String) throws -> any MPCProtocol {
         guard let p = byName[name] else {
-            throw MPCError(.unsupported, "no protocol named '\(name)'; registered: \(names.joined(separator: ", "))")
+            throw MPCError(.unsupported, "no engine named '\(name)'; registered: \(names.joined(separator: ", "))")
         }
         return p
     }
+
+    public func lookup(_ name: String) -> (any MPCProtocol)? { byName[name] }
 }
 
 extension MPCProtocol {

@@ -49,7 +49,7 @@ func seconds(_ d: Duration) -> Double {
 }
 
 func check(_ o: Options, _ mesh: ZeroMQMesh) async throws {
-    let proto = try ProtocolRegistry.standard().named(o.require("protocol"))
+    let proto = try EngineRegistry.standard().named(o.require("protocol"))
     let timeout = Duration.milliseconds(o.int("timeout-ms", 60_000))
     let line = try await proto.run(channel: mesh.session(SessionID(42)), timeout: timeout) { engine in
         try await checkProgram(engine)

@@ -1,4 +1,5 @@
 import Foundation
+public import TacitJob
 public import TacitNet
 
 /// Opening a party's input commitment for an auditor who was given the data and the salt.

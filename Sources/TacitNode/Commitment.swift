@@ -1,42 +1,9 @@
 import Crypto
 import Foundation
 import TacitMath
+public import TacitJob
 import TacitNet
 
-/// SHA-256 for the node (commitments, digests, event hashes).
-public enum SHA256Bytes {
-    public static func hash(_ bytes: [UInt8]) -> [UInt8] { Array(Crypto.SHA256.hash(data: bytes)) }
-}
-
-public enum Hex {
-    public static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    public static func decode(_ text: String) -> [UInt8]? {
-        let t = Array(text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().utf8)
-        guard t.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        var i = 0
-        func v(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: return c - 48
-            case 97...102: return c - 87
-            default: return nil
-            }
-        }
-        while i < t.count {
-            guard let hi = v(t[i]), let lo = v(t[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
-}
 
 /// A salted SHA-256 commitment to exactly the input a party contributes to a job. Hiding
 /// (the 32-byte random salt) and binding (SHA-256). The salt stays with the party, who can
@@ -109,16 +76,4 @@ public struct CommitmentOpening: Sendable, Hashable, Codable {
 
     /// A fresh 32-byte salt from `SecureRandom`.
     public static func freshSalt() -> [UInt8] { SecureRandom.bytes(32) }
-}
-
-/// Digests of results: what every party signs without learning a private value.
-enum ResultDigest {
-    static func compute(jobID: String, output: String, value: String, salt: [UInt8]) -> String {
-        var t: [UInt8] = []
-        for part in [Array("tacit.result-digest.v1".utf8), salt, Array(jobID.utf8), Array(output.utf8), Array(value.utf8)] {
-            let k = part.count
-            t += [UInt8(k >> 24 & 0xff), UInt8(k >> 16 & 0xff), UInt8(k >> 8 & 0xff), UInt8(k & 0xff)] + part
-        }
-        return Hex.encode(SHA256Bytes.hash(t))
-    }
 }

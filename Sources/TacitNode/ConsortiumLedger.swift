@@ -1,4 +1,5 @@
 import Foundation
+public import TacitJob
 public import Logging
 public import TacitLedger
 public import TacitNet
@@ -245,7 +246,7 @@ public final class ConsortiumLedger: NodeLedger {
         // The ledger knows two approval policies; the node's approver list is at least every
         // input party (the spec parser insists), and the node enforces the rest of it.
         let all = Set(spec.partyNames).isSubset(of: Set(spec.approvers))
-        return JobHeader(jobID: spec.id, protocolName: spec.protocolName, parties: parties, approval: all ? .allParties : .inputParties)
+        return JobHeader(jobID: spec.id, protocolName: spec.engine.map { "\(spec.protocolName)/\($0)" } ?? spec.protocolName, parties: parties, approval: all ? .allParties : .inputParties)
     }
 
     static func body(_ t: JobTransaction, specs: [String: JobSpec]) throws -> TransactionBody {

@@ -1,5 +1,6 @@
 import Foundation
-public import TacitMath
+import TacitMath
+public import TacitJob
 public import TacitNet
 
 /// An owner's approval of one job's use of its data, as signed on the ledger: the only thing
@@ -16,35 +17,6 @@ public struct Approval: Sendable, Hashable, Codable {
         self.party = party
         self.dataset = dataset
         self.columns = columns
-    }
-}
-
-/// Exactly the input a party contributes to a job: its approved columns, each value in
-/// canonical decimal text (`FixedPointFormat` with the column's fraction digits).
-public struct DatasetInput: Sendable, Hashable, Codable {
-    public struct Column: Sendable, Hashable, Codable {
-        public var declaration: ColumnDeclaration
-        public var values: [String]
-    }
-    public var jobID: String
-    public var party: PartyID
-    public var dataset: String
-    public var columns: [Column]
-
-    public var rowCount: Int { columns.first?.values.count ?? 0 }
-
-    /// Column `name` as fixed-point integers with `fractionDigits` digits (rescaled exactly;
-    /// more digits than the column keeps is an error, never silent rounding).
-    public func encoded(_ name: String, fractionDigits: Int) throws -> [BigInt] {
-        guard let c = columns.first(where: { $0.declaration.name == name }) else {
-            throw NodeError(.notApproved, "column '\(name)' is not part of this input")
-        }
-        let format = FixedPointFormat(fractionalDigits: fractionDigits, bits: 96)
-        return try c.values.enumerated().map { i, v in
-            do { return try format.encode(v) } catch {
-                throw NodeError(.dataset, "row \(i + 1) of column '\(name)' does not fit \(fractionDigits) fraction digits: \(error)")
-            }
-        }
     }
 }
 

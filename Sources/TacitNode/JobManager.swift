@@ -1,7 +1,9 @@
 import Foundation
 public import Logging
 import TacitMath
+public import TacitJob
 public import TacitNet
+import TacitMPC
 
 /// What `tacit job status` shows.
 public struct JobStatus: Sendable, Hashable, Codable {
@@ -28,7 +30,6 @@ public struct JobStatus: Sendable, Hashable, Codable {
 public struct StoredResult: Sendable, Hashable, Codable {
     public var jobID: String
     public var outputs: [OutputResult]
-    public var digestSalt: String?
 }
 
 /// Drives jobs from the ledger: rejects proposals for data this node does not offer, commits
@@ -39,8 +40,8 @@ public actor JobManager {
     let me: PartyID
     let ledger: any NodeLedger
     let channel: any PartyChannel
-    let registry: ProtocolRegistry
-    let secrets: NodeSecrets
+    let registry: JobProtocolRegistry
+    let secrets: JobResources
     let reader: DatasetReader
     let members: [PartyID]
     let dataDirectory: String
@@ -58,8 +59,8 @@ public actor JobManager {
     private var loop: Task<Void, Never>?
     private var stopping = false
 
-    public init(party: PartyID, ledger: any NodeLedger, channel: any PartyChannel, registry: ProtocolRegistry,
-                secrets: NodeSecrets, datasets: [DatasetDeclaration], members: [PartyID], dataDirectory: String,
+    public init(party: PartyID, ledger: any NodeLedger, channel: any PartyChannel, registry: JobProtocolRegistry,
+                secrets: JobResources, datasets: [DatasetDeclaration], members: [PartyID], dataDirectory: String,
                 stepTimeout: Duration, logger: Logger, progressDelay: Duration? = nil) {
         me = party
         self.ledger = ledger
@@ -196,15 +197,18 @@ public actor JobManager {
         }
         let id = spec.id
         let delay = progressDelay
-        let context = JobContext(
-            spec: spec, localParty: me, channel: channel.session(spec.session), input: input, secrets: secrets,
-            stepTimeout: stepTimeout, logger: logger,
-            progress: { [weak self] step, fraction in
-                await self?.setProgress(id, step, fraction)
-                if let delay { try? await Task.sleep(for: delay) }
-            })
-        logger.info("running \(spec.protocolName)", metadata: ["job": "\(id)"])
-        return try await proto.run(context)
+        logger.info("running \(spec.protocolName)\(spec.engine.map { " on \($0)" } ?? "")", metadata: ["job": "\(id)"])
+        do {
+            return try await JobRunner.run(
+                proto, spec: spec, localParty: me, channel: channel.session(spec.session), input: input, resources: secrets,
+                engines: registry.engines, stepTimeout: stepTimeout, logger: logger,
+                progress: { [weak self] step, fraction in
+                    await self?.setProgress(id, step, fraction)
+                    if let delay { try? await Task.sleep(for: delay) }
+                })
+        } catch {
+            throw JobError.from(error)
+        }
     }
 
     private func setProgress(_ id: String, _ step: String, _ fraction: Double) {
@@ -213,7 +217,7 @@ public actor JobManager {
     }
 
     private func finish(_ id: String, _ outcome: Result<JobRunResult, any Error>) async {
-        channel.session(JobSpecSession.of(id)).end()
+        channel.session(JobSpec.session(forJob: id)).end()
         running[id] = nil
         progress[id] = nil
         defer { try? FileManager.default.removeItem(atPath: marker(id)) }
@@ -221,7 +225,7 @@ public actor JobManager {
         switch outcome {
         case .success(let result):
             if result.outputs.contains(where: { $0.value != nil }) {
-                let stored = StoredResult(jobID: id, outputs: result.outputs, digestSalt: result.digestSalt)
+                let stored = StoredResult(jobID: id, outputs: result.outputs)
                 do { try writePrivate(try JSONEncoder.sorted.encode(stored), to: resultPath(id)) } catch {
                     logger.error("cannot store the result: \(error)", metadata: ["job": "\(id)"])
                 }
@@ -379,13 +383,9 @@ public actor JobManager {
         switch error {
         case let e as NodeError: return e.message
         case let e as NetError: return e.reason
+        case let e as JobError: return e.message
+        case let e as MPCError: return e.message
         default: return "\(error)"
         }
-    }
-}
-
-enum JobSpecSession {
-    static func of(_ id: String) -> SessionID {
-        JobSpec(id: id, protocolName: "", description: "", parties: [], parameters: [:], outputs: [], approvers: []).session
     }
 }

@@ -1,114 +1,18 @@
 import Foundation
+public import TacitJob
+import TacitMPC
 public import TacitNet
-
-/// A job: which protocol, run by which parties on which of their data, who receives what, and
-/// who must approve. Written by people as YAML, carried on the ledger as JSON.
-///
-/// ```yaml
-/// id: claims-total-2026q1            # optional; the node assigns one when absent
-/// protocol: paillier-aggregation
-/// description: Total of Q1 claims across hospitals
-/// parties:
-///   - name: st-marys
-///     roles: [input]
-///     input: {dataset: claims, columns: [amount]}
-///   - name: riverside
-///     roles: [input]
-///     input: {dataset: claims, columns: [amount]}
-///   - name: insurer
-///     roles: [compute]
-/// parameters:
-///   statistic: sum
-/// outputs:
-///   - name: total
-///     recipients: [insurer]
-///     public: false                    # true: the value itself goes on the ledger
-/// policy:
-///   approvers: [st-marys, riverside, insurer]   # default: every party
-/// ```
-public struct JobSpec: Sendable, Hashable, Codable {
-    public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
-        /// Contributes data (needs `input:`).
-        case input
-        /// Takes part in the computation (holds key shares, exchanges messages) without data.
-        case compute
-    }
-
-    public struct InputSelection: Sendable, Hashable, Codable {
-        public var dataset: String
-        public var columns: [String]
-        public init(dataset: String, columns: [String]) {
-            self.dataset = dataset
-            self.columns = columns
-        }
-    }
-
-    public struct Party: Sendable, Hashable, Codable {
-        public var name: PartyID
-        public var roles: [Role]
-        public var input: InputSelection?
-        public init(name: PartyID, roles: [Role], input: InputSelection? = nil) {
-            self.name = name
-            self.roles = roles
-            self.input = input
-        }
-    }
-
-    public struct Output: Sendable, Hashable, Codable {
-        public var name: String
-        public var recipients: [PartyID]
-        public var isPublic: Bool
-        public init(name: String, recipients: [PartyID], isPublic: Bool = false) {
-            self.name = name
-            self.recipients = recipients
-            self.isPublic = isPublic
-        }
-    }
-
-    public var id: String
-    public var protocolName: String
-    public var description: String
-    public var parties: [Party]
-    public var parameters: [String: String]
-    public var outputs: [Output]
-    /// Parties that must approve before anything is read. Always includes every input party.
-    public var approvers: [PartyID]
-
-    public var partyNames: [PartyID] { parties.map(\.name) }
-    public var inputParties: [PartyID] { parties.filter { $0.roles.contains(.input) }.map(\.name) }
-    public func party(_ name: PartyID) -> Party? { parties.first { $0.name == name } }
-    public func isRecipient(_ p: PartyID) -> Bool { outputs.contains { $0.recipients.contains(p) } }
-
-    /// Session of the mesh the job's protocol runs in: derived from the job id, so every party
-    /// agrees on it without talking, and away from the ledger's session.
-    public var session: SessionID {
-        let digest = SHA256Bytes.hash(Array("tacit.job.session.v1:\(id)".utf8))
-        var v: UInt64 = 0
-        for b in digest.prefix(8) { v = v << 8 | UInt64(b) }
-        return SessionID(v < 16 ? v + 16 : v)
-    }
-}
-
-/// A problem a protocol finds in a spec, at a path such as `parameters.statistic`.
-public struct SpecProblem: Sendable, Hashable {
-    public var path: String
-    public var message: String
-    public init(path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-}
 
 /// What the validator checks a spec against.
 public struct SpecContext: Sendable {
     /// Consortium members: every party a job names must be one.
     public var members: [PartyID]
-    public var registry: ProtocolRegistry
+    public var registry: JobProtocolRegistry
     /// Datasets known to be offered, by party. A party missing here is not checked at submit
     /// time; its own node checks when the proposal reaches it (and rejects it if needed).
     public var offered: [PartyID: [DatasetDeclaration]]
 
-    public init(members: [PartyID], registry: ProtocolRegistry, offered: [PartyID: [DatasetDeclaration]] = [:]) {
+    public init(members: [PartyID], registry: JobProtocolRegistry, offered: [PartyID: [DatasetDeclaration]] = [:]) {
         self.members = members
         self.registry = registry
         self.offered = offered
@@ -116,7 +20,7 @@ public struct SpecContext: Sendable {
 }
 
 extension JobSpec {
-    static let fields = ["id", "protocol", "description", "parties", "parameters", "outputs", "policy"]
+    static let fields = ["id", "protocol", "engine", "description", "parties", "parameters", "outputs", "policy"]
 
     /// Parses and validates a spec. Every error names the field, points at its line, and
     /// says what to do.
@@ -138,9 +42,30 @@ extension JobSpec {
         let protoValue = try m.required("protocol")
         let protoName = try protoValue.string()
         guard let proto = context.registry.lookup(protoName) else {
+            if context.registry.engines.names.contains(protoName) {
+                // The old form named the engine as the protocol.
+                throw protoValue.error(
+                    "'\(protoName)' is a secret-sharing engine, not a job protocol: a spec names what is computed and the engine separately; write `protocol: statistics` and `engine: \(protoName)`")
+            }
             let names = context.registry.names
             let hint = YAMLValue.closest(protoName, in: names).map { "did you mean '\($0)'? " } ?? ""
             throw protoValue.error("unknown protocol '\(protoName)'; \(hint)this node knows: \(names.joined(separator: ", "))")
+        }
+        var engine: String?
+        if let ev = m["engine"] {
+            let name = try ev.string()
+            guard proto.descriptor.needs.contains(.engine) else {
+                throw ev.error("\(proto.descriptor.name) does not run on a secret-sharing engine; remove `engine:`")
+            }
+            guard context.registry.engines.lookup(name) != nil else {
+                let names = context.registry.engines.names
+                let hint = YAMLValue.closest(name, in: names).map { "did you mean '\($0)'? " } ?? ""
+                throw ev.error("unknown engine '\(name)'; \(hint)this node has: \(names.joined(separator: ", "))")
+            }
+            engine = name
+        } else if proto.descriptor.needs.contains(.engine) {
+            throw protoValue.error(
+                "\(proto.descriptor.name) runs on a secret-sharing engine; add `engine:` with one of \(context.registry.engines.names.joined(separator: ", "))")
         }
         let description = try m["description"]?.string() ?? ""
 
@@ -210,7 +135,7 @@ extension JobSpec {
         // Parameters: a flat mapping of names to scalars.
         var parameters: [String: String] = [:]
         if let pv = m["parameters"] {
-            let pm = try pv.mapping(allowed: proto.parameterNames, what: "the parameters of \(proto.name)")
+            let pm = try pv.mapping(allowed: proto.descriptor.parameterNames, what: "the parameters of \(proto.descriptor.name)")
             for (k, v) in pm.fields {
                 parameters[k] = try v.string()
                 lines["parameters.\(k)"] = v
@@ -254,11 +179,16 @@ extension JobSpec {
         }
 
         let spec = JobSpec(
-            id: id, protocolName: proto.name, description: description, parties: parties,
+            id: id, protocolName: proto.descriptor.name, engine: engine, description: description, parties: parties,
             parameters: parameters, outputs: outputs, approvers: approvers)
 
-        // The protocol's own rules (party counts, roles, parameters, outputs).
-        if let problem = proto.validate(spec).first {
+        // Everything else, by the same rules a spec from the ledger meets (party counts of
+        // the protocol and engine, the protocol's own rules).
+        if let pv = m["policy"] { lines["policy"] = pv }
+        lines["protocol"] = protoValue
+        if let ev = m["engine"] { lines["engine"] = ev }
+        if let iv = m["id"] { lines["id"] = iv }
+        if let problem = spec.problems(in: context.registry, members: context.members).first {
             let at = Self.bestLocation(problem.path, lines: lines) ?? root
             throw NodeError(.invalidSpec, "\(problem.path): \(problem.message)", line: at.line, column: at.column)
         }
@@ -272,31 +202,6 @@ extension JobSpec {
             if let dot = p.lastIndex(where: { $0 == "." || $0 == "[" }) { p = String(p[..<dot]) } else { break }
         }
         return nil
-    }
-
-    /// Canonical JSON (sorted keys), as carried on the ledger.
-    public func canonicalJSON() -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! e.encode(self), as: UTF8.self)
-    }
-
-    /// A reviewer's summary of what the job uses and reveals, for `tacit job status`.
-    public func summary() -> [String] {
-        var out = ["protocol: \(protocolName)\(description.isEmpty ? "" : " — \(description)")"]
-        for p in parties {
-            var line = "  \(p.name): \(p.roles.map(\.rawValue).joined(separator: ", "))"
-            if let i = p.input { line += "; uses dataset '\(i.dataset)' columns [\(i.columns.joined(separator: ", "))]" }
-            out.append(line)
-        }
-        for o in outputs {
-            out.append("  output '\(o.name)' → \(o.recipients.map(\.name).joined(separator: ", "))\(o.isPublic ? " (public: recorded on the ledger)" : "")")
-        }
-        if !parameters.isEmpty {
-            out.append("  parameters: " + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
-        }
-        out.append("  approvers: \(approvers.map(\.name).joined(separator: ", "))")
-        return out
     }
 }
 

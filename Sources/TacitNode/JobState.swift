@@ -1,4 +1,5 @@
 public import Foundation
+public import TacitJob
 public import TacitNet
 
 /// Where a job is, as derived from the ledger alone. Every replica that holds the same

@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+public import TacitJob
 public import TacitNet
 
 /// What a party node runs with, read from YAML. Relative paths are relative to the file.
@@ -149,23 +150,7 @@ public struct DatasetDeclaration: Sendable, Hashable, Codable {
     }
 }
 
-public struct ColumnDeclaration: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
-        /// A decimal amount, kept exactly with `fractionDigits` digits after the point.
-        case decimal
-        /// A whole number.
-        case integer
-    }
-    public var name: String
-    public var type: Kind
-    public var fractionDigits: Int
-
-    public init(name: String, type: Kind, fractionDigits: Int = 0) {
-        self.name = name
-        self.type = type
-        self.fractionDigits = type == .integer ? 0 : fractionDigits
-    }
-
+extension ColumnDeclaration {
     static func parse(_ v: YAMLValue) throws -> ColumnDeclaration {
         // `- amount` is shorthand for a decimal column with 2 fraction digits.
         if v.node.scalar != nil { return ColumnDeclaration(name: try v.name("column name"), type: .decimal, fractionDigits: 2) }

@@ -1,4 +1,5 @@
 public import Foundation
+public import TacitJob
 public import TacitNet
 import Synchronization
 

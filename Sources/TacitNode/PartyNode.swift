@@ -2,6 +2,8 @@ import Foundation
 public import Logging
 import TacitCrypto
 import TacitLedger
+public import TacitJob
+public import TacitProtocols
 public import TacitNet
 
 /// A running party node: the mesh, the ledger replica, the job manager and the control
@@ -14,15 +16,15 @@ public final class PartyNode: Sendable {
     private let control: ControlServer
     private let started = ContinuousClock.now
     private let logger: Logger
-    private let registry: ProtocolRegistry
+    private let registry: JobProtocolRegistry
 
-    public static func start(config: NodeConfig, registry: ProtocolRegistry = .builtIn, logger: Logger) async throws -> PartyNode {
+    public static func start(config: NodeConfig, registry: JobProtocolRegistry = .standard(), logger: Logger) async throws -> PartyNode {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         chmod(config.dataDirectory, 0o700)
         let keyPair = CurveKeyPair(secretKey: try KeyFiles.readSecretKey(path: config.transportKeyPath))
         let (genesis, consortium, identity) = try Self.ledgerIdentity(config, curvePublicKey: keyPair.publicKey.z85)
-        var secrets = NodeSecrets(paillierShare: nil, paillierShareIndex: [:])
+        var secrets = JobResources.none
         if let sharePath = config.paillierSharePath {
             guard let data = FileManager.default.contents(atPath: sharePath) else {
                 throw NodeError(.keys, "cannot read the Paillier key share \(sharePath)")
@@ -35,7 +37,7 @@ public final class PartyNode: Sendable {
             if share.thresholdKey.publicKey.bits < 2048 {
                 logger.critical("INSECURE: the consortium's Paillier key has \(share.thresholdKey.publicKey.bits) bits; for tests and local trials only")
             }
-            secrets = NodeSecrets(paillierShare: share, paillierShareIndex: index)
+            secrets = JobResources(paillier: PaillierKeyMaterial(share: share, indexOf: index))
         }
         for d in config.datasets where !FileManager.default.fileExists(atPath: d.file) {
             logger.warning("dataset '\(d.name)' file \(d.file) does not exist yet; jobs using it will fail")
@@ -105,7 +107,7 @@ public final class PartyNode: Sendable {
         }
     }
 
-    private init(config: NodeConfig, mesh: ZeroMQMesh, ledger: ConsortiumLedger, jobs: JobManager, registry: ProtocolRegistry, logger: Logger) throws {
+    private init(config: NodeConfig, mesh: ZeroMQMesh, ledger: ConsortiumLedger, jobs: JobManager, registry: JobProtocolRegistry, logger: Logger) throws {
         self.config = config
         self.mesh = mesh
         self.ledger = ledger

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TacitNet
+import TacitJob
 import TacitNode
 
 extension Tacit {

@@ -168,7 +168,8 @@ extension Tacit {
                 # How many claims exceed 1000.00 across the hospitals, delivered to \(recipient) only,
                 # computed on secret shares (\(mpc)).
                 # Submit: tacit job submit --config \(root)/\(recipient)/node.yaml \(root)/jobs/large-claims.yaml
-                protocol: \(mpc)
+                protocol: statistics
+                engine: \(mpc)
                 description: Number of claims above 1000.00
                 parties:
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TacitJob
 import TacitNode
 
 extension Tacit {
@@ -107,7 +108,7 @@ extension Tacit {
                 let r = try control.send(ControlRequest(op: "result", job: id))
                 guard !control.json, let result = r.result else { return }
                 for o in result.outputs {
-                    print("\(o.name) = \(o.value ?? "(not a recipient)")")
+                    print("\(o.name) = \(o.value.map(\.description) ?? "(not a recipient)")")
                     print("  digest \(o.digest) (recorded on the ledger by every party)")
                 }
             }

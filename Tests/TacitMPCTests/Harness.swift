@@ -4,12 +4,12 @@ import Testing
 import TacitMPC
 import TacitNet
 import TacitProtocols
-import TacitProtocolTemplate
+import TacitEngineTemplate
 
 /// The registry under test: what Tacit ships, plus the template (which must keep working
 /// as the example researchers copy).
-func testRegistry() -> ProtocolRegistry {
-    var r = ProtocolRegistry.standard()
+func testRegistry() -> EngineRegistry {
+    var r = EngineRegistry.standard()
     try! r.register(TemplateProtocol())
     return r
 }

@@ -3,7 +3,9 @@ import Logging
 import Testing
 import TacitLedger
 import TacitNet
+import TacitJob
 import TacitNode
+import TacitProtocols
 
 /// `ConsortiumLedger` in one process: three replicas of the real ledger (Tendermint, SQLite)
 /// over the in-memory mesh.
@@ -60,7 +62,7 @@ struct ConsortiumLedgerTests {
         parameters: {statistic: sum}
         outputs:
           - {name: total, recipients: [insurer]}
-        """, file: nil, context: SpecContext(members: names.map { PartyID($0) }, registry: .builtIn))
+        """, file: nil, context: SpecContext(members: names.map { PartyID($0) }, registry: .standard()))
 
     @Test func jobTransactionsRoundTripAndTheLedgerEnforcesTheLifecycle() async throws {
         let net = try await Net()

@@ -3,7 +3,9 @@ import TacitMath
 import Logging
 import Testing
 import TacitCrypto
+import TacitJob
 @testable import TacitNode
+import TacitProtocols
 import TacitNet
 
 func tempDir() -> String {
@@ -132,8 +134,8 @@ struct LifecycleTests {
                 try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
                 try "amount\n10.00\n5.25\n".write(toFile: "\(d)/claims.csv", atomically: true, encoding: .utf8)
                 let m = JobManager(
-                    party: p, ledger: ledger.replica(for: p), channel: mesh.channel(for: p), registry: .builtIn,
-                    secrets: NodeSecrets(paillierShare: LifecycleTests.key.1[index[p]! - 1], paillierShareIndex: index),
+                    party: p, ledger: ledger.replica(for: p), channel: mesh.channel(for: p), registry: .standard(),
+                    secrets: JobResources(paillier: PaillierKeyMaterial(share: LifecycleTests.key.1[index[p]! - 1], indexOf: index)),
                     datasets: [DatasetDeclaration(name: "claims", file: "\(d)/claims.csv", columns: [ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2)])],
                     members: LifecycleTests.parties, dataDirectory: d, stepTimeout: .seconds(5), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
                 await m.start()
@@ -171,7 +173,7 @@ struct LifecycleTests {
         let r = try await w.wait("j") { $0.phase.isTerminal }
         #expect(r.phase == .completed, "\(r.reason ?? "")")
         #expect(r.recordedOutputs?.first?.publicValue == "7.63")  // (10 + 5.25) * 2 / 4 = 7.625 → 7.63
-        #expect(try await w.managers["insurer"]!.result("j").outputs[0].value == "7.63")
+        #expect(try await w.managers["insurer"]!.result("j").outputs[0].value == .number("7.63"))
         await expectThrows { try await w.managers["hospital-a"]!.result("j") }
         #expect(w.book().problems.isEmpty)
     }

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import TacitNet
+import TacitJob
 import TacitNode
+import TacitProtocols
 
 /// Separate `tacit node` processes on loopback (CURVE on, free ports, small insecure keys).
 /// Serialized: each test starts three processes and CI has two cores.
@@ -53,7 +55,7 @@ struct EndToEndTests {
             #expect(s.phase == .completed, "\(n): \(s.reason ?? "")")
         }
         let result = try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "total-1"))
-        #expect(result.result?.outputs.first?.value == "18892.84")
+        #expect(result.result?.outputs.first?.value == .number("18892.84"))
         // A hospital is not a recipient: refused, and only the digest is on its ledger.
         let refused = try nodes["hospital-a"]!.ask(ControlRequest(op: "result", job: "total-1"))
         #expect(!refused.ok && refused.error!.contains("not a recipient"))
@@ -73,7 +75,7 @@ struct EndToEndTests {
             #expect(v.ok, "\(v.problems)")
             #expect(v.entries == 10)
         }
-        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "total-1")).result?.outputs.first?.value == "18892.84")
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "total-1")).result?.outputs.first?.value == .number("18892.84"))
         // The pending job still runs after the restart.
         try await approveAll(nodes, "pending-1")
         let s = try await nodes["insurer"]!.waitFor("pending-1", "completed") { $0.phase.isTerminal }
@@ -169,10 +171,11 @@ struct EndToEndTests {
         #expect(v.status == 0 && v.out.contains("job killed (paillier-aggregation): failed"), "\(v.out)\(v.err)")
     }
 
-    static func mpcSpec(id: String, protocolName: String, parameters: String) -> String {
+    static func mpcSpec(id: String, engine: String, parameters: String) -> String {
         """
         id: \(id)
-        protocol: \(protocolName)
+        protocol: statistics
+        engine: \(engine)
         description: secret-shared statistic
         parties:
           - name: hospital-a
@@ -204,7 +207,7 @@ struct EndToEndTests {
         ]
         for (id, proto, params, _) in jobs {
             let submit = try TacitBinary.run(
-                ["job", "submit", "--config", c.config("insurer"), try c.writeSpec(Self.mpcSpec(id: id, protocolName: proto, parameters: params), name: "\(id).yaml")])
+                ["job", "submit", "--config", c.config("insurer"), try c.writeSpec(Self.mpcSpec(id: id, engine: proto, parameters: params), name: "\(id).yaml")])
             #expect(submit.status == 0, "\(submit.err)")
             try await approveAll(nodes, id)
         }
@@ -214,7 +217,7 @@ struct EndToEndTests {
                 #expect(s.phase == .completed, "\(n) \(id): \(s.reason ?? "")")
             }
             let r = try nodes["insurer"]!.ask(ControlRequest(op: "result", job: id))
-            #expect(r.result?.outputs.first?.value == expected, "\(id): \(r.error ?? "")")
+            #expect(r.result?.outputs.first?.value == .number(expected), "\(id): \(r.error ?? "")")
             // Only the recipient holds a value; the hospitals have the digest.
             #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/hospital-a/data/results/\(id).json"))
             #expect(!(try nodes["hospital-b"]!.ask(ControlRequest(op: "result", job: id))).ok)
@@ -222,12 +225,12 @@ struct EndToEndTests {
         // A spec the protocol cannot run is refused before it reaches the ledger.
         let bad = try TacitBinary.run([
             "job", "submit", "--config", c.config("insurer"),
-            try c.writeSpec(Self.mpcSpec(id: "bad-1", protocolName: "shamir", parameters: "  statistic: count-above"), name: "bad-1.yaml"),
+            try c.writeSpec(Self.mpcSpec(id: "bad-1", engine: "shamir", parameters: "  statistic: count-above"), name: "bad-1.yaml"),
         ])
         #expect(bad.status != 0 && bad.err.contains("count-above needs a threshold"), "\(bad.err)")
         for n in Self.parties { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
         let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/hospital-a/data/ledger.sqlite"])
-        #expect(v.status == 0 && v.out.contains("job mean-1 (shamir): complete") && v.out.contains("job above-1 (additive-dealer): complete"), "\(v.out)\(v.err)")
+        #expect(v.status == 0 && v.out.contains("job mean-1 (statistics/shamir): complete") && v.out.contains("job above-1 (statistics/additive-dealer): complete"), "\(v.out)\(v.err)")
     }
 
     /// A consortium founded the way real organisations do it: each member generates its own
@@ -287,13 +290,13 @@ struct EndToEndTests {
         }
         let nodes = try await c.start()
         defer { nodes.values.forEach { $0.kill() } }
-        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "sum-1", protocolName: "shamir", parameters: "  statistic: sum"))).ok)
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "sum-1", engine: "shamir", parameters: "  statistic: sum"))).ok)
         try await approveAll(nodes, "sum-1")
         for n in Self.parties {
             let s = try await nodes[n]!.waitFor("sum-1", "completed") { $0.phase.isTerminal }
             #expect(s.phase == .completed, "\(n): \(s.reason ?? "")")
         }
-        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "sum-1")).result?.outputs.first?.value == "18892.84")
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "sum-1")).result?.outputs.first?.value == .number("18892.84"))
         for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
         let v = try TacitBinary.run(["ledger", "show", "--db", "\(c.dir)/insurer/data/ledger.sqlite"])
         #expect(v.out.contains("chain e2e"), "\(v.out)")
@@ -306,7 +309,7 @@ struct EndToEndTests {
         defer { c.cleanup() }
         let nodes = try await c.start(environment: ["TACIT_TEST_PROGRESS_DELAY_MS": "1500"])
         defer { nodes.values.forEach { $0.kill() } }
-        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "mpc-killed", protocolName: "shamir", parameters: "  statistic: sum"))).ok)
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "mpc-killed", engine: "shamir", parameters: "  statistic: sum"))).ok)
         try await approveAll(nodes, "mpc-killed")
         _ = try await nodes["hospital-b"]!.waitFor("mpc-killed", "running") { $0.progressStep != nil }
         nodes["hospital-b"]!.kill()

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import TacitMath
+import TacitJob
 @testable import TacitNode
+import TacitProtocols
 import TacitNet
 
 struct SpecValidationTests {
@@ -9,7 +11,7 @@ struct SpecValidationTests {
     static let offered: [PartyID: [DatasetDeclaration]] = [
         "hospital-a": [DatasetDeclaration(name: "claims", file: "/x.csv", columns: [ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2)])]
     ]
-    static let context = SpecContext(members: members, registry: .builtIn, offered: offered)
+    static let context = SpecContext(members: members, registry: .standard(), offered: offered)
 
     static let good = """
         protocol: paillier-aggregation
@@ -57,7 +59,7 @@ struct SpecValidationTests {
         let text = Self.good.replacingOccurrences(of: from, with: to)
         let offered = [PartyID("hospital-a"): [DatasetDeclaration(name: "claims", file: "/x.csv", columns: [
             ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2), ColumnDeclaration(name: "age", type: .integer)])]]
-        let ctx = message.contains("one column") ? SpecContext(members: Self.members, registry: .builtIn, offered: offered) : Self.context
+        let ctx = message.contains("one column") ? SpecContext(members: Self.members, registry: .standard(), offered: offered) : Self.context
         do {
             _ = try JobSpec.parse(text, file: "job.yaml", context: ctx)
             Issue.record("accepted a broken spec:\n\(text)")

@@ -1,7 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
+import TacitJob
 import TacitNode
+import TacitProtocols
 
 /// The `tacit` binary built beside the tests (whatever --scratch-path was used).
 enum TacitBinary {

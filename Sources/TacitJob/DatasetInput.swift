@@ -1,0 +1,79 @@
+public import TacitNet
+public import TacitMath
+
+/// How a dataset column is read: a decimal kept exactly with `fractionDigits` digits, or a
+/// whole number.
+public struct ColumnDeclaration: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// A decimal amount, kept exactly with `fractionDigits` digits after the point.
+        case decimal
+        /// A whole number.
+        case integer
+    }
+    public var name: String
+    public var type: Kind
+    public var fractionDigits: Int
+
+    public init(name: String, type: Kind, fractionDigits: Int = 0) {
+        self.name = name
+        self.type = type
+        self.fractionDigits = type == .integer ? 0 : fractionDigits
+    }
+}
+
+/// Exactly the input a party contributes to a job: its approved columns, each value in
+/// canonical decimal text (`FixedPointFormat` with the column's fraction digits).
+public struct DatasetInput: Sendable, Hashable, Codable {
+    public struct Column: Sendable, Hashable, Codable {
+        public var declaration: ColumnDeclaration
+        public var values: [String]
+        public init(declaration: ColumnDeclaration, values: [String]) {
+            self.declaration = declaration
+            self.values = values
+        }
+    }
+    public var jobID: String
+    public var party: PartyID
+    public var dataset: String
+    public var columns: [Column]
+
+    public init(jobID: String, party: PartyID, dataset: String, columns: [Column]) {
+        self.jobID = jobID
+        self.party = party
+        self.dataset = dataset
+        self.columns = columns
+    }
+
+    public var rowCount: Int { columns.first?.values.count ?? 0 }
+
+    public func column(_ name: String) -> Column? { columns.first { $0.declaration.name == name } }
+
+    /// Column `name` as fixed-point integers with `fractionDigits` digits (rescaled exactly;
+    /// more digits than fit is an error, never silent rounding). Errors give the row number:
+    /// they are for the owner's local log, which is where the node puts input errors.
+    public func encoded(_ name: String, fractionDigits: Int) throws -> [BigInt] {
+        guard let c = column(name) else {
+            throw JobError(.invalidInput, "column '\(name)' is not part of this input")
+        }
+        let format = FixedPointFormat(fractionalDigits: fractionDigits, bits: 96)
+        return try c.values.enumerated().map { i, v in
+            do { return try format.encode(v) } catch {
+                throw JobError(.invalidInput, "row \(i + 1) of column '\(name)' does not fit \(fractionDigits) fraction digits")
+            }
+        }
+    }
+
+    /// Column `name` as `Int64` fixed-point values with `fractionDigits` digits, each within
+    /// ±2^(bits−1) (the range a protocol keeps its sums exact in).
+    public func encodedInt64(_ name: String, fractionDigits: Int, bits: Int) throws -> [Int64] {
+        guard let c = column(name) else {
+            throw JobError(.invalidInput, "column '\(name)' is not part of this input")
+        }
+        let format = FixedPointFormat(fractionalDigits: fractionDigits, bits: bits)
+        return try c.values.enumerated().map { i, v in
+            do { return try format.encodeInt64(v) } catch {
+                throw JobError(.invalidInput, "row \(i + 1) of column '\(name)' does not fit \(fractionDigits) fraction digits within ±2^\(bits - 1)")
+            }
+        }
+    }
+}

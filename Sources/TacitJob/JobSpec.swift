@@ -1,0 +1,172 @@
+import Foundation
+public import TacitNet
+
+/// A job: which computation (`protocol:`), on which secret-sharing engine where it runs on
+/// shares (`engine:`), by which parties on which of their data, who receives what, and who
+/// must approve. Written by people as YAML, carried on the ledger as JSON (sorted keys).
+///
+/// ```yaml
+/// id: claims-mean-2026q1             # optional; the node assigns one when absent
+/// protocol: statistics
+/// engine: shamir
+/// parties:
+///   - name: st-marys
+///     roles: [input]
+///     input: {dataset: claims, columns: [amount]}
+///   - name: riverside
+///     roles: [input]
+///     input: {dataset: claims, columns: [amount]}
+///   - name: insurer
+///     roles: [compute]
+/// parameters:
+///   statistic: mean
+/// outputs:
+///   - name: mean
+///     recipients: [insurer]
+///     public: false                    # true: the value itself goes on the ledger
+/// policy:
+///   approvers: [st-marys, riverside, insurer]   # default: every party
+/// ```
+public struct JobSpec: Sendable, Hashable, Codable {
+    public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Contributes data (needs `input:`).
+        case input
+        /// Takes part in the computation (holds key shares, exchanges messages) without data.
+        case compute
+    }
+
+    public struct InputSelection: Sendable, Hashable, Codable {
+        public var dataset: String
+        public var columns: [String]
+        public init(dataset: String, columns: [String]) {
+            self.dataset = dataset
+            self.columns = columns
+        }
+    }
+
+    public struct Party: Sendable, Hashable, Codable {
+        public var name: PartyID
+        public var roles: [Role]
+        public var input: InputSelection?
+        public init(name: PartyID, roles: [Role], input: InputSelection? = nil) {
+            self.name = name
+            self.roles = roles
+            self.input = input
+        }
+    }
+
+    public struct Output: Sendable, Hashable, Codable {
+        public var name: String
+        public var recipients: [PartyID]
+        public var isPublic: Bool
+        public init(name: String, recipients: [PartyID], isPublic: Bool = false) {
+            self.name = name
+            self.recipients = recipients
+            self.isPublic = isPublic
+        }
+    }
+
+    public var id: String
+    /// The job protocol: what is computed (`statistics`, `paillier-aggregation`, ...).
+    public var protocolName: String
+    /// The secret-sharing engine it runs on (`shamir`, `additive-ot`, ...), for protocols that
+    /// run on one; nil for those that do not (Paillier aggregation).
+    public var engine: String?
+    public var description: String
+    public var parties: [Party]
+    public var parameters: [String: String]
+    public var outputs: [Output]
+    /// Parties that must approve before anything is read. Always includes every input party.
+    public var approvers: [PartyID]
+
+    public init(
+        id: String, protocolName: String, engine: String? = nil, description: String = "", parties: [Party],
+        parameters: [String: String] = [:], outputs: [Output], approvers: [PartyID]? = nil
+    ) {
+        self.id = id
+        self.protocolName = protocolName
+        self.engine = engine
+        self.description = description
+        self.parties = parties
+        self.parameters = parameters
+        self.outputs = outputs
+        self.approvers = approvers ?? parties.map(\.name)
+    }
+
+    public var partyNames: [PartyID] { parties.map(\.name) }
+    public var inputParties: [PartyID] { parties.filter { $0.roles.contains(.input) }.map(\.name) }
+    public func party(_ name: PartyID) -> Party? { parties.first { $0.name == name } }
+    public func isRecipient(_ p: PartyID) -> Bool { outputs.contains { $0.recipients.contains(p) } }
+    public func output(_ name: String) -> Output? { outputs.first { $0.name == name } }
+
+    /// Session of the mesh the job runs in: derived from the job id, so every party agrees on
+    /// it without talking, and away from the ledger's session.
+    public var session: SessionID { Self.session(forJob: id) }
+
+    public static func session(forJob id: String) -> SessionID {
+        SessionID.derived(from: Array("tacit.job.session.v1:\(id)".utf8))
+    }
+
+    /// Canonical JSON (sorted keys), as carried on the ledger.
+    public func canonicalJSON() -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings, arrays and dictionaries cannot fail.
+        return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    /// A reviewer's summary of what the job uses and reveals, for `tacit job status`.
+    public func summary() -> [String] {
+        var out = ["protocol: \(protocolName)\(engine.map { " on engine \($0)" } ?? "")\(description.isEmpty ? "" : " — \(description)")"]
+        for p in parties {
+            var line = "  \(p.name): \(p.roles.map(\.rawValue).joined(separator: ", "))"
+            if let i = p.input { line += "; uses dataset '\(i.dataset)' columns [\(i.columns.joined(separator: ", "))]" }
+            out.append(line)
+        }
+        for o in outputs {
+            out.append("  output '\(o.name)' → \(o.recipients.map(\.name).joined(separator: ", "))\(o.isPublic ? " (public: recorded on the ledger)" : "")")
+        }
+        if !parameters.isEmpty {
+            out.append("  parameters: " + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+        }
+        out.append("  approvers: \(approvers.map(\.name).joined(separator: ", "))")
+        return out
+    }
+}
+
+extension SessionID {
+    /// A session id from a hash of `label`, kept above the reserved low ids (< 16).
+    public static func derived(from label: [UInt8]) -> SessionID {
+        let digest = SHA256Bytes.hash(label)
+        var v: UInt64 = 0
+        for b in digest.prefix(8) { v = v << 8 | UInt64(b) }
+        return SessionID(v < 16 ? v + 16 : v)
+    }
+}
+
+/// A problem found in a spec, at a path such as `parameters.statistic` or `parties[2].input`.
+public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public init(path: String, _ message: String) {
+        self.path = path
+        self.message = message
+    }
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Names (job ids, datasets, columns, outputs): what may become part of a log line or a
+/// lookup key. Never a file name: nodes hash peer-supplied text before it names a file.
+public enum NameRules {
+    /// nil when `s` is an acceptable name.
+    public static func problem(_ s: String) -> String? {
+        if s.isEmpty { return "is empty" }
+        if s.count > 64 { return "is longer than 64 characters" }
+        let ok = s.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+        }
+        if !ok { return "may contain only letters, digits, '-', '_' and '.'" }
+        if s.hasPrefix(".") || s.hasPrefix("-") { return "must not start with '.' or '-'" }
+        return nil
+    }
+}
