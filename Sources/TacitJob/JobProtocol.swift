@@ -42,10 +42,12 @@ public struct JobDescriptor: Sendable {
     public let needs: JobNeeds
     /// Job party counts it runs with (an engine may narrow them further).
     public let partyCounts: ClosedRange<Int>
+    /// The outputs a spec usually names (`tacit simulate` uses them when given none).
+    public let defaultOutputs: [String]
 
     public init(
         name: String, summary: String, security: String, learns: String, parameters: [JobParameter] = [],
-        needs: JobNeeds = [], partyCounts: ClosedRange<Int> = 2...64
+        needs: JobNeeds = [], partyCounts: ClosedRange<Int> = 2...64, defaultOutputs: [String] = ["result"]
     ) {
         self.name = name
         self.summary = summary
@@ -54,6 +56,7 @@ public struct JobDescriptor: Sendable {
         self.parameters = parameters
         self.needs = needs
         self.partyCounts = partyCounts
+        self.defaultOutputs = defaultOutputs
     }
 
     public var parameterNames: [String] { parameters.map(\.name) }

@@ -14,7 +14,7 @@ public struct MeanVariance: JobProtocol {
         security: "as the engine's; inputs are secret-shared among all parties of the job",
         learns: "Recipients learn the mean, the variance, the row count n, and so Σx and Σx² (equivalent given n); every party learns each input party's row count and the result digests.",
         parameters: [JobParameter("fractionDigits", "fixed-point digits values are scaled to, 0...4 (default 2)")],
-        needs: .engine)
+        needs: .engine, defaultOutputs: ["mean", "variance"])
 
     /// |x| < 2^20 at the job's scale and at most 2^18 rows keep Σx² below 2^58: exact on
     /// every engine (Z/2^64, GF(2^61 − 1)).
