@@ -184,7 +184,7 @@ let package = Package(
 
         .testTarget(
             name: "TacitMathTests",
-            dependencies: ["TacitMath"],
+            dependencies: ["TacitMath", "TacitTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: tacitSettings
         ),
@@ -194,7 +194,8 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: tacitSettings
         ),
-        // Child-process helpers shared by the multi-process test suites.
+        // Shared by the test suites: child-process helpers, the free-port finder, the seeded
+        // test generator.
         .target(
             name: "TacitTestSupport",
             dependencies: ["TacitNet"],
@@ -220,13 +221,13 @@ let package = Package(
             name: "TacitNodeTests",
             // `tacit` is a build dependency so the end-to-end tests find the binary they start
             // as node processes in the bin directory beside them.
-            dependencies: ["TacitNode", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "tacit"],
+            dependencies: ["TacitNode", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "TacitTestSupport", "tacit"],
             swiftSettings: tacitSettings
         ),
         .testTarget(
             name: "TacitLedgerTests",
             // `tacit` is a build dependency: the multi-process tests launch `tacit ledger serve`.
-            dependencies: ["TacitLedger", "TacitNet", "tacit"],
+            dependencies: ["TacitLedger", "TacitNet", "TacitTestSupport", "tacit"],
             swiftSettings: tacitSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import Testing
+import TacitTestSupport
 import TacitMPC
 import TacitNet
 
@@ -25,7 +26,7 @@ struct ConformanceInputs: Sendable {
     let f = 16
 
     init(domain: PlaintextDomain, bounds: OperationBounds, seed: UInt64, random: Int = 40) {
-        var g = SplitMix(seed)
+        var g = SeededGenerator(seed: seed)
         let edges: [Int64]
         let cmpHalf = Int64(min(bounds.comparisonBound / 2 - 1, Int128(Int64.max)))
         switch domain {
