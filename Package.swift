@@ -54,6 +54,14 @@ let package = Package(
             providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]
         ),
 
+        // Bytes: the length-prefixed big-endian codec, SHA-256 and hex that every layer from
+        // TacitCrypto and TacitNet up shares. Only libcrypto below it.
+        .target(
+            name: "TacitBytes",
+            dependencies: ["COpenSSL"],
+            swiftSettings: tacitSettings
+        ),
+
         // Arithmetic.
         .target(
             name: "TacitMath",
@@ -64,7 +72,7 @@ let package = Package(
         // Cryptography: Paillier (+ threshold).
         .target(
             name: "TacitCrypto",
-            dependencies: ["TacitMath", "COpenSSL"],
+            dependencies: ["TacitMath", "TacitBytes", "COpenSSL"],
             swiftSettings: tacitSettings
         ),
 
@@ -73,6 +81,7 @@ let package = Package(
             name: "TacitNet",
             dependencies: [
                 "CZeroMQ",
+                "TacitBytes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -139,6 +148,7 @@ let package = Package(
         .target(
             name: "TacitNode",
             dependencies: [
+                "TacitBytes",
                 "TacitMath",
                 "TacitCrypto",
                 "TacitNet",
@@ -157,6 +167,7 @@ let package = Package(
         .target(
             name: "TacitLedger",
             dependencies: [
+                "TacitBytes",
                 "TacitNet",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -1,49 +1,15 @@
-import Crypto
 import Foundation
+import TacitBytes
 import TacitMath
 import TacitNet
-
-/// SHA-256 for the node (commitments, digests, event hashes).
-public enum SHA256Bytes {
-    public static func hash(_ bytes: [UInt8]) -> [UInt8] { Array(Crypto.SHA256.hash(data: bytes)) }
-}
-
-public enum Hex {
-    public static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    public static func decode(_ text: String) -> [UInt8]? {
-        let t = Array(text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().utf8)
-        guard t.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        var i = 0
-        func v(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: return c - 48
-            case 97...102: return c - 87
-            default: return nil
-            }
-        }
-        while i < t.count {
-            guard let hi = v(t[i]), let lo = v(t[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
-}
 
 /// A salted SHA-256 commitment to exactly the input a party contributes to a job. Hiding
 /// (the 32-byte random salt) and binding (SHA-256). The salt stays with the party, who can
 /// open the commitment to an auditor later.
 ///
-/// Canonical encoding (version 1), each `frame(x)` being a 4-byte big-endian length then the
-/// bytes of `x`, strings in UTF-8, `u32(k)` a 4-byte big-endian integer:
+/// Canonical encoding (version 1), written with TacitBytes' `ByteWriter`: each `frame(x)` a
+/// 4-byte big-endian length then the bytes of `x` (`data`/`string`), strings in UTF-8,
+/// `u32(k)` a 4-byte big-endian integer:
 ///
 /// ```
 /// SHA-256( frame("tacit.input-commitment.v1") || frame(salt)
@@ -67,23 +33,20 @@ public struct InputCommitment: Sendable, Hashable, Codable {
     }
 
     public static func encoding(_ input: DatasetInput, salt: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        func u32(_ k: Int) { out += [UInt8(k >> 24 & 0xff), UInt8(k >> 16 & 0xff), UInt8(k >> 8 & 0xff), UInt8(k & 0xff)] }
-        func frame(_ b: [UInt8]) { u32(b.count); out += b }
-        func frame(_ s: String) { frame(Array(s.utf8)) }
-        frame(domain)
-        frame(salt)
-        frame(input.jobID)
-        frame(input.party.name)
-        frame(input.dataset)
-        u32(input.columns.count)
+        var w = ByteWriter()
+        w.string(domain)
+        w.data(salt)
+        w.string(input.jobID)
+        w.string(input.party.name)
+        w.string(input.dataset)
+        w.u32(UInt32(input.columns.count))
         for c in input.columns {
-            frame(c.declaration.name)
-            frame(c.declaration.type == .integer ? "integer" : "decimal:\(c.declaration.fractionDigits)")
-            u32(c.values.count)
-            for v in c.values { frame(v) }
+            w.string(c.declaration.name)
+            w.string(c.declaration.type == .integer ? "integer" : "decimal:\(c.declaration.fractionDigits)")
+            w.u32(UInt32(c.values.count))
+            for v in c.values { w.string(v) }
         }
-        return out
+        return w.bytes
     }
 }
 
@@ -114,11 +77,12 @@ public struct CommitmentOpening: Sendable, Hashable, Codable {
 /// Digests of results: what every party signs without learning a private value.
 enum ResultDigest {
     static func compute(jobID: String, output: String, value: String, salt: [UInt8]) -> String {
-        var t: [UInt8] = []
-        for part in [Array("tacit.result-digest.v1".utf8), salt, Array(jobID.utf8), Array(output.utf8), Array(value.utf8)] {
-            let k = part.count
-            t += [UInt8(k >> 24 & 0xff), UInt8(k >> 16 & 0xff), UInt8(k >> 8 & 0xff), UInt8(k & 0xff)] + part
-        }
-        return Hex.encode(SHA256Bytes.hash(t))
+        var w = ByteWriter()
+        w.string("tacit.result-digest.v1")
+        w.data(salt)
+        w.string(jobID)
+        w.string(output)
+        w.string(value)
+        return Hex.encode(SHA256Bytes.hash(w.bytes))
     }
 }
