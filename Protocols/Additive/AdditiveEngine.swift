@@ -3,8 +3,8 @@ public import TacitNet
 import TacitMath
 
 /// One party's engine for the additive protocol (see ``AdditiveProtocol``).
-public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
-    // @unchecked: driven by one job task at a time.
+/// Not `Sendable`: owned by the job task that made it (its triple buffers are plain `var`s).
+public final class AdditiveEngine: MPCEngine {
     public typealias Share = RingShare
 
     public let context: MPCContext

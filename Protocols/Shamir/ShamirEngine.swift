@@ -3,8 +3,8 @@ public import TacitNet
 import TacitMath
 
 /// One party's engine for the Shamir protocol (see ``ShamirProtocol``).
-public final class ShamirEngine: MPCEngine, @unchecked Sendable {
-    // @unchecked: driven by one job task at a time.
+/// Not `Sendable`: owned by the job task that made it.
+public final class ShamirEngine: MPCEngine {
     public typealias Share = FieldShare
 
     public let context: MPCContext
