@@ -35,7 +35,7 @@ let jobFolders: [ProtocolFolder] = [
 /// Engines see TacitMPC and below; job protocols TacitJob and below (engines only through the
 /// registry). Neither sees the ledger or the node.
 let engineLayer: [Target.Dependency] = ["TacitMPC", "TacitCrypto", "TacitMath", "TacitNet"]
-let jobLayer: [Target.Dependency] = ["TacitJob"] + engineLayer + [.product(name: "Logging", package: "swift-log")]
+let jobLayer: [Target.Dependency] = ["TacitJob", "TacitBytes"] + engineLayer + [.product(name: "Logging", package: "swift-log")]
 
 let protocolTargets: [Target] = engineFolders.flatMap { f in [
     Target.target(
@@ -100,6 +100,14 @@ let package = Package(
             providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]
         ),
 
+        // Bytes: the length-prefixed big-endian codec, SHA-256 and hex that every layer from
+        // TacitCrypto and TacitNet up shares. Only libcrypto below it.
+        .target(
+            name: "TacitBytes",
+            dependencies: ["COpenSSL"],
+            swiftSettings: tacitSettings
+        ),
+
         // Arithmetic.
         .target(
             name: "TacitMath",
@@ -110,7 +118,7 @@ let package = Package(
         // Cryptography: Paillier (+ threshold).
         .target(
             name: "TacitCrypto",
-            dependencies: ["TacitMath", "COpenSSL"],
+            dependencies: ["TacitMath", "TacitBytes", "COpenSSL"],
             swiftSettings: tacitSettings
         ),
 
@@ -119,6 +127,7 @@ let package = Package(
             name: "TacitNet",
             dependencies: [
                 "CZeroMQ",
+                "TacitBytes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -146,9 +155,8 @@ let package = Package(
         .target(
             name: "TacitJob",
             dependencies: [
-                "TacitMPC", "TacitCrypto", "TacitMath", "TacitNet",
+                "TacitMPC", "TacitCrypto", "TacitMath", "TacitNet", "TacitBytes",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: tacitSettings
         ),
@@ -162,7 +170,7 @@ let package = Package(
         // The engine conformance suite as a library: every registered engine against plaintext.
         .target(
             name: "TacitEngineConformance",
-            dependencies: ["TacitMPC", "TacitNet"],
+            dependencies: ["TacitMPC", "TacitNet", "TacitTestSupport"],
             swiftSettings: tacitSettings
         ),
         // The registries of what Tacit ships (`EngineRegistry.standard()`,
@@ -187,6 +195,7 @@ let package = Package(
         .target(
             name: "TacitNode",
             dependencies: [
+                "TacitBytes",
                 "TacitMath",
                 "TacitCrypto",
                 "TacitNet",
@@ -207,6 +216,7 @@ let package = Package(
         .target(
             name: "TacitLedger",
             dependencies: [
+                "TacitBytes",
                 "TacitNet",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -235,7 +245,7 @@ let package = Package(
 
         .testTarget(
             name: "TacitMathTests",
-            dependencies: ["TacitMath"],
+            dependencies: ["TacitMath", "TacitTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: tacitSettings
         ),
@@ -245,7 +255,8 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: tacitSettings
         ),
-        // Child-process helpers shared by the multi-process test suites.
+        // Shared by the test suites: child-process helpers, the free-port finder, the seeded
+        // test generator.
         .target(
             name: "TacitTestSupport",
             dependencies: ["TacitNet"],
@@ -271,13 +282,13 @@ let package = Package(
             name: "TacitNodeTests",
             // `tacit` is a build dependency so the end-to-end tests find the binary they start
             // as node processes in the bin directory beside them.
-            dependencies: ["TacitNode", "TacitJob", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "tacit"],
+            dependencies: ["TacitNode", "TacitJob", "TacitBytes", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "TacitTestSupport", "tacit"],
             swiftSettings: tacitSettings
         ),
         .testTarget(
             name: "TacitLedgerTests",
             // `tacit` is a build dependency: the multi-process tests launch `tacit ledger serve`.
-            dependencies: ["TacitLedger", "TacitNet", "tacit"],
+            dependencies: ["TacitLedger", "TacitNet", "TacitTestSupport", "tacit"],
             swiftSettings: tacitSettings
         ),
     ]

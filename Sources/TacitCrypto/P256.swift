@@ -1,4 +1,5 @@
 internal import COpenSSL
+import TacitBytes
 
 /// The NIST P-256 group through OpenSSL, with just what base oblivious transfer needs:
 /// random scalars, multiplication and subtraction of points. Points travel as 33-byte
@@ -109,6 +110,6 @@ extension P256 {
         var data = Array(domain.utf8)
         withUnsafeBytes(of: UInt64(index).littleEndian) { data += $0 }
         data += point
-        return Array(SHA256Digest.hash(data).prefix(16))
+        return Array(SHA256Bytes.hash(data).prefix(16))
     }
 }

@@ -4,6 +4,7 @@
 // and each engine folder's) call `EngineConformance.failures`; an empty list is a pass.
 public import TacitMPC
 public import TacitNet
+import TacitTestSupport
 
 /// Plaintext reference arithmetic in a protocol's domain.
 public struct Reference {
@@ -29,7 +30,7 @@ public struct ConformanceInputs: Sendable {
     public let f = 16
 
     public init(domain: PlaintextDomain, bounds: OperationBounds, seed: UInt64, random: Int = 40) {
-        var g = ConformanceRandom(seed)
+        var g = SeededGenerator(seed: seed)
         let edges: [Int64]
         let cmpHalf = Int64(min(bounds.comparisonBound / 2 - 1, Int128(Int64.max)))
         switch domain {
@@ -99,19 +100,6 @@ func runConformance<E: MPCEngine>(_ e: E, _ inp: ConformanceInputs) async throws
     try await open(try await e.select(lt, x, y))
     out.toOne = try await e.reveal(y, to: [b])
     return out
-}
-
-/// A deterministic generator (SplitMix64), so conformance inputs are reproducible.
-struct ConformanceRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 public enum EngineConformance {

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import TacitNet
+import TacitBytes
 import TacitMath
 public import TacitMPC
 
@@ -41,8 +42,13 @@ public struct JobRunResult: Sendable, Hashable, Codable {
 /// ``JobValue/canonicalText`` (a number's decimal text as `tacit job result` prints it).
 public enum ResultDigest {
     public static func compute(jobID: String, output: String, value: String, salt: [UInt8]) -> String {
-        Hex.encode(SHA256Bytes.hash(LengthPrefixed.join(
-            [Array("tacit.result-digest.v1".utf8), salt, Array(jobID.utf8), Array(output.utf8), Array(value.utf8)])))
+        var w = ByteWriter()
+        w.string("tacit.result-digest.v1")
+        w.data(salt)
+        w.string(jobID)
+        w.string(output)
+        w.string(value)
+        return Hex.encode(SHA256Bytes.hash(w.bytes))
     }
     public static let saltBytes = 32
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TacitBytes
 public import TacitNet
 
 /// A job: which computation (`protocol:`), on which secret-sharing engine where it runs on

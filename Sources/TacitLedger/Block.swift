@@ -1,3 +1,4 @@
+import TacitBytes
 import Foundation
 public import X509
 
@@ -56,7 +57,7 @@ public struct Genesis: Sendable {
     }
 
     public init(decoding bytes: [UInt8]) throws {
-        var r = ByteReader(bytes, what: "genesis block")
+        var r = LedgerReader(bytes, what: "genesis block")
         let v = try r.u8("version")
         guard v == Genesis.version else { throw LedgerError(.invalidGenesis, "unsupported genesis version \(v)") }
         let name = try r.string("chain name", max: 256)
@@ -149,12 +150,12 @@ public struct BlockHeader: Sendable, Equatable {
     public var hash: Hash256 { Hash256.tagged(.block, encoded) }
 
     public init(decoding bytes: [UInt8]) throws {
-        var r = ByteReader(bytes, what: "block header")
+        var r = LedgerReader(bytes, what: "block header")
         try self.init(&r)
         try r.finish()
     }
 
-    init(_ r: inout ByteReader) throws {
+    init(_ r: inout LedgerReader) throws {
         let v = try r.u8("version")
         guard v == BlockHeader.version else { throw LedgerError(.malformed, "block header: unsupported version \(v)") }
         self.init(
@@ -209,7 +210,7 @@ public struct Block: Sendable, Equatable {
         return w.bytes
     }
 
-    static func decode(_ r: inout ByteReader) throws -> Block {
+    static func decode(_ r: inout LedgerReader) throws -> Block {
         let header = try BlockHeader(decoding: try r.data("header", max: 4096))
         let n = try r.count("transactions", minSize: 4, max: 1 << 20)
         var txs: [[UInt8]] = []
@@ -219,7 +220,7 @@ public struct Block: Sendable, Equatable {
     }
 
     public init(decoding bytes: [UInt8]) throws {
-        var r = ByteReader(bytes, what: "block")
+        var r = LedgerReader(bytes, what: "block")
         self = try Block.decode(&r)
         try r.finish()
     }
@@ -285,7 +286,7 @@ public struct Vote: Sendable, Equatable {
         w.raw(signature)
     }
 
-    static func decode(_ r: inout ByteReader) throws -> Vote {
+    static func decode(_ r: inout LedgerReader) throws -> Vote {
         guard let t = VoteType(rawValue: try r.u8("vote type")) else { throw LedgerError(.malformed, "\(r.what): unknown vote type") }
         let h = try r.u64("height")
         let round = try r.u32("round")
@@ -331,7 +332,7 @@ public struct CommitCertificate: Sendable, Equatable {
     }
 
     public init(decoding bytes: [UInt8]) throws {
-        var r = ByteReader(bytes, what: "commit certificate")
+        var r = LedgerReader(bytes, what: "commit certificate")
         let h = try r.u64("height")
         let round = try r.u32("round")
         let hash = Hash256(bytes: try r.raw(32, "block hash"))

@@ -1,3 +1,4 @@
+import TacitBytes
 /// A block proposed for one round, signed by that round's proposer. `polRound` is the round
 /// of the proof-of-lock (a quorum of prevotes) that justifies re-proposing a block, or −1.
 public struct Proposal: Sendable, Equatable {
@@ -91,7 +92,7 @@ public enum ConsensusMessage: Sendable, Equatable {
     }
 
     public init(decoding bytes: [UInt8]) throws {
-        var r = ByteReader(bytes, what: "consensus message")
+        var r = LedgerReader(bytes, what: "consensus message")
         switch try r.u8("message type") {
         case 1:
             let h = try r.u64("height")
@@ -162,7 +163,7 @@ public struct SignState: Sendable, Equatable {
     }
 
     public init(decoding bytes: [UInt8]) throws {
-        var r = ByteReader(bytes, what: "sign state")
+        var r = LedgerReader(bytes, what: "sign state")
         height = try r.u64("height")
         round = try r.u32("round")
         guard let s = Step(rawValue: try r.u8("step")) else { throw LedgerError(.malformed, "sign state: bad step") }

@@ -1,4 +1,4 @@
-import Crypto
+import TacitBytes
 
 /// A SHA-256 digest: block hashes, transaction ids, Merkle nodes, commitments.
 public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -17,18 +17,12 @@ public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     public static func of(_ data: some Collection<UInt8>) -> Hash256 {
-        var h = SHA256()
-        data.withContiguousStorageIfAvailable { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-            ?? h.update(data: Array(data))
-        return Hash256(bytes: Array(h.finalize()))
+        Hash256(bytes: SHA256Bytes.hash(data))
     }
 
     /// SHA-256 over a domain tag followed by `data`.
     static func tagged(_ tag: DomainTag, _ data: [UInt8]) -> Hash256 {
-        var h = SHA256()
-        h.update(data: tag.bytes)
-        h.update(data: data)
-        return Hash256(bytes: Array(h.finalize()))
+        Hash256(bytes: SHA256Bytes.hash(concatenating: [tag.bytes, data]))
     }
 
     public var hex: String { bytes.hex }
@@ -55,18 +49,11 @@ enum DomainTag: String {
 /// power of two below the count, and SHA-256 of nothing for the empty tree.
 public enum MerkleTree {
     public static func leafHash(_ leaf: [UInt8]) -> Hash256 {
-        var h = SHA256()
-        h.update(data: [0])
-        h.update(data: leaf)
-        return Hash256(bytes: Array(h.finalize()))
+        Hash256(bytes: SHA256Bytes.hash(concatenating: [[0], leaf]))
     }
 
     static func nodeHash(_ l: Hash256, _ r: Hash256) -> Hash256 {
-        var h = SHA256()
-        h.update(data: [1])
-        h.update(data: l.bytes)
-        h.update(data: r.bytes)
-        return Hash256(bytes: Array(h.finalize()))
+        Hash256(bytes: SHA256Bytes.hash(concatenating: [[1], l.bytes, r.bytes]))
     }
 
     public static func root(leaves: [[UInt8]]) -> Hash256 {

@@ -1,3 +1,4 @@
+import TacitBytes
 import Foundation
 public import Logging
 public import TacitNet
@@ -170,7 +171,7 @@ public actor LedgerNode {
         guard !stopped else { return }
         var txs: [Transaction] = []
         do {
-            var r = ByteReader(p.bytes, what: "transaction batch")
+            var r = LedgerReader(p.bytes, what: "transaction batch")
             let n = try r.count("transactions", minSize: 4, max: 1 << 20)
             for _ in 0..<n { txs.append(try Transaction(decoding: try r.data("transaction"))) }
             try r.finish()

@@ -1,3 +1,4 @@
+import TacitBytes
 import Foundation
 public import X509
 
@@ -35,7 +36,7 @@ public struct MemberRecord: Sendable, Equatable {
         w.raw(encryptionKey)
     }
 
-    static func decode(_ r: inout ByteReader) throws -> MemberRecord {
+    static func decode(_ r: inout LedgerReader) throws -> MemberRecord {
         let name = try r.string("member name", max: 64)
         let cert = try r.data("member certificate", max: 16 << 10)
         let curve = try r.string("member CURVE key", max: 64)
@@ -67,7 +68,7 @@ public struct Policies: Sendable, Equatable {
         w.string(jobProposerRole)
         w.u32(maxBlockTransactions)
     }
-    static func decode(_ r: inout ByteReader) throws -> Policies {
+    static func decode(_ r: inout LedgerReader) throws -> Policies {
         let p = Policies(
             changeThreshold: try r.u16("changeThreshold"),
             jobProposerRole: try r.string("jobProposerRole", max: 64),

@@ -1,3 +1,4 @@
+import TacitBytes
 import Crypto
 import Foundation
 
@@ -79,7 +80,7 @@ public struct SealedField: Sendable, Equatable {
         w.data(ciphertext)
     }
 
-    static func decode(_ r: inout ByteReader) throws -> SealedField {
+    static func decode(_ r: inout LedgerReader) throws -> SealedField {
         let name = try r.string("sealed field name", max: 256)
         let eph = try r.raw(32, "ephemeral key")
         let n = try r.count("recipients", minSize: 64, max: 1024)

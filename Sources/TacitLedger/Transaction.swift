@@ -1,3 +1,4 @@
+import TacitBytes
 import Foundation
 
 /// What a job spec looks like to the ledger: a structured header the ledger checks
@@ -125,7 +126,7 @@ public enum TransactionBody: Sendable, Equatable {
         }
     }
 
-    static func decode(kind: UInt8, _ r: inout ByteReader) throws -> TransactionBody {
+    static func decode(kind: UInt8, _ r: inout LedgerReader) throws -> TransactionBody {
         switch kind {
         case 1:
             let id = try r.string("job id", max: 256)
@@ -249,7 +250,7 @@ public struct Transaction: Sendable, Equatable {
 
     /// Parses canonical bytes; checks structure only (signatures: `verifySignatures`).
     public init(decoding bytes: [UInt8]) throws {
-        var r = ByteReader(bytes, what: "transaction")
+        var r = LedgerReader(bytes, what: "transaction")
         let v = try r.u8("version")
         guard v == Transaction.version else { throw LedgerError(.malformed, "transaction: unsupported version \(v)") }
         let chain = Hash256(bytes: try r.raw(32, "chain id"))
@@ -257,7 +258,7 @@ public struct Transaction: Sendable, Equatable {
         let nonce = try r.u64("nonce")
         let ts = try r.u64("timestamp")
         let kind = try r.u8("kind")
-        var br = ByteReader(try r.data("body", max: 32 << 20), what: "transaction body")
+        var br = LedgerReader(try r.data("body", max: 32 << 20), what: "transaction body")
         let body = try TransactionBody.decode(kind: kind, &br)
         try br.finish()
         let ns = try r.count("sealed fields", minSize: 8, max: 64)

@@ -390,6 +390,35 @@ public final class MPCContext: @unchecked Sendable {
         return out
     }
 
+    /// The one communication step of opening an output to `recipients` (nil: every party),
+    /// shared by the engines' `reveal`: this party sends its share words to every recipient
+    /// but itself, and a recipient receives every peer's share words (`expectedWords` =
+    /// `shareWords.count`, checked with `validation`). A party that is not a recipient
+    /// receives nothing for this output. Throws if a recipient is not a party of the job.
+    ///
+    /// Returns, on a recipient, every party's share words in the order of ``parties`` (its
+    /// own included), for the engine to reconstruct; nil on a non-recipient.
+    public func openShares(
+        _ shareWords: [UInt64], to recipients: [PartyID]?, validation: Validation = .any, step: StaticString = "reveal"
+    ) async throws -> [[UInt64]]? {
+        let targets = recipients ?? parties
+        for t in targets where !parties.contains(t) {
+            throw MPCError(.invalidArgument, "reveal recipient \(t) is not a party of the job")
+        }
+        var outgoing: [PartyID: [[UInt64]]] = [:]
+        for t in targets where t != localParty { outgoing[t] = [shareWords] }
+        let receiving = targets.contains(localParty)
+        let got = try await exchange(
+            outgoing, from: receiving ? peers : [], expectedWords: shareWords.count, validation: validation, step: step)
+        guard receiving else { return nil }
+        return parties.map { p in
+            guard p != localParty else { return shareWords }
+            // `exchange` returns exactly the senders asked for, or throws.
+            guard let w = got[p] else { preconditionFailure("MPCContext.openShares: no words from \(p)") }
+            return w
+        }
+    }
+
     /// Writes `parts`, concatenated, as little-endian words.
     static func encode(_ parts: [[UInt64]], into raw: UnsafeMutableRawBufferPointer) {
         var offset = 0

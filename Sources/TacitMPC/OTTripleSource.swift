@@ -16,8 +16,8 @@ import TacitMath
 /// Hashing is fixed-key AES as a correlation-robust function (H_i(x) = π(x ⊕ i) ⊕ x ⊕ i);
 /// PRGs are AES-128-CTR. Semi-honest security only (no consistency checks on the IKNP
 /// matrix; a malicious receiver could learn Δ bits).
-public final class OTTripleSource: TripleSource, @unchecked Sendable {
-    // @unchecked: used by one job task.
+public final class OTTripleSource: TripleSource {
+    // Not Sendable: used by one job task.
     /// Triples per IKNP batch (bounds memory: the matrix is 128 × batch words per pair).
     public var batchSize: Int
     private var senders: [PartyID: SenderState] = [:]

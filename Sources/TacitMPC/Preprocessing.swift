@@ -64,8 +64,8 @@ public protocol TripleSource: AnyObject {
 /// Pairwise PRG keys: for each pair of parties, the one first in sorted order draws a seed
 /// and sends it to the other over the (encrypted, authenticated) channel. Both then draw the
 /// same stream, e.g. the random shares of an input, without sending them.
-public struct PairwisePRGs: @unchecked Sendable {
-    // @unchecked: the generators are used by the job task only.
+public struct PairwisePRGs {
+    // Not Sendable: the generators are used by the job task only.
     public let streams: [PartyID: AESPRG]
 
     public static func establish(_ context: MPCContext) async throws -> PairwisePRGs {
@@ -94,8 +94,8 @@ public struct PairwisePRGs: @unchecked Sendable {
 /// is opened against it; it must not collude with anyone (SecretFlow's "trusted first
 /// party", CrypTen's TTP mode). Against the other parties the protocol is semi-honest secure
 /// with a dishonest majority.
-public final class DealerTripleSource: TripleSource, @unchecked Sendable {
-    // @unchecked: used by one job task.
+public final class DealerTripleSource: TripleSource {
+    // Not Sendable: used by one job task.
     public let dealerName: PartyID?
     private var dealer: PartyID = PartyID("?")
     private var corrector: PartyID = PartyID("?")

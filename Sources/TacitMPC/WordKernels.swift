@@ -88,8 +88,8 @@ public enum Words {
 /// of allocating (and page-faulting in) a fresh array per step. Its memory stays valid
 /// across suspension points, unlike an array's `withUnsafe…` pointer. Not thread-safe: one
 /// owner (an engine or a triple source, each driven by one job task).
-public final class WordScratch: @unchecked Sendable {
-    // @unchecked: used by its owner's task only (documented).
+public final class WordScratch {
+    // Not Sendable: used by its owner's task only.
     public private(set) var buffer: UnsafeMutableBufferPointer<UInt64>
 
     public init(_ count: Int = 0) {

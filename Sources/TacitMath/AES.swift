@@ -7,8 +7,8 @@ internal import COpenSSL
 ///
 /// Security: the output is indistinguishable from random to anyone without the seed, for up
 /// to 2^64 blocks per seed (AES-CTR's bound); a seed must never be reused for two purposes.
-public final class AESPRG: RandomNumberGenerator, @unchecked Sendable {
-    // @unchecked: the cipher context is used only by the owner of the stream (documented).
+public final class AESPRG: RandomNumberGenerator {
+    // Not Sendable: the cipher context and buffer belong to the stream's owner.
     private let context: OpaquePointer
     private var buffer: [UInt64] = []
     private var position = 0
@@ -85,8 +85,8 @@ nonisolated(unsafe) private let aesZeroes: UnsafePointer<UInt8> = {
 /// al., "Efficient garbling from a fixed-key blockcipher", and Guo et al. 2020 for the tweaked
 /// form). Blocks are 16 bytes; encryption is in place over whole buffers (AES-NI pipelines
 /// independent blocks). Not thread-safe: one instance per task.
-public final class FixedKeyAES: @unchecked Sendable {
-    // @unchecked: the context is used by its owner only (documented).
+public final class FixedKeyAES {
+    // Not Sendable: the cipher context belongs to its owner.
     private let context: OpaquePointer
 
     public init(key: [UInt8] = Array("Tacit fixed key!".utf8)) {

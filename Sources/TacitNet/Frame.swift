@@ -1,3 +1,5 @@
+import TacitBytes
+
 /// The wire format of one Tacit message: a ZeroMQ message of exactly two frames, a header
 /// and the payload. Keeping the payload in its own frame lets it be sent from, and received
 /// into, its own buffer without copying it to prepend a header.
@@ -31,15 +33,14 @@ struct FrameHeader: Equatable, Sendable {
 
     func encode() -> [UInt8] {
         let name = Array(sender.name.utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(Self.fixedSize + name.count)
-        out += Self.magic
-        out += [Self.version, 0, UInt8(truncatingIfNeeded: name.count), 0]
-        Self.put(session.rawValue, &out)
-        Self.put(tag.rawValue, &out)
-        Self.put(payloadLength, &out)
-        out += name
-        return out
+        var out = ByteWriter(capacity: Self.fixedSize + name.count)
+        out.raw(Self.magic)
+        out.raw([Self.version, 0, UInt8(truncatingIfNeeded: name.count), 0])
+        out.u64(session.rawValue)
+        out.u64(tag.rawValue)
+        out.u64(payloadLength)
+        out.raw(name)
+        return out.bytes
     }
 
     enum DecodeError: Error, Equatable {
@@ -67,10 +68,8 @@ struct FrameHeader: Equatable, Sendable {
             payloadLength: get(bytes, 24))
     }
 
-    private static func put(_ v: UInt64, _ out: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
-    }
-
+    /// A big-endian u64 at a fixed offset of the validated header, read in place (the receive
+    /// path does not copy the header into an array for a `ByteReader`).
     private static func get(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt64 {
         var v: UInt64 = 0
         for i in 0..<8 { v = v << 8 | UInt64(b[at + i]) }

@@ -10,7 +10,10 @@ import Darwin
 /// is not built with the thread sanitizer, so TSan cannot see that two accesses under the same
 /// `Mutex` are ordered and reports false races (seen in `make test-tsan`). TSan intercepts
 /// pthread mutexes, so with this lock a report is a real race.
-final class Locked<Value>: @unchecked Sendable {
+///
+/// Sendable only when `Value` is: the lock makes sharing the box safe, not sharing a value
+/// that is itself unsafe to hand to another thread.
+final class Locked<Value> {
     private var value: Value
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
@@ -34,3 +37,7 @@ final class Locked<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+// @unchecked: `value` is a `var` the compiler cannot see is only reached under `mutex`;
+// every access goes through `withLock`.
+extension Locked: @unchecked Sendable where Value: Sendable {}

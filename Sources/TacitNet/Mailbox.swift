@@ -6,13 +6,13 @@
 /// Invariant: every continuation is resumed exactly once, by whoever removes its waiter from
 /// `state` under the lock (delivery, timeout, cancellation or close).
 final class Mailbox: Sendable {
-    private struct Waiter {
+    private struct Waiter: Sendable {
         let id: UInt64
         let continuation: CheckedContinuation<Payload, any Error>
         var timer: UInt64?
     }
 
-    private struct State {
+    private struct State: Sendable {
         var queues: [MailboxKey: FIFO<Payload>] = [:]
         var waiters: [MailboxKey: [Waiter]] = [:]
         var waiterKeys: [UInt64: MailboxKey] = [:]
@@ -206,3 +206,5 @@ struct FIFO<Element> {
 extension FIFO where Element == Payload {
     var totalBytes: Int { items[head...].reduce(0) { $0 + $1.count } }
 }
+
+extension FIFO: Sendable where Element: Sendable {}

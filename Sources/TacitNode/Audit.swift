@@ -1,4 +1,5 @@
 import Foundation
+import TacitBytes
 public import TacitJob
 public import TacitNet
 
@@ -19,7 +20,7 @@ public enum Audit {
     public static func check(jobID: String, party: PartyID, csv: String, csvName: String, salt: String,
                              types: [ColumnDeclaration], entries: [LedgerEntry]) throws -> Finding {
         let c = try committed(jobID: jobID, party: party, entries: entries)
-        guard let saltBytes = Hex.decode(salt), saltBytes.count == 32 else {
+        guard let saltBytes = Hex.decode(salt.trimmingCharacters(in: .whitespacesAndNewlines)), saltBytes.count == 32 else {
             throw NodeError(.audit, "the salt must be 64 hex digits (32 bytes)")
         }
         let decls = try c.columns.map { name in

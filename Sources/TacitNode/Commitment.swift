@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import TacitBytes
 import TacitMath
 public import TacitJob
 import TacitNet
@@ -9,8 +9,9 @@ import TacitNet
 /// (the 32-byte random salt) and binding (SHA-256). The salt stays with the party, who can
 /// open the commitment to an auditor later.
 ///
-/// Canonical encoding (version 1), each `frame(x)` being a 4-byte big-endian length then the
-/// bytes of `x`, strings in UTF-8, `u32(k)` a 4-byte big-endian integer:
+/// Canonical encoding (version 1), written with TacitBytes' `ByteWriter`: each `frame(x)` a
+/// 4-byte big-endian length then the bytes of `x` (`data`/`string`), strings in UTF-8,
+/// `u32(k)` a 4-byte big-endian integer:
 ///
 /// ```
 /// SHA-256( frame("tacit.input-commitment.v1") || frame(salt)
@@ -34,23 +35,20 @@ public struct InputCommitment: Sendable, Hashable, Codable {
     }
 
     public static func encoding(_ input: DatasetInput, salt: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        func u32(_ k: Int) { out += [UInt8(k >> 24 & 0xff), UInt8(k >> 16 & 0xff), UInt8(k >> 8 & 0xff), UInt8(k & 0xff)] }
-        func frame(_ b: [UInt8]) { u32(b.count); out += b }
-        func frame(_ s: String) { frame(Array(s.utf8)) }
-        frame(domain)
-        frame(salt)
-        frame(input.jobID)
-        frame(input.party.name)
-        frame(input.dataset)
-        u32(input.columns.count)
+        var w = ByteWriter()
+        w.string(domain)
+        w.data(salt)
+        w.string(input.jobID)
+        w.string(input.party.name)
+        w.string(input.dataset)
+        w.u32(UInt32(input.columns.count))
         for c in input.columns {
-            frame(c.declaration.name)
-            frame(c.declaration.type == .integer ? "integer" : "decimal:\(c.declaration.fractionDigits)")
-            u32(c.values.count)
-            for v in c.values { frame(v) }
+            w.string(c.declaration.name)
+            w.string(c.declaration.type == .integer ? "integer" : "decimal:\(c.declaration.fractionDigits)")
+            w.u32(UInt32(c.values.count))
+            for v in c.values { w.string(v) }
         }
-        return out
+        return w.bytes
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TacitBytes
 public import TacitJob
 public import Logging
 public import TacitLedger

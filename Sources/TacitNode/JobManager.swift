@@ -1,4 +1,5 @@
 import Foundation
+import TacitBytes
 public import Logging
 import TacitMath
 public import TacitJob

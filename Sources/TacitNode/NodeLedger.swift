@@ -1,3 +1,4 @@
+import TacitBytes
 public import Foundation
 public import TacitJob
 public import TacitNet

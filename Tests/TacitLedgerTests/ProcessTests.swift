@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TacitTestSupport
 
 @testable import TacitLedger
 
@@ -100,30 +101,11 @@ final class MemberProcess: @unchecked Sendable {
     private var killed = false
 }
 
-func freeLoopbackPorts(_ n: Int) throws -> [Int] {
-    var fds: [Int32] = []
-    defer { for fd in fds { close(fd) } }
-    var ports: [Int] = []
-    for _ in 0..<n {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        fds.append(fd)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        ports.append(Int(UInt16(bigEndian: addr.sin_port)))
-    }
-    return ports
-}
-
 @Suite("Ledger members as processes", .serialized)
 struct ProcessTests {
     func consortium(_ names: [String]) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tacit-ledger-proc-\(UUID().uuidString)").path
-        let ports = try freeLoopbackPorts(names.count)
+        let ports = try freePorts(names.count)
         try LedgerFiles.createTestnet(dir: dir, members: zip(names, ports).map { ($0, "tcp://127.0.0.1:\($1)") })
         return dir
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TacitTestSupport
 
 @testable import TacitLedger
 
@@ -32,22 +33,11 @@ struct SimApp: ConsensusApplication {
     }
 }
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A seeded discrete-event network: loss, duplication, random delays (hence reordering),
 /// crashed members, and one byzantine member that equivocates on everything it signs.
 struct Simulation {
     enum Event { case deliver(to: Int, from: Int, ConsensusMessage), timer(Int, TimeoutEvent) }
-    var rng: SplitMix64
+    var rng: SeededGenerator
     var now: UInt64 = 0
     var queue: [(UInt64, UInt64, Event)] = []  // (time, sequence, event)
     var seq: UInt64 = 0
@@ -62,7 +52,7 @@ struct Simulation {
     let chainID = Hash256.of(Array("sim".utf8))
 
     init(n: Int, seed: UInt64, byzantine: Int?, blocks: Int) {
-        rng = SplitMix64(state: seed)
+        rng = SeededGenerator(seed: seed)
         self.byzantine = byzantine
         names = (0..<n).map { "m\($0)" }
         ids = names.map { SigningIdentity(name: $0, key: .generate()) }

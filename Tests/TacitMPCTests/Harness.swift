@@ -16,19 +16,6 @@ func testRegistry() -> EngineRegistry {
 
 func partyNames(_ n: Int) -> [PartyID] { (0..<n).map { PartyID("p\($0)") } }
 
-/// A deterministic plaintext generator (SplitMix64), so test inputs are reproducible.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Runs the same program on every party of an in-memory mesh; returns each party's outcome.
 func simulate<R: Sendable>(
     _ proto: any MPCProtocol, parties n: Int, timeout: Duration = .seconds(30), testingSeed: UInt64? = nil,

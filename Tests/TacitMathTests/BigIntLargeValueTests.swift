@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TacitTestSupport
 import TacitMath
 
 /// Large values: results computed by CPython's integers (an independent implementation),

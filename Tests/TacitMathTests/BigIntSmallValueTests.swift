@@ -1,4 +1,5 @@
 import Testing
+import TacitTestSupport
 import TacitMath
 
 /// BigInt against Swift's own fixed-width integers, which are an independent implementation.

@@ -1,4 +1,5 @@
 import Testing
+import TacitTestSupport
 import TacitMath
 
 @Suite struct ModularContextTests {

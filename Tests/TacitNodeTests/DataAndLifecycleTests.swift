@@ -1,4 +1,5 @@
 import Foundation
+import TacitBytes
 import TacitMath
 import Logging
 import Testing

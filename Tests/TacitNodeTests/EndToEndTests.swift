@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TacitTestSupport
 import TacitNet
 import TacitJob
 import TacitNode
@@ -246,7 +247,7 @@ struct EndToEndTests {
         }
         let ca = "\(c.dir)/real-ca"
         _ = try tacit(["ca", "init", "--dir", ca])
-        let ports = try freeLoopbackPorts(Self.parties.count)
+        let ports = try freePorts(Self.parties.count)
         var records: [String] = []
         for (i, n) in Self.parties.enumerated() {
             let keys = "\(c.dir)/\(n)/keys"

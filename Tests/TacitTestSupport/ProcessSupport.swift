@@ -1,6 +1,6 @@
 // Child-process helpers shared by the multi-process test suites (transport, MPC): a helper
 // executable driven line by line over stdin/stdout, a consortium of fresh keys on free
-// loopback ports, and free-port discovery. Each suite names its own helper executable.
+// loopback ports (`freePorts`, FreePorts.swift). Each suite names its own helper executable.
 public import Foundation
 import Synchronization
 import Testing
@@ -165,30 +165,4 @@ public struct TestConsortium {
 
     public func cleanup() { try? FileManager.default.removeItem(at: dir) }
 
-}
-
-/// Ports the OS considers free right now: bound to port 0 and released. The kernel hands out
-/// ephemeral ports in sequence, so reuse within a test's lifetime is not a practical risk.
-public func freePorts(_ n: Int) throws -> [Int] {
-    var fds: [Int32] = []
-    defer { for fd in fds { close(fd) } }
-    var ports: [Int] = []
-    for _ in 0..<n {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PeerError("socket() failed") }
-        fds.append(fd)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
-            }
-        }
-        guard ok else { throw PeerError("bind/getsockname failed") }
-        ports.append(Int(UInt16(bigEndian: addr.sin_port)))
-    }
-    return ports
 }

@@ -3,8 +3,8 @@ public import TacitNet
 import TacitMath
 
 /// One party's engine for the additive protocol (see ``AdditiveProtocol``).
-public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
-    // @unchecked: driven by one job task at a time.
+/// Not `Sendable`: owned by the job task that made it (its triple buffers are plain `var`s).
+public final class AdditiveEngine: MPCEngine {
     public typealias Share = RingShare
 
     public let context: MPCContext
@@ -398,19 +398,9 @@ public final class AdditiveEngine: MPCEngine, @unchecked Sendable {
     }
 
     public func reveal(_ x: RingShare, to recipients: [PartyID]?) async throws -> [Int64]? {
-        let m = x.words.count
-        let targets = recipients ?? context.parties
-        for t in targets where !context.parties.contains(t) {
-            throw MPCError(.invalidArgument, "reveal recipient \(t) is not a party of the job")
-        }
-        var outgoing: [PartyID: [[UInt64]]] = [:]
-        for t in targets where t != context.localParty { outgoing[t] = [x.words] }
-        let receiving = targets.contains(context.localParty)
-        let got = try await context.exchange(
-            outgoing, from: receiving ? context.peers : [], expectedWords: m, step: "reveal")
-        guard receiving else { return nil }
-        var v = x.words
-        for (_, w) in got { Words.addInPlace(&v, w) }
+        guard let all = try await context.openShares(x.words, to: recipients) else { return nil }
+        var v = [UInt64](repeating: 0, count: x.words.count)
+        for w in all { Words.addInPlace(&v, w) }
         return v.map { Int64(bitPattern: $0) }
     }
 }

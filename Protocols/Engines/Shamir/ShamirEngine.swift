@@ -3,8 +3,8 @@ public import TacitNet
 import TacitMath
 
 /// One party's engine for the Shamir protocol (see ``ShamirProtocol``).
-public final class ShamirEngine: MPCEngine, @unchecked Sendable {
-    // @unchecked: driven by one job task at a time.
+/// Not `Sendable`: owned by the job task that made it.
+public final class ShamirEngine: MPCEngine {
     public typealias Share = FieldShare
 
     public let context: MPCContext
@@ -198,18 +198,7 @@ public final class ShamirEngine: MPCEngine, @unchecked Sendable {
     }
 
     public func reveal(_ x: FieldShare, to recipients: [PartyID]?) async throws -> [Int64]? {
-        let targets = recipients ?? context.parties
-        for t in targets where !context.parties.contains(t) {
-            throw MPCError(.invalidArgument, "reveal recipient \(t) is not a party of the job")
-        }
-        var outgoing: [PartyID: [[UInt64]]] = [:]
-        for t in targets where t != context.localParty { outgoing[t] = [x.words] }
-        let receiving = targets.contains(context.localParty)
-        let got = try await context.exchange(
-            outgoing, from: receiving ? context.peers : [], expectedWords: x.words.count, validation: .below(F.p),
-            step: "reveal")
-        guard receiving else { return nil }
-        let all = context.parties.enumerated().map { j, p in j == me ? x.words : got[p]! }
+        guard let all = try await context.openShares(x.words, to: recipients, validation: .below(F.p)) else { return nil }
         return try reconstruct(all, senders: context.peers).map(F.signed)
     }
 

@@ -38,7 +38,11 @@ public struct CleartextShare: Sendable {
 /// Step 4: the engine. Implement the primitives; the composite operations (dot, max, min,
 /// select, equality, fixed-point multiply) come from `MPCEngine`'s defaults unless you
 /// override them.
-public final class TemplateEngine: MPCEngine, @unchecked Sendable {
+///
+/// Not `Sendable`: an engine belongs to the one job task that `MPCProtocol.run` creates it
+/// in (like its `MPCContext`'s step counter), so keep mutable state in it freely and do not
+/// hand it to other tasks.
+public final class TemplateEngine: MPCEngine {
     public let context: MPCContext
     public let bounds = OperationBounds(
         comparisonBound: Int128(1) << 63, fixedProductBound: Int128(1) << 63, truncationError: 0)

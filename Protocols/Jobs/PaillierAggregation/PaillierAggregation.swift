@@ -1,6 +1,7 @@
 public import TacitJob
 public import TacitMPC
 import Logging
+import TacitBytes
 import TacitCrypto
 import TacitMath
 import TacitNet
