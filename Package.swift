@@ -171,11 +171,7 @@ let package = Package(
         .executableTarget(
             name: "tacit",
             dependencies: [
-                "TacitMath",
-                "TacitCrypto",
-                "TacitNet",
                 "TacitNode",
-                "TacitLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

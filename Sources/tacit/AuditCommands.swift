@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import TacitNet
 import TacitNode
 
 extension Tacit {
@@ -53,7 +52,7 @@ extension Tacit {
                     } else {
                         guard let party, let data, let salt else { throw ValidationError("give --opening FILE, or --party, --data and --salt") }
                         guard let d = FileManager.default.contents(atPath: data) else { throw ValidationError("cannot read \(data)") }
-                        finding = try TacitNode.Audit.check(jobID: id, party: PartyID(party), csv: String(decoding: d, as: UTF8.self),
+                        finding = try TacitNode.Audit.check(jobID: id, partyName: party, csv: String(decoding: d, as: UTF8.self),
                                                             csvName: data, salt: salt,
                                                             types: try columns.map { try ColumnDeclaration.parse(spec: $0) }, entries: entries)
                     }
@@ -94,7 +93,7 @@ extension Tacit {
                 let f = DateFormatter()
                 f.dateFormat = "yyyy-MM-dd HH:mm:ss"
                 for e in entries {
-                    print("#\(e.index) \(f.string(from: e.time)) \(e.transaction.kind.padding(toLength: 15, withPad: " ", startingAt: 0)) by \(e.author.name.padding(toLength: 12, withPad: " ", startingAt: 0)) job \(e.transaction.jobID): \(e.transaction.summary)")
+                    print("#\(e.index) \(f.string(from: e.time)) \(e.transaction.kind.padding(toLength: 15, withPad: " ", startingAt: 0)) by \(e.authorName.padding(toLength: 12, withPad: " ", startingAt: 0)) job \(e.transaction.jobID): \(e.transaction.summary)")
                 }
                 print("verified \(v.entries) ledger entries:")
                 for c in v.checks { print("  ✓ \(c)") }
