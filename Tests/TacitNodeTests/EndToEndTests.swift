@@ -243,7 +243,7 @@ struct EndToEndTests {
         }
         let ca = "\(c.dir)/real-ca"
         _ = try tacit(["ca", "init", "--dir", ca])
-        let ports = try freeLoopbackPorts(Self.parties.count)
+        let ports = try FreePorts.loopback(Self.parties.count)
         var records: [String] = []
         for (i, n) in Self.parties.enumerated() {
             let keys = "\(c.dir)/\(n)/keys"
