@@ -231,12 +231,7 @@ let package = Package(
         .executableTarget(
             name: "tacit",
             dependencies: [
-                "TacitMath",
-                "TacitCrypto",
-                "TacitNet",
                 "TacitNode",
-                "TacitLedger",
-                "TacitJob",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

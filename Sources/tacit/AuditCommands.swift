@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import TacitNet
-import TacitJob
 import TacitNode
 
 extension Tacit {
@@ -54,9 +52,9 @@ extension Tacit {
                     } else {
                         guard let party, let data, let salt else { throw ValidationError("give --opening FILE, or --party, --data and --salt") }
                         guard let d = FileManager.default.contents(atPath: data) else { throw ValidationError("cannot read \(data)") }
-                        finding = try TacitNode.Audit.check(jobID: id, party: PartyID(party), csv: String(decoding: d, as: UTF8.self),
+                        finding = try TacitNode.Audit.check(jobID: id, partyName: party, csv: String(decoding: d, as: UTF8.self),
                                                             csvName: data, salt: salt,
-                                                            types: try columns.map { try ColumnDeclaration.parse(spec: $0) }, entries: entries)
+                                                            columnSpecs: columns, entries: entries)
                     }
                 } catch let e as NodeError { throw ValidationError(e.description) }
                 print("commitment on the ledger: \(finding.commitment)")
@@ -95,7 +93,7 @@ extension Tacit {
                 let f = DateFormatter()
                 f.dateFormat = "yyyy-MM-dd HH:mm:ss"
                 for e in entries {
-                    print("#\(e.index) \(f.string(from: e.time)) \(e.transaction.kind.padding(toLength: 15, withPad: " ", startingAt: 0)) by \(e.author.name.padding(toLength: 12, withPad: " ", startingAt: 0)) job \(e.transaction.jobID): \(e.transaction.summary)")
+                    print("#\(e.index) \(f.string(from: e.time)) \(e.transaction.kind.padding(toLength: 15, withPad: " ", startingAt: 0)) by \(e.authorName.padding(toLength: 12, withPad: " ", startingAt: 0)) job \(e.transaction.jobID): \(e.transaction.summary)")
                 }
                 print("verified \(v.entries) ledger entries:")
                 for c in v.checks { print("  ✓ \(c)") }

@@ -1,6 +1,5 @@
 import ArgumentParser
-import Foundation
-import TacitLedger
+import TacitNode
 
 extension Tacit {
     struct CA: ParsableCommand {
@@ -18,16 +17,10 @@ extension Tacit {
             @Option(help: "Validity in days.") var days: Int = 3650
 
             func run() throws {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                guard !FileManager.default.fileExists(atPath: "\(dir)/ca.key") else {
-                    throw ValidationError("\(dir)/ca.key exists; refusing to overwrite a CA key")
-                }
                 do {
-                    let (key, cert) = try ConsortiumCA.create(name: name, validDays: days)
-                    try LedgerKeyFiles.writeSecret(key.rawRepresentation, kind: "ed25519", path: "\(dir)/ca.key")
-                    try LedgerKeyFiles.writeCertificate(cert, path: "\(dir)/ca.crt")
-                    print("CA key: \(dir)/ca.key (mode 0600; keep offline)\nCA certificate: \(dir)/ca.crt")
-                } catch let e as LedgerError { throw ValidationError(e.description) }
+                    let files = try CertificateAuthority.create(directory: dir, name: name, validDays: days)
+                    print("CA key: \(files.key) (mode 0600; keep offline)\nCA certificate: \(files.certificate)")
+                } catch let e as NodeError { throw ValidationError(e.description) }
             }
         }
 
@@ -45,30 +38,14 @@ extension Tacit {
 
             func run() throws {
                 do {
-                    let caKey = try SigningKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "ed25519", path: "\(ca)/ca.key"))
-                    let caCert = try LedgerKeyFiles.readCertificate(path: "\(ca)/ca.crt")
-                    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                    let issued = try CertificateAuthority.issue(
+                        caDirectory: ca, member: member, outputDirectory: out, validDays: days, publicKeyFile: publicKey)
                     if let publicKey {
-                        guard let d = FileManager.default.contents(atPath: publicKey) else { throw ValidationError("cannot read \(publicKey)") }
-                        let text = String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                        let prefix = "ed25519-public:"
-                        guard text.hasPrefix(prefix), let raw = Data(base64Encoded: String(text.dropFirst(prefix.count))) else {
-                            throw ValidationError("\(publicKey) is not a public key file from `tacit ledger keys` (ed25519-public:BASE64)")
-                        }
-                        let key = try VerifyingKey(rawRepresentation: Array(raw))
-                        let cert = try ConsortiumCA.issue(name: member, memberKey: key, caKey: caKey, caCertificate: caCert, validDays: days)
-                        try LedgerKeyFiles.writeCertificate(cert, path: "\(out)/\(member).crt")
-                        print("\(out)/\(member).crt certifies \(member)'s key from \(publicKey)")
-                        return
+                        print("\(issued.certificate) certifies \(member)'s key from \(publicKey)")
+                    } else {
+                        print("\(issued.signingKey ?? ""), \(issued.encryptionKey ?? "") (mode 0600), \(issued.certificate)")
                     }
-                    let sk = SigningKey.generate()
-                    let ek = EncryptionKey.generate()
-                    let cert = try ConsortiumCA.issue(name: member, memberKey: sk.publicKey, caKey: caKey, caCertificate: caCert, validDays: days)
-                    try LedgerKeyFiles.writeSecret(sk.rawRepresentation, kind: "ed25519", path: "\(out)/\(member).signing.key")
-                    try LedgerKeyFiles.writeSecret(ek.rawRepresentation, kind: "x25519", path: "\(out)/\(member).enc.key")
-                    try LedgerKeyFiles.writeCertificate(cert, path: "\(out)/\(member).crt")
-                    print("\(out)/\(member).signing.key, \(out)/\(member).enc.key (mode 0600), \(out)/\(member).crt")
-                } catch let e as LedgerError { throw ValidationError(e.description) }
+                } catch let e as NodeError { throw ValidationError(e.description) }
             }
         }
     }

@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-import TacitCrypto
-import TacitLedger
-import TacitNet
 import TacitNode
 
 extension Tacit {
@@ -51,188 +48,22 @@ extension Tacit {
             let t = threshold ?? (names.count / 2 + 1)
             guard (1...names.count).contains(t) else { throw ValidationError("--threshold must be 1...\(names.count)") }
             if keyBits < 2048 && !insecureSmallKey { throw ValidationError("--key-bits below 2048 needs --insecure-small-key") }
-            let fm = FileManager.default
-            if let existing = try? fm.contentsOfDirectory(atPath: directory), !existing.isEmpty {
-                throw ValidationError("\(directory) exists and is not empty; choose a new directory")
-            }
-            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let root = (directory as NSString).standardizingPath
-            let sorted = names.sorted()
+            do {
+                let setup = try LocalConsortiumSetup(
+                    parties: names, directory: directory, threshold: t, keyBits: keyBits, insecureSmallKey: insecureSmallKey,
+                    basePort: basePort, protocolTimeoutSeconds: protocolTimeout)
+                try setup.createLedger()
+                print("dealing a \(keyBits)-bit \(t)-of-\(names.count) threshold Paillier key (trusted dealer; see Docs/NODE.md)...")
+                try setup.dealPaillierKey()
+                try setup.writeNodeFiles()
+                try setup.writeSampleJobs()
 
-            let ports = try basePort.map { b in (0..<names.count).map { b + $0 } } ?? FreePorts.loopback(names.count)
-            // The ledger: a consortium CA, each member's keys and certificate, and a genesis
-            // signed by every founding member (as `tacit ledger testnet`, one directory per party).
-            try fm.createDirectory(atPath: "\(root)/ca", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let (caKey, caCert) = try ConsortiumCA.create(name: "tacit local consortium CA")
-            try LedgerKeyFiles.writeSecret(caKey.rawRepresentation, kind: "ed25519", path: "\(root)/ca/ca.key")
-            try LedgerKeyFiles.writeCertificate(caCert, path: "\(root)/ca/ca.crt")
-            var records: [MemberRecord] = []
-            var identities: [SigningIdentity] = []
-            for (i, name) in names.enumerated() {
-                let keys = "\(root)/\(name)/keys"
-                let pair = try CurveKeyPair.generate()
-                _ = try KeyFiles.write(name: name, keyPair: pair, directory: keys)
-                chmod(keys, 0o700)
-                let sk = TacitLedger.SigningKey.generate()
-                let ek = EncryptionKey.generate()
-                try LedgerKeyFiles.writeSecret(sk.rawRepresentation, kind: "ed25519", path: "\(keys)/\(name).signing.key")
-                try LedgerKeyFiles.writeSecret(ek.rawRepresentation, kind: "x25519", path: "\(keys)/\(name).enc.key")
-                let cert = try ConsortiumCA.issue(name: name, memberKey: sk.publicKey, caKey: caKey, caCertificate: caCert)
-                try LedgerKeyFiles.writeCertificate(cert, path: "\(root)/\(name)/\(name).crt")
-                try LedgerKeyFiles.writeCertificate(caCert, path: "\(root)/\(name)/ca.crt")
-                records.append(MemberRecord(
-                    name: name, certificateDER: try ConsortiumCA.der(cert), curveKey: pair.publicKey.z85,
-                    endpoint: "tcp://127.0.0.1:\(ports[i])", roles: ["member"], encryptionKey: ek.publicKey))
-                identities.append(SigningIdentity(name: name, key: sk))
-            }
-            var genesis = Genesis(
-                chainName: "tacit-local-\(UUID().uuidString.prefix(8).lowercased())", timestamp: TacitLedger.Transaction.now(),
-                caCertificateDER: try ConsortiumCA.der(caCert), members: records, policies: .init())
-            for id in identities { genesis = genesis.signed(by: id) }
-            _ = try genesis.verify()
-            for path in ["\(root)/genesis.bin"] + names.map({ "\(root)/\($0)/genesis.bin" }) {
-                guard fm.createFile(atPath: path, contents: Data(genesis.encoded)) else { throw ValidationError("cannot write \(path)") }
-            }
-
-            print("dealing a \(keyBits)-bit \(t)-of-\(names.count) threshold Paillier key (trusted dealer; see Docs/NODE.md)...")
-            let policy: Paillier.KeySizePolicy = insecureSmallKey ? .insecureAnySizeForTesting : .standard
-            let (_, shares) = try Paillier.dealThresholdKey(bits: keyBits, threshold: t, parties: names.count, policy: policy)
-            for (i, name) in sorted.enumerated() {
-                let file = PaillierShareFile(share: shares[i], holders: sorted)
-                let data = try JSONEncoder().encode(file)
-                guard fm.createFile(atPath: "\(root)/\(name)/keys/paillier-share.json", contents: data, attributes: [.posixPermissions: 0o600]) else {
-                    throw ValidationError("cannot write the key share of \(name)")
-                }
-            }
-
-            for (i, name) in names.enumerated() {
-                let dir = "\(root)/\(name)"
-                try fm.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                try SampleData.claims(partyIndex: i).write(toFile: "\(dir)/data/claims.csv", atomically: true, encoding: .utf8)
-                try """
-                    # Party node \(name). Run: tacit node --config \(dir)/node.yaml
-                    name: \(name)
-                    genesis: genesis.bin
-                    ca: ca.crt
-                    keys:
-                      transport: keys/\(name).key
-                      signing: keys/\(name).signing.key
-                      paillierShare: keys/paillier-share.json
-                    dataDirectory: data
-                    datasets:
-                      - name: claims
-                        file: claims.csv
-                        columns:
-                          - {name: amount, type: decimal, fractionDigits: 2}
-                          - {name: patient_age, type: integer}
-                    protocolTimeoutSeconds: \(protocolTimeout)
-                    logLevel: info
-                    allowInsecureKeySizes: \(insecureSmallKey)
-
-                    """.write(toFile: "\(dir)/node.yaml", atomically: true, encoding: .utf8)
-            }
-
-            try fm.createDirectory(atPath: "\(root)/jobs", withIntermediateDirectories: true)
-            let recipient = names[0]
-            let inputs = Array(names.dropFirst())
-            var spec = """
-                # Total of every hospital's claims, delivered to \(recipient) only.
-                # Submit: tacit job submit --config \(root)/\(recipient)/node.yaml \(root)/jobs/claim-total.yaml
-                protocol: paillier-aggregation
-                description: Total of all claims
-                parties:
-
-                """
-            for p in inputs {
-                spec += "  - name: \(p)\n    roles: [input]\n    input: {dataset: claims, columns: [amount]}\n"
-            }
-            spec += """
-                  - name: \(recipient)
-                    roles: [compute]
-                parameters:
-                  statistic: sum
-                  fractionDigits: 2
-                outputs:
-                  - name: total
-                    recipients: [\(recipient)]
-                policy:
-                  approvers: [\(names.joined(separator: ", "))]
-
-                """
-            try spec.write(toFile: "\(root)/jobs/claim-total.yaml", atomically: true, encoding: .utf8)
-
-            // The same parties under secret sharing: how many claims exceed 1,000 (a secure
-            // comparison per row), with Shamir when there are three parties or more.
-            let mpc = names.count >= 3 ? "shamir" : "additive-ot"
-            var large = """
-                # How many claims exceed 1000.00 across the hospitals, delivered to \(recipient) only,
-                # computed on secret shares (\(mpc)).
-                # Submit: tacit job submit --config \(root)/\(recipient)/node.yaml \(root)/jobs/large-claims.yaml
-                protocol: statistics
-                engine: \(mpc)
-                description: Number of claims above 1000.00
-                parties:
-
-                """
-            for p in inputs {
-                large += "  - name: \(p)\n    roles: [input]\n    input: {dataset: claims, columns: [amount]}\n"
-            }
-            large += """
-                  - name: \(recipient)
-                    roles: [compute]
-                parameters:
-                  statistic: count-above
-                  threshold: "1000.00"
-                outputs:
-                  - name: large-claims
-                    recipients: [\(recipient)]
-
-                """
-            try large.write(toFile: "\(root)/jobs/large-claims.yaml", atomically: true, encoding: .utf8)
-
-            print("consortium of \(names.count) in \(root):")
-            for (i, name) in names.enumerated() { print("  \(name)  tcp://127.0.0.1:\(ports[i])  config \(root)/\(name)/node.yaml") }
-            print("start each node:   tacit node --config \(root)/NAME/node.yaml")
-            print("propose the job:   tacit job submit --config \(root)/\(recipient)/node.yaml \(root)/jobs/claim-total.yaml")
+                let root = setup.root, recipient = setup.recipient
+                print("consortium of \(names.count) in \(root):")
+                for (name, endpoint) in zip(names, setup.endpoints) { print("  \(name)  \(endpoint)  config \(root)/\(name)/node.yaml") }
+                print("start each node:   tacit node --config \(root)/NAME/node.yaml")
+                print("propose the job:   tacit job submit --config \(root)/\(recipient)/node.yaml \(root)/jobs/claim-total.yaml")
+            } catch let e as NodeError { throw ValidationError(e.description) }
         }
-    }
-}
-
-/// Sample claims for `tacit init`: a few rows per party, deterministic.
-enum SampleData {
-    static func claims(partyIndex i: Int) -> String {
-        let sets: [[(String, Int, String, String)]] = [
-            [("C-1001", 54, "1200.50", "J18.9"), ("C-1002", 37, "310.00", "S52.5"), ("C-1003", 71, "87.25", "I10")],
-            [("R-2001", 63, "15000.00", "I21.4"), ("R-2002", 29, "42.10", "J06.9")],
-            [("N-3001", 45, "980.75", "K35.8"), ("N-3002", 82, "2250.00", "S72.0"), ("N-3003", 19, "19.99", "J02.9"), ("N-3004", 58, "600.00", "E11.9")],
-        ]
-        let rows = sets[i % sets.count]
-        var out = "claim_id,patient_age,amount,diagnosis\n"
-        for (id, age, amount, dx) in rows { out += "\(id),\(age),\(amount),\(dx)\n" }
-        return out
-    }
-}
-
-enum FreePorts {
-    /// Ports free on 127.0.0.1 right now (bound to port 0 together, then released).
-    static func loopback(_ n: Int) throws -> [Int] {
-        var fds: [Int32] = []
-        defer { for fd in fds { close(fd) } }
-        var ports: [Int] = []
-        for _ in 0..<n {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw ValidationError("socket() failed") }
-            fds.append(fd)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let ok = withUnsafeMutablePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-            }
-            guard ok else { throw ValidationError("cannot find a free port on 127.0.0.1") }
-            ports.append(Int(UInt16(bigEndian: addr.sin_port)))
-        }
-        return ports
     }
 }

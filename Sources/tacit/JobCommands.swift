@@ -72,13 +72,13 @@ extension Tacit {
                 var out = ["job \(s.id): \(s.phase.rawValue)\(s.reason.map { " — \($0)" } ?? "")"]
                 out += s.summary.map { "  " + $0 }
                 out.append("  this node: \(s.localRoles.joined(separator: ", ").ifEmptyText("no role"))\(s.localUse.map { "; would use \($0)" } ?? "")")
-                if !s.awaitingApproval.isEmpty { out.append("  awaiting approval from: \(s.awaitingApproval.map(\.name).joined(separator: ", "))") }
+                if !s.awaitingApproval.isEmpty { out.append("  awaiting approval from: \(s.awaitingApprovalNames.joined(separator: ", "))") }
                 if s.phase == .approved, !s.awaitingCommitment.isEmpty {
-                    out.append("  awaiting input commitments from: \(s.awaitingCommitment.map(\.name).joined(separator: ", "))")
+                    out.append("  awaiting input commitments from: \(s.awaitingCommitmentNames.joined(separator: ", "))")
                 }
                 for (p, c) in s.commitments.sorted(by: { $0.key < $1.key }) { out.append("  input committed by \(p): \(c)") }
                 if let step = s.progressStep { out.append("  progress: \(Int((s.progress ?? 0) * 100))% \(step)") }
-                if !s.awaitingResult.isEmpty, s.phase == .committed { out.append("  running; results pending from: \(s.awaitingResult.map(\.name).joined(separator: ", "))") }
+                if !s.awaitingResult.isEmpty, s.phase == .committed { out.append("  running; results pending from: \(s.awaitingResultNames.joined(separator: ", "))") }
                 for o in s.outputs ?? [] { out.append("  output \(o.name): digest \(o.digest)\(o.publicValue.map { ", public value \($0)" } ?? "")") }
                 return out.joined(separator: "\n")
             }
@@ -124,7 +124,7 @@ extension Tacit {
                 let jobs = r.jobs ?? []
                 if jobs.isEmpty { print("no jobs"); return }
                 for s in jobs {
-                    print("\(s.id)  \(s.phase.rawValue)  \(s.protocolName)  proposed by \(s.proposer)\(s.awaitingApproval.isEmpty ? "" : "  awaiting: \(s.awaitingApproval.map(\.name).joined(separator: ","))")")
+                    print("\(s.id)  \(s.phase.rawValue)  \(s.protocolName)  proposed by \(s.proposer)\(s.awaitingApproval.isEmpty ? "" : "  awaiting: \(s.awaitingApprovalNames.joined(separator: ","))")")
                 }
             }
         }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import TacitNet
+import TacitNode
 
 extension Tacit {
     struct Keys: ParsableCommand {
@@ -25,13 +25,12 @@ extension Tacit {
 
             func run() throws {
                 do {
-                    let pair = try CurveKeyPair.generate()
-                    let paths = try KeyFiles.write(name: name, keyPair: pair, directory: out)
-                    print("secret key: \(paths.secretPath) (mode 0600; keep it on this machine)")
-                    print("public key: \(paths.publicPath)")
-                    print("publicKey: \"\(pair.publicKey.z85)\"")
-                } catch let e as NetError {
-                    throw ValidationError(e.reason)
+                    let files = try TransportKeys.generate(name: name, directory: out)
+                    print("secret key: \(files.secretKey) (mode 0600; keep it on this machine)")
+                    print("public key: \(files.publicKey)")
+                    print("publicKey: \"\(files.publicKeyZ85)\"")
+                } catch let e as NodeError {
+                    throw ValidationError(e.message)
                 }
             }
         }
@@ -45,9 +44,9 @@ extension Tacit {
 
             func run() throws {
                 do {
-                    print(try KeyFiles.readSecretKey(path: secretKeyFile).publicKey.z85)
-                } catch let e as NetError {
-                    throw ValidationError(e.reason)
+                    print(try TransportKeys.publicKey(ofSecretKeyFile: secretKeyFile))
+                } catch let e as NodeError {
+                    throw ValidationError(e.message)
                 }
             }
         }
