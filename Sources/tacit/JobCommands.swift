@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import TacitJob
 import TacitNode
 
 extension Tacit {
@@ -107,8 +106,8 @@ extension Tacit {
                 }
                 let r = try control.send(ControlRequest(op: "result", job: id))
                 guard !control.json, let result = r.result else { return }
-                for o in result.outputs {
-                    print("\(o.name) = \(o.value.map(\.description) ?? "(not a recipient)")")
+                for o in result.printable {
+                    print("\(o.name) = \(o.value ?? "(not a recipient)")")
                     print("  digest \(o.digest) (recorded on the ledger by every party)")
                 }
             }
