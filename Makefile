@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev libsqlite3-dev pkg-config g
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps py-deps build test test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger clean help
+.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger clean help
 
 # Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
 # git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
@@ -21,6 +21,7 @@ export TACIT_PYTHON := $(CURDIR)/$(VENV)/bin/python
 help:
 	@echo "make demo          build and run the most complete Tacit job"
 	@echo "make test          install what is missing, build, run every test"
+	@echo "make test-templates  follow Docs/AddingAProtocol.md on a copy of the package"
 	@echo "make bench-bigint  BigInt versus C/GMP (modular power, multiply-and-reduce)"
 	@echo "make bench-paillier Paillier versus python-paillier and the C/GMP floor"
 	@echo "make bench-transport  ZeroMQ mesh latency/throughput versus pyzmq (plain and CURVE)"
@@ -61,7 +62,14 @@ build: deps
 test: deps py-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) test-templates
 	$(MAKE) test-tsan
+
+# Docs/AddingAProtocol.md followed on a temporary copy of the package: the job and engine
+# templates copied to new folders, registered, built, run through `tacit simulate`, their own
+# tests and the conformance suite.
+test-templates: deps
+	SWIFT=$(SWIFT) Scripts/test-templates.sh
 
 # The transport tests again under the thread sanitizer (their child processes are built with
 # it too, and a report from one fails the test). Own scratch path: sanitized objects differ.

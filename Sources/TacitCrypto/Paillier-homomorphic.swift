@@ -1,7 +1,7 @@
 public import TacitMath
 
 /// Homomorphic operations. Arithmetic is modulo n: a result whose true value leaves
-/// `(−n/2, n/2)` wraps around silently (see `Docs/PAILLIER.md`, "Overflow", for the bounds
+/// `(−n/2, n/2)` wraps around silently (see `Docs/TacitCrypto.md`, "Overflow", for the bounds
 /// that rule this out and the checked decryptions that detect it).
 extension Paillier.PublicKey {
     /// E(a + b) = E(a) · E(b).

@@ -17,7 +17,7 @@ public import TacitBytes
 /// - ciphertext list: `u16 k`, `u32 count`, count × c (2k bytes each);
 /// - decryption share: `u16 party`, `u16 k`, c_i (2k bytes), e (32 bytes), `u16 z length`, z.
 ///
-/// Details and an example are in `Docs/PAILLIER.md`.
+/// Details and an example are in `Docs/TacitCrypto.md`.
 extension Paillier {
     public enum Wire {
         static let magic: [UInt8] = [0x54, 0x50]

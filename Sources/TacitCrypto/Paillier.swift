@@ -2,7 +2,7 @@
 /// encryption, CRT decryption in constant-time exponentiation, threshold decryption with
 /// proofs, a compact wire format and JSON compatible with python-paillier (`phe`).
 ///
-/// See `Docs/PAILLIER.md` for the security model, the encodings and their bounds, and the
+/// See `Docs/TacitCrypto.md` for the security model, the encodings and their bounds, and the
 /// wire format byte by byte.
 ///
 /// - ``Paillier/PublicKey``: n (and the DJN fixed base hs); encryption and every

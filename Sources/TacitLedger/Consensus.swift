@@ -4,7 +4,7 @@
 /// send, timeouts to schedule). The same engine runs in the node and in the simulated
 /// network of the tests.
 ///
-/// Deviations from the paper, all listed in Docs/LEDGER.md:
+/// Deviations from the paper, all listed in Docs/TacitLedger.md:
 /// - quorum ⌈(n+f+1)/2⌉ instead of 2f+1 (equal when n = 3f+1; correct for every n);
 /// - a height starts idle: the proposer proposes and the others arm `timeoutPropose` only
 ///   once transactions are pending (or a message for the height arrives), so an idle chain

@@ -2,7 +2,7 @@ public import TacitBytes
 
 // The canonical binary encoding of everything the ledger hashes and signs is TacitBytes'
 // `ByteWriter`/`ByteReader`: big-endian integers, byte strings and UTF-8 strings prefixed
-// with a u32 length, no padding, no optional fields. `Docs/LEDGER.md` gives every layout
+// with a u32 length, no padding, no optional fields. `Docs/TacitLedger.md` gives every layout
 // byte by byte.
 
 /// Reads ledger bytes; every failure is a `LedgerError` `.malformed` naming what was being

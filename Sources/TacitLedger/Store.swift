@@ -4,7 +4,7 @@ import GRDB
 /// The replica on disk: SQLite through GRDB, in WAL mode with `synchronous=FULL`, so a block
 /// is durable when `append` returns; one SQLite transaction per block (group commit).
 ///
-/// Schema (Docs/LEDGER.md): `meta(key, value)` holds the genesis bytes and this member's
+/// Schema (Docs/TacitLedger.md): `meta(key, value)` holds the genesis bytes and this member's
 /// sign state; `blocks(height, hash, header, certificate)`; `transactions(height, position,
 /// id, author, nonce, kind, bytes)`. Everything needed to re-verify the chain is in the
 /// canonical bytes; the other columns are indexes, checked against the bytes by `verify`.

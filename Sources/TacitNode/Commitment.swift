@@ -22,7 +22,7 @@ import TacitNet
 ///
 /// where `type` is `decimal:D` (D fraction digits) or `integer`, and each value is its
 /// canonical decimal text: optional `-`, no leading zeros, exactly D digits after a `.` when
-/// D > 0 (`1200.50`, `-0.07`, `42`). Documented in Docs/NODE.md so an auditor can recompute it
+/// D > 0 (`1200.50`, `-0.07`, `42`). Documented in Docs/TacitNode.md so an auditor can recompute it
 /// with their own tools.
 public struct InputCommitment: Sendable, Hashable, Codable {
     public static let domain = "tacit.input-commitment.v1"

@@ -17,7 +17,7 @@ public enum InProcessDemo {
             ("Northgate", ["980.75", "2250.00", "19.99", "600.00"]),
         ]
 
-        say("Dealing a \(bits)-bit 2-of-3 threshold Paillier key (trusted dealer; see Docs/PAILLIER.md)...")
+        say("Dealing a \(bits)-bit 2-of-3 threshold Paillier key (trusted dealer; see Docs/TacitCrypto.md)...")
         var clock = ContinuousClock.now
         let (thresholdKey, keyShares) = try Paillier.dealThresholdKey(bits: bits, threshold: 2, parties: 3)
         let publicKey = thresholdKey.publicKey

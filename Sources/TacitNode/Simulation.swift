@@ -150,8 +150,17 @@ public enum Simulation {
             guard let i = header.firstIndex(of: name) else {
                 throw NodeError(.dataset, "--column: \(file) has no column '\(name)' (has: \(header.joined(separator: ", ")))")
             }
-            let digits = rows.dropFirst().compactMap { i < $0.count ? $0[i].trimmingCharacters(in: .whitespaces) : nil }
-                .map { cell in cell.firstIndex(of: ".").map { cell.distance(from: $0, to: cell.endIndex) - 1 } ?? 0 }.max() ?? 0
+            var digits = 0
+            for (r, row) in rows.dropFirst().enumerated() where i < row.count {
+                let cell = row[i].trimmingCharacters(in: .whitespaces)
+                if cell.isEmpty && row.count == 1 { continue }  // a blank line
+                let body = cell.hasPrefix("-") ? cell.dropFirst() : Substring(cell)
+                let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+                guard (1...2).contains(parts.count), !parts[0].isEmpty, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else {
+                    throw NodeError(.dataset, "--input: column '\(name)' of \(file) is not numeric (row \(r + 2)); choose numeric columns with --column")
+                }
+                if parts.count == 2 { digits = max(digits, parts[1].count) }
+            }
             decls.append(ColumnDeclaration(name: name, type: .decimal, fractionDigits: min(digits, 18)))
         }
         let columns = try CSV.extract(text, columns: decls, file: file)

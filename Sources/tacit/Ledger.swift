@@ -68,7 +68,7 @@ extension Tacit {
 
         struct Export: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Write the replica as JSON: canonical bytes in hex plus a decoded summary (Docs/LEDGER.md).")
+                abstract: "Write the replica as JSON: canonical bytes in hex plus a decoded summary (Docs/TacitLedger.md).")
             @OptionGroup var db: DB
             @Option(help: "Output file; standard output if omitted.") var out: String?
             func run() throws {

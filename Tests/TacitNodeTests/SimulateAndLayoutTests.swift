@@ -46,7 +46,9 @@ struct SimulateTests {
             (["simulate", "statistics", "--parties", "3", "--engine", "shamir", "--input", "hospital-a=\(dir)/missing.csv"], "cannot read \(dir)/missing.csv"),
             (["simulate", "statistics", "--parties", "3", "--engine", "shamir", "--input", "hospital-a"], "expected PARTY=FILE"),
             (["simulate", "statistics", "--parties", "3", "--engine", "shamir", "--param", "statistic=median"] + base, "unknown statistic 'median'"),
-            (["simulate", "statistics", "--parties", "3", "--engine", "shamir", "--input", "hospital-a=\(a)"], "takes exactly one column per input party"),
+            (["simulate", "statistics", "--parties", "3", "--engine", "shamir", "--input", "hospital-a=\(a)"], "column 'claim' of \(a) is not numeric (row 2); choose numeric columns with --column"),
+            (["simulate", "statistics", "--parties", "3", "--engine", "shamir", "--input", "hospital-a=\(a)", "--input", "hospital-b=\(b)", "--column", "amount", "--column", "amount"],
+             "a column is listed twice"),
         ]
         for (args, message) in cases {
             let r = try TacitBinary.run(args)
@@ -96,16 +98,22 @@ struct LayoutTests {
 
     @Test("Package.swift: tacit depends on TacitNode only among our modules; no protocol target on TacitLedger or TacitNode")
     func manifestDependencies() throws {
+        // A scratch path of its own: `swift test` holds the lock on the package's .build.
+        let scratch = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["swift", "package", "--package-path", packageRoot.path, "dump-package"]
+        p.arguments = ["swift", "package", "--package-path", packageRoot.path, "--scratch-path", scratch, "dump-package"]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
+        let watchdog = DispatchWorkItem { p.terminate() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 180, execute: watchdog)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        watchdog.cancel()
+        #expect(p.terminationStatus == 0, "swift package dump-package failed or took over 180 s")
         let manifest = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let targets = try #require(manifest["targets"] as? [[String: Any]])
         func dependencies(_ t: [String: Any]) -> [String] {

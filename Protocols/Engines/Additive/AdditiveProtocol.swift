@@ -6,7 +6,7 @@ import TacitMath
 /// (SPDZ-style sharing without MACs; the semi-honest protocol of SecureML/ABY/CrypTen
 /// generalised to n parties). Multiplication by Beaver triples; comparison by a binary adder
 /// on XOR-shared words (64 lanes per word) evaluated with binary Beaver triples; fixed-point
-/// truncation by truncation pairs. See `Protocols/Additive/README.md`.
+/// truncation by truncation pairs. See `Protocols/Engines/Additive/README.md`.
 public struct AdditiveProtocol: MPCProtocol {
     public enum Preprocessing: Sendable {
         /// A designated party deals the triples (trusted; `nil` = the first party).

@@ -6,7 +6,7 @@ import TacitMath
 /// semi-honest, honest majority, no preprocessing and no dealer (BGW with the
 /// Gennaro–Rabin–Rabin degree reduction). Comparisons and truncation use jointly generated
 /// random bits (Damgård et al.'s square-root trick) and a bit-wise comparison with a public
-/// value (the LSB test of Nishide–Ohta). See `Protocols/Shamir/README.md`.
+/// value (the LSB test of Nishide–Ohta). See `Protocols/Engines/Shamir/README.md`.
 public struct ShamirProtocol: MPCProtocol {
     public let descriptor: ProtocolDescriptor
 

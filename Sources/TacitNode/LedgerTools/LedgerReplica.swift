@@ -95,7 +95,7 @@ public struct LedgerReplica: Sendable {
             })
     }
 
-    /// The replica as JSON: canonical bytes in hex plus a decoded summary (Docs/LEDGER.md).
+    /// The replica as JSON: canonical bytes in hex plus a decoded summary (Docs/TacitLedger.md).
     public func exportJSON() throws -> Data {
         do { return try LedgerExport.json(store: store) } catch let e as LedgerError { throw NodeError(.ledger, e.description) }
     }
