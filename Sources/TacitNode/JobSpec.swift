@@ -185,6 +185,7 @@ extension JobSpec {
         // Everything else, by the same rules a spec from the ledger meets (party counts of
         // the protocol and engine, the protocol's own rules).
         if let pv = m["policy"] { lines["policy"] = pv }
+        lines["parties"] = try m.required("parties")
         lines["protocol"] = protoValue
         if let ev = m["engine"] { lines["engine"] = ev }
         if let iv = m["id"] { lines["id"] = iv }

@@ -129,6 +129,7 @@ public enum Simulation {
         if path.hasPrefix("parameters") { return "--param" }
         if path.hasPrefix("outputs") { return "--output" }
         if path.hasPrefix("engine") { return "--engine" }
+        if path.hasPrefix("parties["), path.hasSuffix(".input") { return "--input/--column" }
         if path.hasPrefix("parties") { return "--parties/--input" }
         return path
     }

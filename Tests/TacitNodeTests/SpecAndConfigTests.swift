@@ -54,6 +54,13 @@ struct SpecValidationTests {
         ("columns: [amount]", "columns: [amount, amount]", 5, "a column is listed twice"),
         ("protocol: paillier-aggregation\n", "protocol: paillier-aggregation\nparameters: {statistic: median}\n", 2, "parameters.statistic: unknown statistic 'median'"),
         ("columns: [amount]", "columns: [amount, age]", 5, "aggregates exactly one column per input party"),
+        // Computation and engine are named separately; the old form is refused with the new one.
+        ("protocol: paillier-aggregation", "protocol: shamir", 1,
+         "'shamir' is a secret-sharing engine, not a job protocol: a spec names what is computed and the engine separately; write `protocol: statistics` and `engine: shamir`"),
+        ("protocol: paillier-aggregation", "protocol: statistics", 1, "statistics runs on a secret-sharing engine; add `engine:` with one of additive-dealer, additive-ot, shamir"),
+        ("protocol: paillier-aggregation", "protocol: statistics\nengine: shamr", 2, "unknown engine 'shamr'; did you mean 'shamir'?"),
+        ("protocol: paillier-aggregation", "protocol: paillier-aggregation\nengine: shamir", 2, "paillier-aggregation does not run on a secret-sharing engine; remove `engine:`"),
+        ("protocol: paillier-aggregation", "protocol: statistics\nengine: shamir", 4, "engine shamir runs with 3...16 parties; this job has 2"),
     ])
     func brokenSpecsPointAtTheLine(_ from: String, _ to: String, _ line: Int, _ message: String) throws {
         let text = Self.good.replacingOccurrences(of: from, with: to)
