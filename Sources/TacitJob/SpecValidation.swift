@@ -88,6 +88,24 @@ extension JobSpec {
     }
 }
 
+extension JobSpec {
+    /// The shape of a computation on one column per input party: at least one input party,
+    /// exactly one column each, and `outputs` outputs. For protocols' `validate`.
+    public func oneColumnProblems(_ name: String, outputs expected: Int = 1) -> [SpecProblem] {
+        var out: [SpecProblem] = []
+        if inputParties.isEmpty { out.append(SpecProblem(path: "parties", "\(name) needs at least one party with roles: [input]")) }
+        for (i, p) in parties.enumerated() {
+            if let input = p.input, input.columns.count != 1 {
+                out.append(SpecProblem(path: "parties[\(i + 1)].input", "\(name) takes exactly one column per input party; \(p.name) lists \(input.columns.count)"))
+            }
+        }
+        if outputs.count != expected {
+            out.append(SpecProblem(path: "outputs", "\(name) has exactly \(expected) output\(expected == 1 ? "" : "s"); this spec lists \(outputs.count)"))
+        }
+        return out
+    }
+}
+
 extension JobProtocolRegistry {
     /// Why `name` is not a job protocol, and what to write instead.
     func unknownMessage(_ name: String) -> String {

@@ -1,3 +1,4 @@
+import TacitJob
 import Yams
 
 /// A YAML node with the path that led to it, for validation errors that name the field and
@@ -175,20 +176,5 @@ struct YAMLMapping {
     func required(_ key: String) throws -> YAMLValue {
         guard let v = fields[key] else { throw owner.error("missing required field '\(key)'") }
         return v
-    }
-}
-
-/// Names used in files, on the ledger and on the command line.
-public enum NameRules {
-    /// nil when `s` is an acceptable name.
-    public static func problem(_ s: String) -> String? {
-        if s.isEmpty { return "is empty" }
-        if s.count > 64 { return "is longer than 64 characters" }
-        let ok = s.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
-        }
-        if !ok { return "may contain only letters, digits, '-', '_' and '.'" }
-        if s.hasPrefix(".") || s.hasPrefix("-") { return "must not start with '.' or '-'" }
-        return nil
     }
 }

@@ -44,7 +44,6 @@ extension Tacit {
             let names = parties.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard names.count >= 2 else { throw ValidationError("--parties needs at least two names, e.g. insurer,st-marys,riverside") }
             guard Set(names).count == names.count else { throw ValidationError("--parties lists a name twice") }
-            for n in names { if let p = NameRules.problem(n) { throw ValidationError("party name '\(n)' \(p)") } }
             let t = threshold ?? (names.count / 2 + 1)
             guard (1...names.count).contains(t) else { throw ValidationError("--threshold must be 1...\(names.count)") }
             if keyBits < 2048 && !insecureSmallKey { throw ValidationError("--key-bits below 2048 needs --insecure-small-key") }

@@ -53,7 +53,7 @@ struct SpecValidationTests {
         ("\n    recipients: [insurer]", "", 9, "missing required field 'recipients'"),
         ("columns: [amount]", "columns: [amount, amount]", 5, "a column is listed twice"),
         ("protocol: paillier-aggregation\n", "protocol: paillier-aggregation\nparameters: {statistic: median}\n", 2, "parameters.statistic: unknown statistic 'median'"),
-        ("columns: [amount]", "columns: [amount, age]", 5, "aggregates exactly one column per input party"),
+        ("columns: [amount]", "columns: [amount, age]", 5, "paillier-aggregation takes exactly one column per input party"),
         // Computation and engine are named separately; the old form is refused with the new one.
         ("protocol: paillier-aggregation", "protocol: shamir", 1,
          "'shamir' is a secret-sharing engine, not a job protocol: a spec names what is computed and the engine separately; write `protocol: statistics` and `engine: shamir`"),

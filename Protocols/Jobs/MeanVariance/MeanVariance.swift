@@ -26,11 +26,8 @@ public struct MeanVariance: JobProtocol {
         if let f = spec.parameters["fractionDigits"], Int(f).map({ (0...4).contains($0) }) != true {
             out.append(SpecProblem(path: "parameters.fractionDigits", "'\(f)' is not a whole number 0...4"))
         }
-        if spec.inputParties.isEmpty { out.append(SpecProblem(path: "parties", "mean-variance needs a party with roles: [input]")) }
-        for (i, p) in spec.parties.enumerated() where (p.input?.columns.count ?? 1) != 1 {
-            out.append(SpecProblem(path: "parties[\(i + 1)].input", "mean-variance takes exactly one column per input party"))
-        }
-        if spec.outputs.count != 2 || spec.output("mean") == nil || spec.output("variance") == nil {
+        out += spec.oneColumnProblems("mean-variance", outputs: 2)
+        if spec.output("mean") == nil || spec.output("variance") == nil {
             out.append(SpecProblem(path: "outputs", "mean-variance has two outputs, named mean and variance"))
         }
         return out

@@ -44,20 +44,10 @@ public struct PaillierAggregation: JobProtocol {
         if let f = spec.parameters["fractionDigits"], Int(f).map({ (0...18).contains($0) }) != true {
             out.append(SpecProblem(path: "parameters.fractionDigits", "'\(f)' is not a whole number 0...18"))
         }
-        if spec.inputParties.isEmpty {
-            out.append(SpecProblem(path: "parties", "paillier-aggregation needs at least one party with roles: [input]"))
-        }
         if spec.parties.count < 2 {
             out.append(SpecProblem(path: "parties", "paillier-aggregation needs at least two parties (threshold decryption)"))
         }
-        for (i, p) in spec.parties.enumerated() {
-            if let input = p.input, input.columns.count != 1 {
-                out.append(SpecProblem(path: "parties[\(i + 1)].input", "paillier-aggregation aggregates exactly one column per input party; \(p.name) lists \(input.columns.count)"))
-            }
-        }
-        if spec.outputs.count != 1 {
-            out.append(SpecProblem(path: "outputs", "paillier-aggregation has exactly one output (the statistic); this spec lists \(spec.outputs.count)"))
-        }
+        out += spec.oneColumnProblems("paillier-aggregation")
         return out
     }
 

@@ -61,17 +61,7 @@ public struct Statistics: JobProtocol {
         } else if spec.parameters["threshold"] != nil {
             out.append(SpecProblem(path: "parameters.threshold", "only statistic count-above takes a threshold"))
         }
-        if spec.inputParties.isEmpty {
-            out.append(SpecProblem(path: "parties", "statistics needs at least one party with roles: [input]"))
-        }
-        for (i, p) in spec.parties.enumerated() {
-            if let input = p.input, input.columns.count != 1 {
-                out.append(SpecProblem(path: "parties[\(i + 1)].input", "statistics takes exactly one column per input party; \(p.name) lists \(input.columns.count)"))
-            }
-        }
-        if spec.outputs.count != 1 {
-            out.append(SpecProblem(path: "outputs", "statistics has exactly one output (the statistic); this spec lists \(spec.outputs.count)"))
-        }
+        out += spec.oneColumnProblems("statistics")
         return out
     }
 

@@ -32,11 +32,7 @@ public struct TemplateJob: JobProtocol {
         if let f = spec.parameters["fractionDigits"], Int(f).map({ (0...9).contains($0) }) != true {
             out.append(SpecProblem(path: "parameters.fractionDigits", "'\(f)' is not a whole number 0...9"))
         }
-        if spec.inputParties.isEmpty { out.append(SpecProblem(path: "parties", "\(descriptor.name) needs a party with roles: [input]")) }
-        for (i, p) in spec.parties.enumerated() where (p.input?.columns.count ?? 1) != 1 {
-            out.append(SpecProblem(path: "parties[\(i + 1)].input", "\(descriptor.name) takes exactly one column per input party"))
-        }
-        if spec.outputs.count != 1 { out.append(SpecProblem(path: "outputs", "\(descriptor.name) has exactly one output")) }
+        out += spec.oneColumnProblems(descriptor.name)
         return out
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TacitJob
 import TacitCrypto
 import TacitLedger
 import TacitNet
@@ -32,9 +33,10 @@ public struct LocalConsortiumSetup: Sendable {
     public var endpoints: [String] { ports.map { "tcp://127.0.0.1:\($0)" } }
 
     /// Creates `directory` (which must not exist or be empty) and chooses the ports: from
-    /// `basePort` on, or free ones now. `parties` are checked names (`NameRules`), at least two.
+    /// `basePort` on, or free ones now. `parties`: at least two, each a valid name (`NameRules`).
     public init(parties: [String], directory: String, threshold: Int, keyBits: Int, insecureSmallKey: Bool, basePort: Int?,
                 protocolTimeoutSeconds: Int) throws {
+        for n in parties { if let p = NameRules.problem(n) { throw NodeError(.setup, "party name '\(n)' \(p)") } }
         let fm = FileManager.default
         if let existing = try? fm.contentsOfDirectory(atPath: directory), !existing.isEmpty {
             throw NodeError(.setup, "\(directory) exists and is not empty; choose a new directory")
