@@ -206,7 +206,6 @@ let package = Package(
                 "TacitProtocols",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: tacitSettings
         ),

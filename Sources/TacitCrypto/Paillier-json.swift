@@ -1,4 +1,4 @@
-public import TacitMath
+import TacitMath
 
 /// JSON compatible with python-paillier (`phe` 1.5), both directions.
 ///

@@ -1,4 +1,4 @@
-public import TacitMath
+import TacitMath
 public import TacitBytes
 
 /// The compact binary wire form (all integers big-endian, unsigned, fixed width where the

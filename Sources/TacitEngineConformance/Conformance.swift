@@ -3,7 +3,7 @@
 // compared with plaintext arithmetic in the engine's domain. Test targets (the runtime's,
 // and each engine folder's) call `EngineConformance.failures`; an empty list is a pass.
 public import TacitMPC
-public import TacitNet
+import TacitNet
 import TacitTestSupport
 
 /// Plaintext reference arithmetic in a protocol's domain.

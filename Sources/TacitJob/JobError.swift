@@ -1,5 +1,5 @@
-public import TacitMPC
-public import TacitNet
+import TacitMPC
+import TacitNet
 
 /// Every failure the job layer and job protocols report: a code that can grow, and a message
 /// that says what was wrong and what to do. Errors compare on their code only, so tests match

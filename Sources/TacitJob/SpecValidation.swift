@@ -1,4 +1,4 @@
-public import TacitMPC
+import TacitMPC
 public import TacitNet
 
 extension JobSpec {

@@ -1,6 +1,6 @@
 import TacitBytes
 import Foundation
-public import X509
+import X509
 
 /// Height 0: the CA certificate, the founding members and the policies, signed by every
 /// founding member. Its hash is the chain id every transaction and vote is bound to.

@@ -1,4 +1,4 @@
-public import TacitNet
+import TacitNet
 import TacitCrypto
 import TacitMath
 

@@ -1,4 +1,4 @@
-public import TacitJob
+import TacitJob
 import TacitNet
 
 extension Audit {

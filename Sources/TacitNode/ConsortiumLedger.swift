@@ -1,6 +1,6 @@
 import Foundation
 import TacitBytes
-public import TacitJob
+import TacitJob
 public import Logging
 public import TacitLedger
 public import TacitNet

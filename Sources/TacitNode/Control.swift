@@ -1,5 +1,5 @@
 import Foundation
-public import TacitJob
+import TacitJob
 import Synchronization
 
 /// One request on the control socket: a JSON object on one line.

@@ -1,7 +1,7 @@
 import Foundation
 public import TacitCrypto
 import TacitMath
-public import TacitJob
+import TacitJob
 public import TacitNet
 
 /// The threshold Paillier key share a node holds, as `tacit init` writes it (JSON, mode 0600).

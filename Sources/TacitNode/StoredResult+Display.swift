@@ -1,4 +1,4 @@
-public import TacitJob
+import TacitJob
 
 extension StoredResult {
     /// Each output as `tacit job result` prints it: name, the value's text at a recipient,

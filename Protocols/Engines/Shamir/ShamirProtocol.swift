@@ -1,5 +1,5 @@
 public import TacitMPC
-public import TacitNet
+import TacitNet
 import TacitMath
 
 /// Shamir secret sharing over GF(2^61 − 1), degree t = ⌊(n − 1)/2⌋ (t < n/2), n ≥ 3,
