@@ -273,6 +273,11 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
         .testTarget(
+            name: "TacitJobTests",
+            dependencies: ["TacitJob", "TacitJobHarness", "TacitProtocols", "TacitMPC", "TacitNet", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
             name: "TacitNodeTests",
             // `tacit` is a build dependency so the end-to-end tests find the binary they start
             // as node processes in the bin directory beside them.
