@@ -28,7 +28,8 @@ public struct PaillierAggregation: JobProtocol {
             JobParameter("statistic", "sum, count or mean (default sum)"),
             JobParameter("fractionDigits", "fixed-point digits values are scaled to, 0...18 (default 2)"),
         ],
-        needs: .paillierKeyShare)
+        // At least two parties: decryption is a threshold of their shares.
+        needs: .paillierKeyShare, partyCounts: 2...64)
 
     enum Statistic: String, CaseIterable { case sum, count, mean }
 
@@ -43,9 +44,6 @@ public struct PaillierAggregation: JobProtocol {
         }
         if let f = spec.parameters["fractionDigits"], Int(f).map({ (0...18).contains($0) }) != true {
             out.append(SpecProblem(path: "parameters.fractionDigits", "'\(f)' is not a whole number 0...18"))
-        }
-        if spec.parties.count < 2 {
-            out.append(SpecProblem(path: "parties", "paillier-aggregation needs at least two parties (threshold decryption)"))
         }
         out += spec.oneColumnProblems("paillier-aggregation")
         return out
