@@ -59,6 +59,8 @@ public actor JobManager {
     private var sent: Set<String> = []
     private var loop: Task<Void, Never>?
     private var stopping = false
+    /// Jobs whose spec failed validation, so each is logged once.
+    private var ignored: Set<String> = []
 
     public init(party: PartyID, ledger: any NodeLedger, channel: any PartyChannel, registry: JobProtocolRegistry,
                 secrets: JobResources, datasets: [DatasetDeclaration], members: [PartyID], dataDirectory: String,
@@ -109,6 +111,16 @@ public actor JobManager {
         if stopping { return }
         let book = JobBook(entries: await ledger.entries())
         for job in book.records where job.spec.partyNames.contains(me) {
+            // A spec on the ledger was written by another member: it meets the same rules as
+            // one read from YAML before this node acts on it, or it is ignored (logged once).
+            let problems = job.spec.problems(in: registry, members: members)
+            guard problems.isEmpty else {
+                if ignored.insert(job.spec.id).inserted {
+                    logger.warning("ignoring a job proposed on the ledger: its spec is invalid: \(problems.map(\.description).joined(separator: "; "))",
+                                   metadata: ["proposer": "\(job.proposer)"])
+                }
+                continue
+            }
             await step(job)
         }
     }
@@ -365,9 +377,12 @@ public actor JobManager {
 
     // MARK: files
 
-    private func openingPath(_ id: String) -> String { "\(dataDirectory)/openings/\(id).json" }
-    private func resultPath(_ id: String) -> String { "\(dataDirectory)/results/\(id).json" }
-    private func marker(_ id: String) -> String { "\(dataDirectory)/running/\(id)" }
+    // File names come from a hash of the job id, never from the id itself: ids are written by
+    // other members, and one such as `../keys` must not name a path.
+    static func fileName(_ id: String) -> String { Hex.encode(SHA256Bytes.hash(Array("tacit.job-file.v1:\(id)".utf8))) }
+    private func openingPath(_ id: String) -> String { "\(dataDirectory)/openings/\(Self.fileName(id)).json" }
+    private func resultPath(_ id: String) -> String { "\(dataDirectory)/results/\(Self.fileName(id)).json" }
+    private func marker(_ id: String) -> String { "\(dataDirectory)/running/\(Self.fileName(id))" }
 
     private func writePrivate(_ data: Data, to path: String) throws {
         let tmp = path + ".tmp"

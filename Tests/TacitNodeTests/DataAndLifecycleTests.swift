@@ -193,7 +193,43 @@ struct LifecycleTests {
         #expect(r.phase == .proposed)
         #expect(r.awaitingApproval == ["hospital-a"])
         #expect(w.book().problems.count == 2)
-        #expect(!FileManager.default.fileExists(atPath: "\(w.dir)/hospital-a/openings/j.json"))
+        #expect(!FileManager.default.fileExists(atPath: "\(w.dir)/hospital-a/openings/\(JobManager.fileName("j")).json"))
+    }
+
+    /// A member writes specs straight onto the ledger (no YAML, no validation at its end): one
+    /// whose id is a path, one with no outputs. Every node ignores both: no file is named
+    /// after the id, nothing traps, and the victim takes no part.
+    @Test func specsFromTheLedgerAreValidatedAndNeverNameAFile() async throws {
+        let w = try await World()
+        // What `running/../evil` would name: a node that built paths from ids would create,
+        // then remove, this file.
+        for p in Self.parties { try "precious".write(toFile: "\(w.dir)/\(p)/evil", atomically: true, encoding: .utf8) }
+        let commitment = String(repeating: "ab", count: 32)
+        func propose(_ spec: JobSpec) {
+            w.ledger.append(.jobProposed(spec), author: "insurer")
+            w.ledger.append(.jobApproved(Approval(jobID: spec.id, party: "insurer", dataset: "claims", columns: ["amount"])), author: "insurer")
+            w.ledger.append(.inputCommitted(jobID: spec.id, dataset: "claims", columns: ["amount"], commitment: commitment), author: "insurer")
+        }
+        let parties: [JobSpec.Party] = [
+            .init(name: "insurer", roles: [.input], input: .init(dataset: "claims", columns: ["amount"])),
+            .init(name: "hospital-a", roles: [.compute]), .init(name: "hospital-b", roles: [.compute]),
+        ]
+        propose(JobSpec(id: "../evil", protocolName: "statistics", engine: "shamir", parties: parties,
+                        outputs: [.init(name: "r", recipients: ["insurer"])], approvers: ["insurer"]))
+        propose(JobSpec(id: "no-outputs", protocolName: "statistics", engine: "shamir", parties: parties, outputs: [], approvers: ["insurer"]))
+        // A valid job afterwards still runs: the nodes are up and reconciling.
+        _ = try await w.managers["insurer"]!.submit(specText: Self.spec, file: nil)
+        for p in Self.parties { try await w.managers[p]!.approve("j", columns: nil) }
+        #expect(try await w.wait("j") { $0.phase.isTerminal }.phase == .completed)
+        for p in Self.parties {
+            #expect((try? String(contentsOfFile: "\(w.dir)/\(p)/evil", encoding: .utf8)) == "precious", "\(p) touched a file named by a peer's job id")
+            let entries = try FileManager.default.contentsOfDirectory(atPath: "\(w.dir)/\(p)").sorted()
+            #expect(entries == ["claims.csv", "evil", "openings", "results", "running"], "\(p): \(entries)")
+        }
+        for id in ["../evil", "no-outputs"] {
+            let r = try #require(w.book().jobs[id])
+            #expect(r.results.isEmpty && r.failures.isEmpty, "\(id): a node acted on an invalid spec")
+        }
     }
 
     @Test func crashedPeerFailsTheJobWithNothingRevealed() async throws {

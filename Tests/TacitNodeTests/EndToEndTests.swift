@@ -3,7 +3,7 @@ import Testing
 import TacitTestSupport
 import TacitNet
 import TacitJob
-import TacitNode
+@testable import TacitNode
 import TacitProtocols
 
 /// Separate `tacit node` processes on loopback (CURVE on, free ports, small insecure keys).
@@ -108,7 +108,7 @@ struct EndToEndTests {
             #expect(s.awaitingApproval.map(\.name) == ["hospital-a"])
             #expect(s.commitments.isEmpty)
         }
-        #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/hospital-a/data/openings/no-ok.json"))
+        #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/hospital-a/data/openings/\(JobManager.fileName("no-ok")).json"))
         // Its operator rejects: the job ends there, on every replica.
         let r = try nodes["hospital-a"]!.ask(ControlRequest(op: "reject", job: "no-ok", reason: "not this quarter"))
         #expect(r.ok)
@@ -220,7 +220,7 @@ struct EndToEndTests {
             let r = try nodes["insurer"]!.ask(ControlRequest(op: "result", job: id))
             #expect(r.result?.outputs.first?.value == .number(expected), "\(id): \(r.error ?? "")")
             // Only the recipient holds a value; the hospitals have the digest.
-            #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/hospital-a/data/results/\(id).json"))
+            #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/hospital-a/data/results/\(JobManager.fileName(id)).json"))
             #expect(!(try nodes["hospital-b"]!.ask(ControlRequest(op: "result", job: id))).ok)
         }
         // A spec the protocol cannot run is refused before it reaches the ledger.
