@@ -158,16 +158,9 @@ public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
 
 /// Names (job ids, datasets, columns, outputs): what may become part of a log line or a
 /// lookup key. Never a file name: nodes hash peer-supplied text before it names a file.
+/// The rule itself is `TacitBytes.IdentifierRules`, shared with the ledger, which refuses job
+/// transactions whose id breaks it.
 public enum NameRules {
     /// nil when `s` is an acceptable name.
-    public static func problem(_ s: String) -> String? {
-        if s.isEmpty { return "is empty" }
-        if s.count > 64 { return "is longer than 64 characters" }
-        let ok = s.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
-        }
-        if !ok { return "may contain only letters, digits, '-', '_' and '.'" }
-        if s.hasPrefix(".") || s.hasPrefix("-") { return "must not start with '.' or '-'" }
-        return nil
-    }
+    public static func problem(_ s: String) -> String? { IdentifierRules.problem(s) }
 }
