@@ -287,7 +287,7 @@ let package = Package(
         .testTarget(
             name: "TacitLedgerTests",
             // `tacit` is a build dependency: the multi-process tests launch `tacit ledger serve`.
-            dependencies: ["TacitLedger", "TacitNet", "TacitTestSupport", "tacit"],
+            dependencies: ["TacitLedger", "TacitBytes", "TacitNet", "TacitTestSupport", "tacit"],
             swiftSettings: tacitSettings
         ),
     ]

@@ -315,8 +315,11 @@ public struct CommitCertificate: Sendable, Equatable {
         self.height = height
         self.round = round
         self.blockHash = blockHash
-        self.signatures = signatures.sorted { $0.member < $1.member }
+        self.signatures = signatures.sorted { CommitCertificate.precedes($0.member, $1.member) }
     }
+
+    /// Byte-wise order of the UTF-8 names (what an auditor's `sorted()` on bytes gives).
+    static func precedes(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
 
     public var encoded: [UInt8] {
         var w = ByteWriter(capacity: 48 + signatures.count * 80)
@@ -340,6 +343,13 @@ public struct CommitCertificate: Sendable, Equatable {
         var sigs: [Signature] = []
         for _ in 0..<n { sigs.append(Signature(member: try r.string("signer", max: 64), signature: try r.raw(64, "signature"))) }
         try r.finish()
+        // One canonical encoding: sorting here would accept (and re-encode differently) a
+        // certificate the format does not allow.
+        for (x, y) in zip(sigs, sigs.dropFirst()) where !CommitCertificate.precedes(x.member, y.member) {
+            throw LedgerError(
+                .malformed,
+                "commit certificate at height \(h): signers \(String(reflecting: x.member)), \(String(reflecting: y.member)) are not in strictly increasing byte-wise order; it was not written by Tacit")
+        }
         self.init(height: h, round: round, blockHash: hash, signatures: sigs)
     }
 

@@ -5,7 +5,7 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         enum Kind: Hashable, Sendable {
             case malformed, badSignature, unknownMember, notAuthorised, replay, invalidTransaction
             case invalidBlock, invalidCertificate, invalidGenesis, storage, jobInvariant, keyFile
-            case consensus, closed, timeout
+            case consensus, closed, timeout, invalidName, pinMismatch
         }
         let kind: Kind
         /// Bytes that do not decode as what they claim to be (truncated, trailing, bad tag).
@@ -38,6 +38,13 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let closed = Code(kind: .closed)
         /// Waited too long (for a commit, a peer).
         public static let timeout = Code(kind: .timeout)
+        /// A job id (or other name a node may use as a key) breaks the shared name rules
+        /// (`TacitBytes.IdentifierRules`): letters, digits, '-', '_', '.', at most 64, not
+        /// starting with '.' or '-'.
+        public static let invalidName = Code(kind: .invalidName)
+        /// The replica is not what the auditor pinned from outside it: another chain id or CA,
+        /// fewer blocks than an expected height, another block at the expected head.
+        public static let pinMismatch = Code(kind: .pinMismatch)
         public var description: String { "\(kind)" }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TacitBytes
 
 /// Where a job stands, as the ledger has recorded it.
 public struct JobState: Sendable {
@@ -60,14 +61,27 @@ public struct LedgerState: Sendable {
     /// Validates `tx` (whose signatures the caller verified against `membership`) in the state
     /// after the earlier transactions of its block, recorded in `scratch`, and records its effect
     /// there. Writes to the scratch only after every test passed: a rejected transaction leaves
-    /// it as it was.
-    func check(_ tx: Transaction, _ s: inout Scratch) throws {
+    /// it as it was. `time` (ms since 1970) is the block's timestamp, or the pool's clock for a
+    /// transaction not yet in a block: certificates are checked at it, never at the time the
+    /// author wrote into the transaction, which the author chooses.
+    func check(_ tx: Transaction, _ s: inout Scratch, at time: UInt64) throws {
         guard tx.chainID == chainID else {
             throw LedgerError(.invalidTransaction, "transaction \(tx.id.short) is for another chain (\(tx.chainID.short))")
         }
-        let m = membership
+        // Membership as changed by the earlier transactions of this block: a member removed
+        // there neither authors nor endorses after it.
+        let m = s.membership ?? membership
         guard let author = m.records[tx.author] else {
             throw LedgerError(.unknownMember, "transaction \(tx.id.short): author \(tx.author) is not a member")
+        }
+        for e in tx.endorsements where m.records[e.member] == nil {
+            throw LedgerError(.unknownMember, "transaction \(tx.id.short): endorser \(e.member) is not a member (removed earlier in this block)")
+        }
+        if let id = tx.body.jobID, let problem = IdentifierRules.problem(id) {
+            // The id is peer-supplied: quoted with escapes and cut, so it cannot forge a log line.
+            throw LedgerError(
+                .invalidName,
+                "\(tx.body.kindName) \(tx.id.short) by \(tx.author): job id \(String(reflecting: String(id.prefix(80)))) \(problem); job ids follow the name rules")
         }
         let last = s.nonces[tx.author] ?? lastNonce[tx.author]
         if let last, tx.nonce <= last {
@@ -148,7 +162,7 @@ public struct LedgerState: Sendable {
             }
             switch tx.body {
             case .memberAdded(let rec):
-                try next.add(rec, at: Date(timeIntervalSince1970: Double(tx.timestamp) / 1000))
+                try next.add(rec, at: Date(timeIntervalSince1970: Double(time) / 1000))
             case .memberRemoved(let name): try next.remove(name)
             case .policyChanged(let p): next.policies = p
             default: break
@@ -194,7 +208,7 @@ public struct LedgerState: Sendable {
             do {
                 let tx = try Transaction(decoding: bytes)
                 if !verified(tx.id) { try tx.verifySignatures(membership) }
-                try check(tx, &s)
+                try check(tx, &s, at: h.timestamp)
                 txs.append(tx)
             } catch let e as LedgerError {
                 throw LedgerError(e.code, "transaction #\(i): \(e.reason)", height: h.height)

@@ -50,7 +50,7 @@ public final class Replica: ConsensusApplication {
         if !signaturesVerified { try tx.verifySignatures(state.membership) }
         // `check` writes to the scratch only after every test passed, so a rejected
         // transaction leaves it untouched (and no copy of it is made per admission).
-        try state.check(tx, &poolScratch)
+        try state.check(tx, &poolScratch, at: max(Transaction.now(), state.lastTimestamp))
         pool.append(tx)
         inPool.insert(tx.id)
         verified.insert(tx.id)
@@ -85,8 +85,16 @@ public final class Replica: ConsensusApplication {
             timestamp: max(now, state.lastTimestamp), proposer: proposer)
     }
 
+    /// How far ahead of this member's clock a block's timestamp may be when this member
+    /// validates it. Certificates are checked at block time and timestamps never go back, so
+    /// an honest quorum must not certify a proposer's far-future clock. (The verifier cannot
+    /// apply this rule later; a member whose clock runs more than this slow stops validating
+    /// fresh blocks: keep clocks synchronised.)
+    public static let maxClockAheadMs: UInt64 = 5 * 60 * 1000
+
     public func isValid(_ block: Block) -> Bool {
         if validated[block.hash] != nil { return true }
+        guard block.header.timestamp <= Transaction.now() &+ Replica.maxClockAheadMs else { return false }
         // Verify unseen transactions' signatures in parallel first.
         var unseen: [Transaction] = []
         for bytes in block.transactions {
