@@ -53,9 +53,15 @@ public struct ConsensusCore {
     /// Certified blocks above the next height, from sync answers.
     var pendingCommits: [UInt64: (Block, CommitCertificate)] = [:]
     var syncAsked: Set<String> = []
+    /// Committed blocks sent to each peer since the last tick (sync and block requests): a
+    /// request is 9 bytes, an answer up to 32 blocks, so answers are rationed per peer.
+    var syncServed: [String: Int] = [:]
     var lastTick: (UInt64, UInt32, Int) = (0, 0, -1)
 
     var actions: [ConsensusAction] = []
+
+    /// Committed blocks answered to one peer's sync requests per tick.
+    public static let syncBlocksPerTick = 32
 
     public init(identity: SigningIdentity, chainID: Hash256, nextHeight: UInt64, signState: SignState?, timeouts: ConsensusTimeouts = .init()) {
         self.identity = identity
@@ -260,15 +266,21 @@ public struct ConsensusCore {
                 actions.append(.send(sender, .syncRequest(from: height)))
             }
         case .syncRequest(let from):
+            // An honest member asks once per status it hears (one a tick) from its own height,
+            // so a tick's allowance is a whole answer; a flood gets nothing more until the tick.
+            let allowance = Self.syncBlocksPerTick - syncServed[sender, default: 0]
             var h = from
             var sent = 0
-            while sent < 32, let (b, c) = app.committed(at: h) {
+            while sent < allowance, let (b, c) = app.committed(at: h) {
                 actions.append(.send(sender, .commit(b, c)))
                 h += 1
                 sent += 1
             }
+            syncServed[sender, default: 0] += sent
         case .blockRequest(let h, let hash):
             if h < height, let (b, c) = app.committed(at: h), b.hash == hash {
+                guard syncServed[sender, default: 0] < Self.syncBlocksPerTick else { return }
+                syncServed[sender, default: 0] += 1
                 actions.append(.send(sender, .commit(b, c)))
             } else if let b = blocks[hash] {
                 actions.append(.send(sender, .block(b)))
@@ -430,6 +442,7 @@ public struct ConsensusCore {
 
     private mutating func onTick(_ app: inout some ConsensusApplication) {
         syncAsked = []
+        syncServed = [:]
         actions.append(.broadcast(.status(committed: height - 1)))
         let now = (height, round, step.rawValue)
         if now == lastTick, active {
