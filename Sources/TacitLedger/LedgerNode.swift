@@ -47,6 +47,8 @@ public actor LedgerNode {
     public var lastHash: Hash256 { replica.state.lastHash }
     public var state: LedgerState { replica.state }
     public var pending: Int { replica.pendingCount }
+    /// The hash of committed block `height`, nil above the head: replicas agree iff these agree.
+    public func hash(at height: UInt64) -> Hash256? { replica.committed(at: height)?.0.hash }
 
     public func start() {
         for peer in channel.peers {
@@ -105,6 +107,11 @@ public actor LedgerNode {
         for c in outbound.values { c.finish() }
         for (_, ws) in waiters { for w in ws { w.resume(throwing: LedgerError(.closed, "the ledger node stopped")) } }
         waiters = [:]
+        // Committed blocks sit in `-wal` until a checkpoint: without one, copying the database
+        // file after a clean stop copies an empty ledger.
+        do { try replica.store.checkpoint() } catch let e as LedgerError {
+            logger.warning("WAL checkpoint on stop failed", metadata: ["reason": "\(e.reason)"])
+        } catch {}
     }
 
     // MARK: Submitting

@@ -165,6 +165,34 @@ public final class LedgerStore: @unchecked Sendable {
         return (Block(header: header, transactions: s.transactions.map(\.bytes)), try CommitCertificate(decoding: s.certificate))
     }
 
+    /// Moves every committed page from `-wal` into the database file and empties the WAL, so
+    /// the file alone is the whole replica (called when the node stops). A reader holding an
+    /// old snapshot can keep part of the WAL: then it says so.
+    public func checkpoint() throws {
+        try wrap("checkpointing the WAL") {
+            try db.writeWithoutTransaction { db in
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                if let busy: Int = row?[0], busy != 0 {
+                    throw LedgerError(.storage, "\(path): another process reads the replica; the WAL was not fully checkpointed, copy the -wal file too or use `tacit ledger backup`")
+                }
+            }
+        }
+    }
+
+    /// A consistent copy of the replica at `destination` (SQLite's online backup API), safe
+    /// while a node writes to it; refuses to overwrite an existing file.
+    public func backup(to destination: String) throws {
+        guard !FileManager.default.fileExists(atPath: destination) else {
+            throw LedgerError(.storage, "\(destination) already exists; choose a new file for the backup")
+        }
+        try wrap("backing up to \(destination)") {
+            let out = try DatabaseQueue(path: destination)
+            try db.backup(to: out)
+            try out.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try out.close()
+        }
+    }
+
     /// Durable SQLite commits per second on this disk (one tiny write transaction each), for
     /// the benchmark's statement of the machine's bounds.
     public func measureCommitRate(seconds: Double = 1) throws -> Double {
