@@ -16,11 +16,40 @@ public enum LedgerVerifier {
         public var ok: Bool { failure == nil }
     }
 
-    public static func verify(store: LedgerStore) -> Report {
+    /// What the auditor knows from outside the replica. A replica proves only what it holds:
+    /// without a pinned chain id (or CA) a whole chain forged under another CA verifies, and
+    /// without a pinned height or head a replica whose last blocks were deleted verifies too.
+    public struct Expectations: Sendable {
+        /// The consortium's chain id (the genesis hash), e.g. from `genesis.bin` or a founder.
+        public var chainID: Hash256?
+        /// The consortium CA certificate (DER) the genesis must name.
+        public var caCertificateDER: [UInt8]?
+        /// The replica must hold at least this many blocks (a height seen earlier, on another
+        /// replica or in a signed report).
+        public var height: UInt64?
+        /// The hash of the block at `height` (or at the replica's top if no height is given).
+        public var head: Hash256?
+        public init(chainID: Hash256? = nil, caCertificateDER: [UInt8]? = nil, height: UInt64? = nil, head: Hash256? = nil) {
+            self.chainID = chainID
+            self.caCertificateDER = caCertificateDER
+            self.height = height
+            self.head = head
+        }
+    }
+
+    public static func verify(store: LedgerStore, expecting pins: Expectations = .init()) -> Report {
         var report = Report()
         do {
             guard let genesis = try store.genesis() else {
                 throw LedgerError(.invalidGenesis, "the database holds no genesis block; it is not a Tacit ledger", height: 0)
+            }
+            if let want = pins.chainID, genesis.hash != want {
+                throw LedgerError(
+                    .pinMismatch, "the replica is chain \(genesis.hash.hex), not the expected \(want.hex): another consortium's (or a forged) ledger",
+                    height: 0)
+            }
+            if let ca = pins.caCertificateDER, genesis.caCertificateDER != ca {
+                throw LedgerError(.pinMismatch, "the genesis names another CA certificate than the expected one: a ledger of another (or a forged) consortium", height: 0)
             }
             var state: LedgerState
             do { state = try LedgerState(genesis: genesis) } catch let e as LedgerError { throw e.at(height: 0) }
@@ -61,11 +90,70 @@ public enum LedgerVerifier {
                 h += 1
             }
             report.state = state
+            try check(pins, top: report.verifiedHeight, store: store)
         } catch let e as LedgerError {
             report.failure = e
         } catch {
             report.failure = LedgerError(.storage, "\(error)")
         }
         return report
+    }
+
+    private static func check(_ pins: Expectations, top: UInt64, store: LedgerStore) throws {
+        if let want = pins.height, top < want {
+            throw LedgerError(
+                .pinMismatch,
+                "the replica ends at height \(top) but height \(want) was expected: \(want - top) block(s) are missing (deleted, or this replica is behind)",
+                height: top + 1)
+        }
+        if let head = pins.head {
+            let at = pins.height ?? top
+            let got = try store.stored(at: at).map { Hash256(bytes: $0.hash) }
+            guard got == head else {
+                throw LedgerError(
+                    .pinMismatch,
+                    "block \(at) is \(got?.hex ?? "absent"), not the expected head \(head.hex): the replica was rewritten or is another chain",
+                    height: at)
+            }
+        }
+    }
+
+    /// Two replicas side by side, each verified on its own first.
+    public struct Comparison: Sendable {
+        public var a: Report
+        public var b: Report
+        /// Both hold the same blocks 1...commonHeight (0: none, or different chains).
+        public var commonHeight: UInt64
+        /// The first height at which both hold a block and the blocks differ: a fork, which
+        /// needs a quorum to have signed twice.
+        public var forkHeight: UInt64?
+        public var sameChain: Bool
+        /// Which replica is shorter, and by how many blocks (nil when of equal height).
+        public var behind: (replica: Side, blocks: UInt64)? {
+            let ha = a.verifiedHeight, hb = b.verifiedHeight
+            if ha == hb { return nil }
+            return ha < hb ? (.a, hb - ha) : (.b, ha - hb)
+        }
+        public enum Side: Sendable { case a, b }
+        /// Both verify, same chain, no fork (one may be a prefix of the other).
+        public var consistent: Bool { a.ok && b.ok && sameChain && forkHeight == nil }
+    }
+
+    public static func compare(_ sa: LedgerStore, _ sb: LedgerStore, expecting pins: Expectations = .init()) -> Comparison {
+        let ra = verify(store: sa, expecting: pins), rb = verify(store: sb, expecting: pins)
+        var c = Comparison(a: ra, b: rb, commonHeight: 0, forkHeight: nil, sameChain: ra.chainID != nil && ra.chainID == rb.chainID)
+        guard c.sameChain else { return c }
+        let top = min(ra.verifiedHeight, rb.verifiedHeight)
+        var h: UInt64 = 1
+        while h <= top {
+            let x = try? sa.stored(at: h), y = try? sb.stored(at: h)
+            guard let x, let y, x.hash == y.hash else {
+                c.forkHeight = h
+                return c
+            }
+            c.commonHeight = h
+            h += 1
+        }
+        return c
     }
 }

@@ -6,9 +6,9 @@ import TacitNode
 extension Tacit {
     struct Ledger: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The permissioned audit ledger: verify, show and export a replica; run a member node.",
+            abstract: "The permissioned audit ledger: verify, compare, back up, show and export replicas; run a member node.",
             subcommands: [
-                Verify.self, Show.self, Export.self, LedgerKeys.self, Member.self, GenesisCreate.self, SignGenesis.self, Testnet.self, Serve.self,
+                Verify.self, Backup.self, Show.self, Export.self, LedgerKeys.self, Member.self, GenesisCreate.self, SignGenesis.self, Testnet.self, Serve.self,
                 Bounds.self,
             ]
         )
@@ -23,22 +23,93 @@ extension Tacit {
         struct Verify: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Re-check the hash chain, every signature, certificate and quorum, and the job invariants.",
-                discussion: "Exits 0 if the whole replica verifies; otherwise names the first bad block and why, and exits 1.")
-            @OptionGroup var db: DB
+                discussion: """
+                    Exits 0 if the whole replica verifies; otherwise names the first bad block and why, and exits 1.
+                    A replica alone proves only that it is consistent: pin the consortium (--chain-id or --ca) so a \
+                    chain forged under another CA fails, and a height or head seen elsewhere (--expect-height, \
+                    --expect-head) so deleted last blocks fail. With --replica A --replica B both are verified and \
+                    compared: the common prefix is printed, a fork (different blocks at one height) fails, and the \
+                    one behind is named.
+                    """)
+            @Option(help: "Path of the replica's SQLite database.") var db: String?
+            @Option(name: .customLong("replica"), help: "A replica to compare; give it twice (instead of --db).") var replicas: [String] = []
+            @Option(help: "The consortium's chain id (hex): any other chain fails.") var chainId: String?
+            @Option(help: "The consortium CA certificate (PEM, ca.crt): a genesis naming another CA fails.") var ca: String?
+            @Option(help: "The replica must hold at least this many blocks.") var expectHeight: UInt64?
+            @Option(help: "The hash (hex) of block --expect-height, or of the top block.") var expectHead: String?
+
             func run() throws {
-                let r = try db.open().verify()
-                if let f = r.failure {
-                    print("FAIL block \(f.height.map(String.init) ?? "?"): \(f.code): \(f.reason)")
-                    print("verified blocks 1...\(r.verifiedHeight) before it")
+                let pins = LedgerReplica.Pins(chainID: chainId, caCertificatePath: ca, height: expectHeight, head: expectHead)
+                let paths = (db.map { [$0] } ?? []) + replicas
+                guard paths.count == 1 || paths.count == 2 else {
+                    throw ValidationError("give --db FILE, or --replica A --replica B to compare two replicas")
+                }
+                func open(_ p: String) throws -> LedgerReplica {
+                    do { return try LedgerReplica(path: p) } catch let e as NodeError { throw ValidationError(e.description) }
+                }
+                func pinned(_ body: () throws -> Void) throws {
+                    do { try body() } catch let e as NodeError { throw ValidationError(e.description) }
+                }
+                if paths.count == 1 {
+                    var r: LedgerReplica.Verification!
+                    try pinned { r = try open(paths[0]).verify(pins: pins) }
+                    if let f = r.failure {
+                        print("FAIL block \(f.height.map(String.init) ?? "?"): \(f.code): \(f.reason)")
+                        print("verified blocks 1...\(r.verifiedHeight) before it")
+                        throw ExitCode(1)
+                    }
+                    print("OK chain \(r.chainID ?? "-"): \(r.verifiedHeight) blocks, \(r.transactions) transactions verified")
+                    if chainId == nil, ca == nil { print("note: the consortium is not pinned (--chain-id, --ca); a chain under another CA would verify too") }
+                    if expectHeight == nil, expectHead == nil { print("note: no height or head pinned (--expect-height, --expect-head); deleted last blocks are not detectable") }
+                    if let s = r.state {
+                        print("members: \(s.members.joined(separator: ", ")) (quorum \(s.quorum))")
+                        let jobs = s.jobs
+                        for j in jobs.prefix(50) { print("job \(j.id) (\(j.protocolName)): \(j.status)") }
+                        if jobs.count > 50 { print("... \(jobs.count - 50) more jobs") }
+                    }
+                    return
+                }
+                var c: LedgerReplica.Comparison!
+                try pinned { c = try LedgerReplica.compare(try open(paths[0]), try open(paths[1]), pins: pins) }
+                for (label, path, v) in [("A", paths[0], c.a), ("B", paths[1], c.b)] {
+                    if let f = v.failure {
+                        print("replica \(label) \(path): FAIL block \(f.height.map(String.init) ?? "?"): \(f.code): \(f.reason)")
+                    } else {
+                        print("replica \(label) \(path): OK chain \(v.chainID ?? "-"): \(v.verifiedHeight) blocks verified")
+                    }
+                }
+                guard c.sameChain else {
+                    print("FAIL the replicas are of different chains (\(c.a.chainID ?? "-") and \(c.b.chainID ?? "-"))")
                     throw ExitCode(1)
                 }
-                print("OK chain \(r.chainID ?? "-"): \(r.verifiedHeight) blocks, \(r.transactions) transactions verified")
-                if let s = r.state {
-                    print("members: \(s.members.joined(separator: ", ")) (quorum \(s.quorum))")
-                    let jobs = s.jobs
-                    for j in jobs.prefix(50) { print("job \(j.id) (\(j.protocolName)): \(j.status)") }
-                    if jobs.count > 50 { print("... \(jobs.count - 50) more jobs") }
+                print("common prefix: blocks 1...\(c.commonHeight)")
+                if let f = c.forkHeight {
+                    print("FAIL fork at height \(f): the replicas hold different blocks there (a quorum signed two blocks, or a replica was rewritten)")
+                    throw ExitCode(1)
                 }
+                if let (side, n) = c.behind {
+                    let (label, other) = side == "a" ? ("A", "B") : ("B", "A")
+                    print("replica \(label) is behind \(other) by \(n) block(s)\(c.a.failure == nil && c.b.failure == nil ? "; it is a prefix of \(other)" : "")")
+                }
+                guard c.consistent else { throw ExitCode(1) }
+                print("OK the replicas agree on blocks 1...\(c.commonHeight)")
+            }
+        }
+
+        struct Backup: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Copy a replica consistently, even while its node runs (SQLite's online backup), and verify the copy.",
+                discussion: "Copying the database file alone can miss the blocks still in its -wal file; use this instead.")
+            @OptionGroup var db: DB
+            @Option(help: "The new file to write (must not exist).") var out: String
+            func run() throws {
+                let v: LedgerReplica.Verification
+                do { v = try db.open().backup(to: out) } catch let e as NodeError { throw ValidationError(e.description) }
+                if let f = v.failure {
+                    print("FAIL the copy \(out) does not verify: block \(f.height.map(String.init) ?? "?"): \(f.code): \(f.reason)")
+                    throw ExitCode(1)
+                }
+                print("OK backup \(out): \(v.verifiedHeight) blocks, \(v.transactions) transactions verified")
             }
         }
 

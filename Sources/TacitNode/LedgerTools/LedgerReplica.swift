@@ -44,10 +44,86 @@ public struct LedgerReplica: Sendable {
         public var state: State?
     }
 
+    /// What an auditor knows from outside the replica and pins: without them a replica proves
+    /// only its own consistency (Docs/TacitLedger.md, "What a replica proves").
+    public struct Pins: Sendable {
+        /// The consortium's chain id, hex.
+        public var chainID: String?
+        /// The consortium CA certificate, a PEM file (`ca.crt`).
+        public var caCertificatePath: String?
+        /// The replica must hold at least this many blocks.
+        public var height: UInt64?
+        /// The hash (hex) of block `height`, or of the top block without a height.
+        public var head: String?
+        public init(chainID: String? = nil, caCertificatePath: String? = nil, height: UInt64? = nil, head: String? = nil) {
+            self.chainID = chainID
+            self.caCertificatePath = caCertificatePath
+            self.height = height
+            self.head = head
+        }
+
+        func expectations() throws -> LedgerVerifier.Expectations {
+            func hash(_ hex: String?, _ what: String) throws -> Hash256? {
+                guard let hex else { return nil }
+                guard let h = Hash256(hex: hex.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw NodeError(.ledger, "\(what) '\(hex)' is not 64 hex digits")
+                }
+                return h
+            }
+            var e = LedgerVerifier.Expectations(chainID: try hash(chainID, "--chain-id"), height: height, head: try hash(head, "--expect-head"))
+            if let path = caCertificatePath {
+                do { e.caCertificateDER = try ConsortiumCA.der(try LedgerKeyFiles.readCertificate(path: path)) } catch let err as LedgerError {
+                    throw NodeError(.ledger, "--ca: \(err.reason)")
+                }
+            }
+            return e
+        }
+    }
+
     /// Re-checks the hash chain, every signature, certificate and quorum, and the job invariants.
-    public func verify() -> Verification {
-        let r = LedgerVerifier.verify(store: store)
-        return Verification(
+    public func verify() -> Verification { Self.summary(LedgerVerifier.verify(store: store)) }
+
+    /// `verify()`, and the replica must match what `pins` say (chain id, CA, height, head).
+    public func verify(pins: Pins) throws -> Verification {
+        Self.summary(LedgerVerifier.verify(store: store, expecting: try pins.expectations()))
+    }
+
+    /// Two replicas compared block by block, each verified (and pinned) on its own first.
+    public struct Comparison: Sendable {
+        public var a: Verification
+        public var b: Verification
+        /// Blocks 1...commonHeight are the same on both.
+        public var commonHeight: UInt64
+        /// The first height where the replicas hold different blocks.
+        public var forkHeight: UInt64?
+        /// Both have the same genesis.
+        public var sameChain: Bool
+        /// "a" or "b" and by how many blocks, when one holds fewer verified blocks.
+        public var behind: (replica: String, blocks: UInt64)?
+        /// Both verify and pins hold, same chain, and no fork (one may be a prefix of the other).
+        public var consistent: Bool
+    }
+
+    public static func compare(_ a: LedgerReplica, _ b: LedgerReplica, pins: Pins = .init()) throws -> Comparison {
+        let c = LedgerVerifier.compare(a.store, b.store, expecting: try pins.expectations())
+        return Comparison(
+            a: summary(c.a), b: summary(c.b), commonHeight: c.commonHeight, forkHeight: c.forkHeight, sameChain: c.sameChain,
+            behind: c.behind.map { ($0.replica == .a ? "a" : "b", $0.blocks) }, consistent: c.consistent)
+    }
+
+    /// A consistent copy at `destination` (SQLite's online backup: safe while a node runs),
+    /// then the copy verified.
+    public func backup(to destination: String) throws -> Verification {
+        do {
+            try store.backup(to: destination)
+            return Self.summary(LedgerVerifier.verify(store: try LedgerStore(path: destination, readOnly: true)))
+        } catch let e as LedgerError {
+            throw NodeError(.ledger, e.description)
+        }
+    }
+
+    static func summary(_ r: LedgerVerifier.Report) -> Verification {
+        Verification(
             failure: r.failure.map { .init(height: $0.height, code: "\($0.code)", reason: $0.reason) },
             verifiedHeight: r.verifiedHeight, transactions: r.transactions, chainID: r.chainID?.hex,
             state: r.state.map { s in
