@@ -3,7 +3,7 @@ import TacitLedger
 import TacitNet
 
 /// A member's ledger node driven line by line (`tacit ledger serve`, for the multi-process
-/// ledger tests and benchmarks): `height`, `propose ID`, `load N`, `latency N`, `stats`, `quit`.
+/// ledger tests and benchmarks): `height`, `hash H`, `propose ID`, `load N`, `latency N`, `stats`, `quit`.
 public final class LedgerServeSession: Sendable {
     let name: String
     let node: LedgerNode
@@ -54,6 +54,9 @@ public final class LedgerServeSession: Sendable {
             switch cmd {
             case "height":
                 return ("OK height \(await node.height) \(await node.lastHash.hex)", false)
+            case "hash" where f.count == 2:
+                guard let h = UInt64(f[1]), let hash = await node.hash(at: h) else { return ("ERR no committed block at \(f[1])", false) }
+                return ("OK hash \(h) \(hash.hex)", false)
             case "propose" where f.count == 2:
                 let tx = await node.author(.jobProposed(JobHeader(jobID: String(f[1]), protocolName: "demo", parties: [.init(name: name, role: "input", inputFields: ["x"])]), spec: []))
                 let h = try await node.submitAndWait(tx)
