@@ -90,7 +90,7 @@ struct LedgerTests {
         // Only b can read the sealed result; the ciphertext is covered by the signed hash.
         let bEnc = try EncryptionKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "x25519", path: "\(l.dir)/b.enc.key"))
         #expect(try sealed.open(as: "b", key: bEnc) == Array("42".utf8))
-        #expect(throws: LedgerError.self) { try sealed.open(as: "a", key: bEnc) }
+        #expect(ledgerErrorCode("a field opened as a non-recipient") { _ = try sealed.open(as: "a", key: bEnc) } == .notAuthorised)
         let json = try LedgerExport.json(store: try LedgerStore(path: l.db("a"), readOnly: true))
         #expect(String(decoding: json, as: UTF8.self).contains("\"ResultRecorded\""))
     }
@@ -107,7 +107,8 @@ struct LedgerTests {
         await l.stop()
         let top = try LedgerStore(path: l.db("b"), readOnly: true).lastHeight()
         #expect(top >= 4)
-        // 1. A transaction's bytes changed (one byte of the job id).
+        // 1. A transaction's bytes changed (the high byte of its input-field count: the bytes
+        // no longer decode).
         var db = try DatabaseQueue(path: l.db("b"))
         try await db.write { db in
             let row = try Row.fetchOne(db, sql: "SELECT bytes FROM transactions WHERE height = 2 AND position = 0")!
@@ -118,6 +119,7 @@ struct LedgerTests {
         try await db.close()
         var r = LedgerVerifier.verify(store: try LedgerStore(path: l.db("b"), readOnly: true))
         #expect(r.failure?.height == 2, "\(String(describing: r.failure))")
+        #expect(r.failure?.code == .malformed)
         #expect(r.verifiedHeight == 1)
         // 2. A header rewritten with its hash column (the next block's link breaks).
         db = try DatabaseQueue(path: l.db("c"))
@@ -131,12 +133,14 @@ struct LedgerTests {
         try await db.close()
         r = LedgerVerifier.verify(store: try LedgerStore(path: l.db("c"), readOnly: true))
         #expect(r.failure?.height == 3, "\(String(describing: r.failure))")
+        #expect(r.failure?.code == .invalidBlock)
         // 3. A deleted transaction row.
         db = try DatabaseQueue(path: l.db("a"))
         try await db.write { try $0.execute(sql: "DELETE FROM transactions WHERE height = 4") }
         try await db.close()
         r = LedgerVerifier.verify(store: try LedgerStore(path: l.db("a"), readOnly: true))
         #expect(r.failure?.height == 4)
+        #expect(r.failure?.code == .invalidBlock)
         #expect(r.failure?.reason.contains("Merkle") == true || r.failure?.reason.contains("transactions") == true)
     }
 
@@ -149,7 +153,7 @@ struct LedgerTests {
         let good = l.tx("a", 1, job("r1", ["a", "b"]))
         try replica.admit(good, signaturesVerified: false)
         // Replay: the same transaction, and an old nonce.
-        #expect(throws: LedgerError.self) { try replica.admit(good, signaturesVerified: false) }
+        #expect(ledgerErrorCode("the same transaction twice") { try replica.admit(good, signaturesVerified: false) } == .replay)
         do {
             try replica.admit(l.tx("a", 1, job("r2", ["a"])), signaturesVerified: false)
             Issue.record("replayed nonce accepted")
@@ -162,7 +166,7 @@ struct LedgerTests {
         let sigStart = good.signingPayload.count
         for i in sigStart..<sigStart + 64 { bytes[i] = 0 }
         let unsigned = try Transaction(decoding: bytes)
-        #expect(throws: LedgerError.self) { try unsigned.verifySignatures(m) }
+        #expect(ledgerErrorCode("a zeroed signature") { try unsigned.verifySignatures(m) } == .badSignature)
         // Non-member: a key the CA never certified.
         let outsider = Transaction(chainID: l.genesis.hash, author: SigningIdentity(name: "mallory", key: .generate()), nonce: 1, body: job("m", ["a"]))
         do { try outsider.verifySignatures(m); Issue.record("non-member accepted") } catch let e as LedgerError { #expect(e.code == .unknownMember) }
@@ -172,9 +176,9 @@ struct LedgerTests {
             Issue.record("input committed before approval")
         } catch let e as LedgerError { #expect(e.code == .jobInvariant) }
         try replica.admit(l.tx("a", 3, .jobApproved(jobID: "r1", fields: ["x"])), signaturesVerified: false)
-        #expect(throws: LedgerError.self) { try replica.admit(l.tx("b", 1, .resultRecorded(jobID: "r1", resultDigest: .zero, result: [])), signaturesVerified: false) }
+        #expect(ledgerErrorCode("a result before any input commitment") { try replica.admit(l.tx("b", 1, .resultRecorded(jobID: "r1", resultDigest: .zero, result: [])), signaturesVerified: false) } == .jobInvariant)
         // Governance without enough endorsements (policy: all members).
-        #expect(throws: LedgerError.self) { try replica.admit(l.tx("a", 9, .memberRemoved(name: "c")), signaturesVerified: false) }
+        #expect(ledgerErrorCode("a removal without endorsements") { try replica.admit(l.tx("a", 9, .memberRemoved(name: "c")), signaturesVerified: false) } == .notAuthorised)
         let endorsed = Transaction(chainID: l.genesis.hash, author: l.ids["a"]!, nonce: 10, body: .memberRemoved(name: "c"), endorsers: [l.ids["b"]!, l.ids["c"]!])
         try replica.admit(endorsed, signaturesVerified: false)
     }
@@ -185,33 +189,33 @@ struct LedgerTests {
         defer { l.cleanup() }
         let tx = l.tx("a", 1, job("x", ["a"]))
         for cut in [0, 1, 40, tx.encoded.count - 1] {
-            #expect(throws: LedgerError.self) { _ = try Transaction(decoding: Array(tx.encoded.prefix(cut))) }
+            #expect(ledgerErrorCode("a truncated transaction") { _ = try Transaction(decoding: Array(tx.encoded.prefix(cut))) } == .malformed)
         }
-        #expect(throws: LedgerError.self) { _ = try Transaction(decoding: tx.encoded + [0]) }
+        #expect(ledgerErrorCode("a transaction with a trailing byte") { _ = try Transaction(decoding: tx.encoded + [0]) } == .malformed)
         let block = Block.make(chainID: l.genesis.hash, height: 1, previousHash: l.genesis.hash, transactions: [tx.encoded], timestamp: 1, proposer: "a")
         #expect(try Block(decoding: block.encoded) == block)
-        #expect(throws: LedgerError.self) { _ = try Block(decoding: Array(block.encoded.dropLast(3))) }
-        #expect(throws: LedgerError.self) { _ = try ConsensusMessage(decoding: [99]) }
-        #expect(throws: LedgerError.self) { _ = try ConsensusMessage(decoding: [1, 0, 0]) }
-        #expect(throws: LedgerError.self) { _ = try Genesis(decoding: Array(l.genesis.encoded.dropLast(1))) }
-        #expect(throws: LedgerError.self) { _ = try CommitCertificate(decoding: [0, 1, 2]) }
+        #expect(ledgerErrorCode("a truncated block") { _ = try Block(decoding: Array(block.encoded.dropLast(3))) } == .malformed)
+        #expect(ledgerErrorCode("an unknown consensus message") { _ = try ConsensusMessage(decoding: [99]) } == .malformed)
+        #expect(ledgerErrorCode("a truncated consensus message") { _ = try ConsensusMessage(decoding: [1, 0, 0]) } == .malformed)
+        #expect(ledgerErrorCode("a truncated genesis") { _ = try Genesis(decoding: Array(l.genesis.encoded.dropLast(1))) } == .malformed)
+        #expect(ledgerErrorCode("a truncated certificate") { _ = try CommitCertificate(decoding: [0, 1, 2]) } == .malformed)
         // A block whose Merkle root does not match.
         let bad = Block(header: block.header, transactions: [tx.encoded, tx.encoded])
-        #expect(throws: LedgerError.self) { try bad.checkIntegrity() }
+        #expect(ledgerErrorCode("a Merkle root that does not match") { try bad.checkIntegrity() } == .invalidBlock)
         // A bad certificate: self-signed, not from the consortium CA.
         let (_, rogueCA) = try ConsortiumCA.create(name: "rogue")
         let state = try LedgerState(genesis: l.genesis)
-        #expect(throws: LedgerError.self) {
+        #expect(ledgerErrorCode("a certificate from a rogue CA") {
             _ = try ConsortiumCA.verifyMember(certificateDER: try ConsortiumCA.der(rogueCA), name: "a", ca: state.membership.ca, at: Date())
-        }
-        #expect(throws: LedgerError.self) { _ = try ConsortiumCA.verifyMember(certificateDER: [0x30, 0x03, 1, 2, 3], name: "a", ca: state.membership.ca, at: Date()) }
+        } == .invalidCertificate)
+        #expect(ledgerErrorCode("a certificate that is not X.509") { _ = try ConsortiumCA.verifyMember(certificateDER: [0x30, 0x03, 1, 2, 3], name: "a", ca: state.membership.ca, at: Date()) } == .invalidCertificate)
         // A genesis missing a founder's signature.
         let unsigned = Genesis(chainName: "x", timestamp: l.genesis.timestamp, caCertificateDER: l.genesis.caCertificateDER, members: l.genesis.members, policies: .init())
-        #expect(throws: LedgerError.self) { _ = try unsigned.verify() }
+        #expect(ledgerErrorCode("a genesis without its founders' signatures") { _ = try unsigned.verify() } == .invalidGenesis)
         // A corrupted database file.
         let path = "\(l.dir)/garbage.db"
         FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x5a, count: 8192))
-        #expect(throws: LedgerError.self) { _ = try LedgerStore(path: path) }
+        #expect(ledgerErrorCode("a database file of garbage") { _ = try LedgerStore(path: path) } == .storage)
     }
 
     @Test("RFC 6962 Merkle tree: known vectors")
