@@ -164,7 +164,7 @@ let package = Package(
         // `tacit simulate`), counting bytes and rounds.
         .target(
             name: "TacitJobHarness",
-            dependencies: ["TacitJob", "TacitMPC", "TacitNet", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TacitJob", "TacitMPC", "TacitNet", "TacitBytes", .product(name: "Logging", package: "swift-log")],
             swiftSettings: tacitSettings
         ),
         // The engine conformance suite as a library: every registered engine against plaintext.
@@ -253,7 +253,7 @@ let package = Package(
         // test generator.
         .target(
             name: "TacitTestSupport",
-            dependencies: ["TacitNet"],
+            dependencies: ["TacitNet", "TacitBytes"],
             path: "Tests/TacitTestSupport",
             swiftSettings: tacitSettings
         ),
@@ -268,7 +268,7 @@ let package = Package(
             name: "TacitMPCTests",
             dependencies: [
                 "TacitMPC", "TacitProtocols", "TacitAdditive", "TacitShamir", "TacitEngineTemplate", "TacitEngineConformance",
-                "TacitMath", "TacitNet", "TacitTestSupport", "tacit-mpc-peer",
+                "TacitMath", "TacitNet", "TacitBytes", "TacitTestSupport", "tacit-mpc-peer",
             ],
             swiftSettings: tacitSettings
         ),

@@ -1,5 +1,5 @@
 public import TacitMath
-import Synchronization
+import TacitBytes
 
 extension Paillier.PublicKey {
     /// How an encryption obtains its randomiser `r^n mod n²` (or DJN's `hs^r'`).
@@ -103,7 +103,7 @@ extension Paillier {
     /// and then forgotten.
     public final class RandomizerPool: Sendable {
         public let publicKey: PublicKey
-        private let stock = Mutex<[BigInt]>([])
+        private let stock = Locked<[BigInt]>([])
 
         public init(publicKey: PublicKey) {
             self.publicKey = publicKey

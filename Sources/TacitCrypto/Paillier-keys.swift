@@ -1,5 +1,5 @@
 public import TacitMath
-import Synchronization
+import TacitBytes
 
 extension Paillier {
     /// Which modulus sizes a key may have.
@@ -298,7 +298,7 @@ final class FastEncryptionEngine: Sendable {
     let modulus: BigInt
     let exponentBits: Int
     let window: Int
-    private let built = Mutex<FixedBasePowerTable?>(nil)
+    private let built = Locked<FixedBasePowerTable?>(nil)
 
     init(hs: BigInt, modulus: BigInt, exponentBits: Int, window: Int) {
         self.hs = hs

@@ -49,8 +49,8 @@ public struct DatasetInput: Sendable, Hashable, Codable {
     public func column(_ name: String) -> Column? { columns.first { $0.declaration.name == name } }
 
     /// Column `name` as fixed-point integers with `fractionDigits` digits (rescaled exactly;
-    /// more digits than fit is an error, never silent rounding). Errors give the row number:
-    /// they are for the owner's local log, which is where the node puts input errors.
+    /// more digits than fit is an error, never silent rounding). The row number goes in the
+    /// error's `localDetail` (the owner's local log), not its message (the ledger).
     public func encoded(_ name: String, fractionDigits: Int) throws -> [BigInt] {
         guard let c = column(name) else {
             throw JobError(.invalidInput, "column '\(name)' is not part of this input")
@@ -58,7 +58,8 @@ public struct DatasetInput: Sendable, Hashable, Codable {
         let format = FixedPointFormat(fractionalDigits: fractionDigits, bits: 96)
         return try c.values.enumerated().map { i, v in
             do { return try format.encode(v) } catch {
-                throw JobError(.invalidInput, "row \(i + 1) of column '\(name)' does not fit \(fractionDigits) fraction digits")
+                throw JobError(.invalidInput, "a value of column '\(name)' does not fit \(fractionDigits) fraction digits; fix the dataset or the job's digits",
+                               localDetail: "row \(i + 1) of the input")
             }
         }
     }
@@ -72,7 +73,8 @@ public struct DatasetInput: Sendable, Hashable, Codable {
         let format = FixedPointFormat(fractionalDigits: fractionDigits, bits: bits)
         return try c.values.enumerated().map { i, v in
             do { return try format.encodeInt64(v) } catch {
-                throw JobError(.invalidInput, "row \(i + 1) of column '\(name)' does not fit \(fractionDigits) fraction digits within ±2^\(bits - 1)")
+                throw JobError(.invalidInput, "a value of column '\(name)' does not fit \(fractionDigits) fraction digits within ±2^\(bits - 1); fix the dataset or the job's digits",
+                               localDetail: "row \(i + 1) of the input")
             }
         }
     }

@@ -2,7 +2,7 @@ public import Logging
 public import TacitCrypto
 public import TacitMPC
 public import TacitNet
-import Synchronization
+import TacitBytes
 
 /// What one party's run of a job protocol gets: the spec, this party's approved input (nil
 /// unless it has one), a channel scoped to the job, sub-sessions for further steps, progress
@@ -112,7 +112,7 @@ public struct PaillierKeyMaterial: Sendable {
 /// The sub-sessions of one job run, so the runner can end every one of them.
 final class SessionBook: Sendable {
     let base: SessionChannel
-    private let opened = Mutex<Set<SessionID>>([])
+    private let opened = Locked<Set<SessionID>>([])
 
     init(base: SessionChannel) { self.base = base }
 

@@ -3,8 +3,8 @@ import TacitNet
 
 /// Every failure the job layer and job protocols report: a code that can grow, and a message
 /// that says what was wrong and what to do. Errors compare on their code only, so tests match
-/// on what went wrong, not on wording. Messages never contain data values or key material:
-/// a run's failure reason goes on the ledger.
+/// on what went wrong, not on wording. Messages never contain data values, key material or
+/// local details such as row numbers: a run's failure reason (`message`) goes on the ledger.
 public struct JobError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -26,14 +26,20 @@ public struct JobError: Error, Hashable, Sendable, CustomStringConvertible {
     public let message: String
     /// The party whose message or behaviour caused the failure, when one did.
     public let peer: String?
+    /// Where in this party's own data the failure lies (a row number): for the local log and
+    /// the local operator only, never for the ledger or a peer, since it says something about
+    /// the data's shape.
+    public let localDetail: String?
 
-    public init(_ code: Code, _ message: String, peer: String? = nil) {
+    public init(_ code: Code, _ message: String, peer: String? = nil, localDetail: String? = nil) {
         self.code = code
         self.message = message
         self.peer = peer
+        self.localDetail = localDetail
     }
 
-    public var description: String { message }
+    /// The message and the local detail: what the local log and command line show.
+    public var description: String { localDetail.map { "\(message) (\($0))" } ?? message }
 
     public static func == (a: JobError, b: JobError) -> Bool { a.code == b.code }
     public func hash(into h: inout Hasher) { h.combine(code) }

@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 public import TacitJob
 public import TacitNet
-import Synchronization
+import TacitBytes
 
 /// Runs any registered job protocol with all its parties in one process over `InMemoryMesh`,
 /// through the same ``JobRunner`` nodes use: each protocol folder tests itself in
@@ -134,7 +134,7 @@ final class TrafficMeter: Sendable {
         /// session, tag): the mesh delivers in that order.
         var stamps: [Key: [Int]] = [:]
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func sent(_ count: Int, _ key: Key) {
         state.withLock { s in

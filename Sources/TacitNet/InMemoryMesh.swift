@@ -1,3 +1,4 @@
+import TacitBytes
 
 /// Parties in one process, connected without a network: for tests and single-process
 /// simulation of a protocol. Each party's channel has `ZeroMQMesh`'s semantics (ordering per

@@ -1,3 +1,4 @@
+import TacitBytes
 
 /// Received messages waiting for a `receive`, and `receive`s waiting for a message. Both
 /// meshes (ZeroMQ and in-memory) deliver into one of these, so ordering, timeout and

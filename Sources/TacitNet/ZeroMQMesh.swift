@@ -1,6 +1,7 @@
 internal import CZeroMQ
 import Foundation
 public import Logging
+import TacitBytes
 
 /// A party's connections to every other consortium member over ZeroMQ.
 ///

@@ -4,7 +4,6 @@ import TacitJob
 public import Logging
 public import TacitLedger
 public import TacitNet
-import Synchronization
 
 /// The node's `NodeLedger` on the consortium's real ledger (`TacitLedger`): a `LedgerNode`
 /// replica in the node's data directory (`ledger.sqlite`), running Tendermint consensus with
@@ -29,22 +28,22 @@ public final class ConsortiumLedger: NodeLedger {
     public let node: LedgerNode
     private let reader: LedgerStore
     private let logger: Logger
-    private let timeout: Mutex<Duration>
+    private let timeout: Locked<Duration>
 
     private struct Cache {
         var height: UInt64 = 0
         var entries: [LedgerEntry] = []
         var specs: [String: JobSpec] = [:]
     }
-    private let cache = Mutex(Cache())
+    private let cache = Locked(Cache())
     private let submissions = SerialGate()
     private struct Subscribers {
         var byID: [UInt64: AsyncStream<Void>.Continuation] = [:]
         var next: UInt64 = 0
         var closed = false
     }
-    private let subscribers = Mutex(Subscribers())
-    private let pump = Mutex<Task<Void, Never>?>(nil)
+    private let subscribers = Locked(Subscribers())
+    private let pump = Locked<Task<Void, Never>?>(nil)
 
     /// Opens (or creates) the replica at `databasePath` for `genesis` and starts the member's
     /// consensus over `channel`.
@@ -83,7 +82,7 @@ public final class ConsortiumLedger: NodeLedger {
     init(node: LedgerNode, reader: LedgerStore, submitTimeout: Duration, logger: Logger) {
         self.node = node
         self.reader = reader
-        self.timeout = Mutex(submitTimeout)
+        self.timeout = Locked(submitTimeout)
         self.logger = logger
     }
 

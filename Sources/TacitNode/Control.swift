@@ -1,6 +1,6 @@
 import Foundation
 import TacitJob
-import Synchronization
+import TacitBytes
 
 /// One request on the control socket: a JSON object on one line.
 ///
@@ -74,8 +74,8 @@ public final class ControlServer: Sendable {
     public static let maxLineBytes = 8 << 20
     private let fd: Int32
     private let handler: @Sendable (ControlRequest) async -> ControlResponse
-    private let closed = Mutex(false)
-    private let connections = Mutex<Set<Int32>>([])
+    private let closed = Locked(false)
+    private let connections = Locked<Set<Int32>>([])
 
     public init(path: String, handler: @escaping @Sendable (ControlRequest) async -> ControlResponse) throws {
         self.path = path
@@ -174,7 +174,7 @@ public final class ControlServer: Sendable {
         guard ControlRequest.ops.contains(request.op) else {
             return .failure("unknown op '\(request.op)'; ops: \(ControlRequest.ops.joined(separator: ", "))")
         }
-        let box = Mutex<ControlResponse?>(nil)
+        let box = Locked<ControlResponse?>(nil)
         let done = DispatchSemaphore(value: 0)
         let handler = self.handler
         Task {

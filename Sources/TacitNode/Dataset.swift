@@ -65,25 +65,30 @@ public struct DatasetReader: Sendable {
         let d = datasets.first { $0.name == selection.dataset }!
 
         guard let data = FileManager.default.contents(atPath: d.file) else {
-            throw NodeError(.dataset, "cannot read dataset '\(d.name)' from \(d.file)")
+            throw NodeError(.dataset, "cannot read dataset '\(d.name)': its file is missing or unreadable; check the node config's datasets", file: d.file)
         }
         let columns = try CSV.extract(
-            String(decoding: data, as: UTF8.self), columns: selection.columns.map { d.column(named: $0)! }, file: d.file)
+            String(decoding: data, as: UTF8.self), columns: selection.columns.map { d.column(named: $0)! }, file: d.file, dataset: d.name)
         return DatasetInput(jobID: jobID, party: owner, dataset: d.name, columns: columns)
     }
 }
 
 extension CSV {
     /// Only the `columns` asked for, canonicalised; every other cell is skipped unparsed.
-    /// Errors say where and what was expected, never what a cell held (it is confidential).
-    static func extract(_ text: String, columns decls: [ColumnDeclaration], file: String) throws -> [DatasetInput.Column] {
+    /// Errors say what was expected, never what a cell held (it is confidential). The file and
+    /// line go in the error's `file`/`line`, which the local log shows and the ledger does not:
+    /// a failure reason names the dataset and column only.
+    static func extract(_ text: String, columns decls: [ColumnDeclaration], file: String, dataset: String? = nil) throws -> [DatasetInput.Column] {
+        let what = dataset.map { "dataset '\($0)'" } ?? "the CSV file"
         var rows = CSV.rows(text)
-        guard !rows.isEmpty else { throw NodeError(.dataset, "\(file) is empty; it needs a header row naming the columns") }
+        guard !rows.isEmpty else {
+            throw NodeError(.dataset, "\(what) is empty; it needs a header row naming the columns", file: file)
+        }
         let header = rows.removeFirst().map { $0.trimmingCharacters(in: .whitespaces) }
         var wanted: [(index: Int, decl: ColumnDeclaration)] = []
         for c in decls {
             guard let i = header.firstIndex(of: c.name) else {
-                throw NodeError(.dataset, "\(file) has no column '\(c.name)' in its header row (has: \(header.joined(separator: ", ")))")
+                throw NodeError(.dataset, "\(what) has no column '\(c.name)' in its header row (has: \(header.joined(separator: ", ")))", file: file, line: 1)
             }
             wanted.append((i, c))
         }
@@ -92,7 +97,7 @@ extension CSV {
             if row.count == 1 && row[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }  // blank line
             for (k, w) in wanted.enumerated() {
                 guard w.index < row.count else {
-                    throw NodeError(.dataset, "\(file) row \(r + 2) has \(row.count) cells; column '\(w.decl.name)' is cell \(w.index + 1)")
+                    throw NodeError(.dataset, "\(what): a row has \(row.count) cells; column '\(w.decl.name)' is cell \(w.index + 1)", file: file, line: r + 2)
                 }
                 let format = FixedPointFormat(fractionalDigits: w.decl.fractionDigits, bits: 64)
                 let cell = row[w.index].trimmingCharacters(in: .whitespaces)
@@ -100,7 +105,7 @@ extension CSV {
                     columns[k].values.append(try format.decode(try format.encode(cell)))
                 } catch {
                     let kind = w.decl.type == .integer ? "a whole number" : "a decimal with at most \(w.decl.fractionDigits) fraction digits"
-                    throw NodeError(.dataset, "\(file) row \(r + 2), column '\(w.decl.name)': expected \(kind)")
+                    throw NodeError(.dataset, "\(what), column '\(w.decl.name)': expected \(kind) in every row", file: file, line: r + 2)
                 }
             }
         }

@@ -2,7 +2,6 @@ import TacitBytes
 public import Foundation
 public import TacitJob
 public import TacitNet
-import Synchronization
 
 /// The job transactions, named as in the ledger (issue #6).
 public enum JobTransaction: Sendable, Hashable, Codable {
@@ -120,7 +119,7 @@ public final class InMemoryLedger: Sendable {
         var subscribers: [UInt64: AsyncStream<Void>.Continuation] = [:]
         var nextID: UInt64 = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

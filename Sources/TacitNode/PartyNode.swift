@@ -5,6 +5,7 @@ import TacitLedger
 public import TacitJob
 public import TacitProtocols
 public import TacitNet
+import TacitBytes
 
 /// A running party node: the mesh, the ledger replica, the job manager and the control
 /// socket, composed from a `NodeConfig`.
@@ -177,11 +178,10 @@ public final class PartyNode: Sendable {
 }
 
 private final class HandlerBox: Sendable {
-    let node = Mutex<PartyNode?>(nil)
+    let node = Locked<PartyNode?>(nil)
     func handle(_ r: ControlRequest) async -> ControlResponse {
         guard let n = node.withLock({ $0 }) else { return .failure("the node is starting; try again") }
         return await n.handle(r)
     }
 }
 
-import Synchronization

@@ -1,20 +1,20 @@
 import Foundation
-import Synchronization
 import Testing
 import TacitTestSupport
 
 @testable import TacitLedger
+import TacitBytes
 
 /// A `tacit ledger serve` child process driven over stdin/stdout; killed when released.
 final class MemberProcess: @unchecked Sendable {
     // @unchecked: the process and pipes are used from the test task only; reader threads
-    // share lines through a Mutex.
+    // share lines through a Locked.
     let name: String
     private let process = Process()
     private let stdinPipe = Pipe()
     private final class Output: Sendable {
-        let lines = Mutex<[String]>([])
-        let err = Mutex<String>("")
+        let lines = Locked<[String]>([])
+        let err = Locked<String>("")
     }
     private let output = Output()
 

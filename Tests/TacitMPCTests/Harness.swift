@@ -1,10 +1,10 @@
 import Foundation
-import Synchronization
 import Testing
 import TacitMPC
 import TacitNet
 import TacitProtocols
 import TacitEngineTemplate
+import TacitBytes
 
 /// The registry under test: what Tacit ships, plus the template (which must keep working
 /// as the example researchers copy).
@@ -51,7 +51,7 @@ func simulate<R: Sendable>(
 final class TestChannel: PartyChannel, @unchecked Sendable {
     let base: any PartyChannel
     let tamper: @Sendable (PartyID, TacitNet.Tag, Payload) -> Payload?
-    let received = Mutex<[(PartyID, TacitNet.Tag, Int)]>([])
+    let received = Locked<[(PartyID, TacitNet.Tag, Int)]>([])
 
     init(_ base: any PartyChannel, tamper: @escaping @Sendable (PartyID, TacitNet.Tag, Payload) -> Payload? = { _, _, _ in nil }) {
         self.base = base

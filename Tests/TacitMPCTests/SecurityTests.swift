@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TacitMPC
 import TacitNet
+import TacitBytes
 
 /// Chi-square statistic of counts against the uniform distribution.
 func chiSquareUniform(_ counts: [Int]) -> Double {
@@ -73,7 +74,7 @@ struct ViewTests {
         let proto = try testRegistry().named(name)
         let n = max(3, proto.descriptor.partyCounts.lowerBound)
         let names = partyNames(n)
-        let channels = Mutex<[PartyID: TestChannel]>([:])
+        let channels = Locked<[PartyID: TestChannel]>([:])
         let r = await simulate(proto, parties: n, wrap: { p, base in
             let c = TestChannel(base)
             channels.withLock { $0[p] = c }
@@ -102,7 +103,6 @@ struct ViewTests {
     }
 }
 
-import Synchronization
 
 @Suite("Misbehaving and failing peers")
 struct RobustnessTests {

@@ -49,7 +49,7 @@ struct DatasetReaderTests {
             do { _ = try reader.read(selection, jobID: "j1", approval: a) } catch let e as NodeError {
                 #expect(e.code == .notApproved)
                 #expect(e.message.contains(why), "\(e.message)")
-            } catch {}
+            } catch { Issue.record("not a NodeError: \(error)") }
         }
     }
 
@@ -58,15 +58,20 @@ struct DatasetReaderTests {
         do { _ = try reader.read(sel, jobID: "j1", approval: approval(["diagnosis"])); Issue.record("read an unoffered column") } catch let e as NodeError {
             #expect(e.code == .notApproved)
             #expect(e.message.contains("not offered"))
-        } catch {}
+        } catch { Issue.record("not a NodeError: \(error)") }
     }
 
     @Test func badCellsAreReportedWithoutTheirValue() throws {
         try "age,amount\n54,12.345\n".write(toFile: "\(dir)/claims.csv", atomically: true, encoding: .utf8)
         do { _ = try reader.read(selection, jobID: "j1", approval: approval(["amount"])); Issue.record("accepted 3 digits") } catch let e as NodeError {
-            #expect(e.message.contains("row 2, column 'amount': expected a decimal with at most 2 fraction digits"))
-            #expect(!e.message.contains("12.345"))
-        }
+            #expect(e.code == .dataset)
+            #expect(e.message == "dataset 'claims', column 'amount': expected a decimal with at most 2 fraction digits in every row", "\(e.message)")
+            // Where it is goes to the local log (the description), never into the message,
+            // which is what a failure reason on the ledger carries.
+            #expect(e.file == "\(dir)/claims.csv" && e.line == 2)
+            #expect(e.description.hasPrefix("\(dir)/claims.csv:2: "))
+            #expect(!e.description.contains("12.345"))
+        } catch { Issue.record("not a NodeError: \(error)") }
     }
 }
 
@@ -80,9 +85,11 @@ struct CommitmentTests {
         // frame("tacit.input-commitment.v1") starts the encoding.
         #expect(Array(bytes.prefix(4)) == [0, 0, 0, 25])
         #expect(String(decoding: bytes[4..<29], as: UTF8.self) == "tacit.input-commitment.v1")
-        let c = InputCommitment.compute(input, salt: salt)
-        #expect(c.digest == Hex.encode(SHA256Bytes.hash(bytes)))
-        #expect(c.digest.count == 64)
+        // Computed from Docs/TacitNode.md alone, in Python with hashlib and struct.pack('>I'):
+        // frame("tacit.input-commitment.v1") + frame(7 * 32) + frame("j1") + frame("hospital-a")
+        // + frame("claims") + u32(1) + frame("amount") + frame("decimal:2") + u32(2)
+        // + frame("1200.50") + frame("310.00").
+        #expect(InputCommitment.compute(input, salt: salt).digest == "82d3346b268f987ede92b9f03f2f53d5a80bd4cd09d421495023c0d6b2bb4364")
     }
 
     @Test func hidingNeedsTheSaltBindingCatchesChanges() {
@@ -127,13 +134,14 @@ struct LifecycleTests {
         var managers: [PartyID: JobManager] = [:]
         let dir = tempDir()
 
-        init() async throws {
+        /// `csv` replaces a party's claims file (default: two valid rows).
+        init(csv: [PartyID: String] = [:]) async throws {
             let holders = LifecycleTests.parties.sorted()
             let index = Dictionary(uniqueKeysWithValues: holders.enumerated().map { ($0.element, $0.offset + 1) })
             for p in LifecycleTests.parties {
                 let d = "\(dir)/\(p)"
                 try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-                try "amount\n10.00\n5.25\n".write(toFile: "\(d)/claims.csv", atomically: true, encoding: .utf8)
+                try (csv[p] ?? "amount\n10.00\n5.25\n").write(toFile: "\(d)/claims.csv", atomically: true, encoding: .utf8)
                 let m = JobManager(
                     party: p, ledger: ledger.replica(for: p), channel: mesh.channel(for: p), registry: .standard(),
                     secrets: JobResources(paillier: PaillierKeyMaterial(share: LifecycleTests.key.1[index[p]! - 1], indexOf: index)),
@@ -175,8 +183,60 @@ struct LifecycleTests {
         #expect(r.phase == .completed, "\(r.reason ?? "")")
         #expect(r.recordedOutputs?.first?.publicValue == "7.63")  // (10 + 5.25) * 2 / 4 = 7.625 → 7.63
         #expect(try await w.managers["insurer"]!.result("j").outputs[0].value == .number("7.63"))
-        await expectThrows { try await w.managers["hospital-a"]!.result("j") }
         #expect(w.book().problems.isEmpty)
+    }
+
+    /// A private output: the value exists at the recipient only; every other node refuses
+    /// with `notApproved`, holds no result file, and its ledger has the digest, not the value.
+    @Test func aNonRecipientGetsNoValueOfAPrivateOutput() async throws {
+        let w = try await World()
+        _ = try await w.managers["insurer"]!.submit(specText: Self.spec.replacingOccurrences(of: ", public: true", with: ""), file: nil)
+        for p in Self.parties { try await w.managers[p]!.approve("j", columns: nil) }
+        let r = try await w.wait("j") { $0.phase.isTerminal }
+        #expect(r.phase == .completed, "\(r.reason ?? "")")
+        #expect(try await w.managers["insurer"]!.result("j").outputs[0].value == .number("7.63"))
+        let recorded = try #require(r.recordedOutputs?.first)
+        #expect(recorded.publicValue == nil && recorded.digest.count == 64)
+        for p: PartyID in ["hospital-a", "hospital-b"] {
+            await expectNodeError(.notApproved) { _ = try await w.managers[p]!.result("j") }
+            #expect(!FileManager.default.fileExists(atPath: "\(w.dir)/\(p)/results/\(JobManager.fileName("j")).json"))
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: "\(w.dir)/\(p)/results")) ?? [] == [])
+        }
+    }
+
+    /// A bad cell and a value beyond the protocol's range fail the job; the reason on the
+    /// ledger names the dataset and column but no local path and no row number (those are in
+    /// the owner's local log).
+    @Test func inputErrorsKeepPathsAndRowsOffTheLedger() async throws {
+        let w = try await World(csv: ["hospital-b": "amount\n10.00\n5.2x\n"])
+        _ = try await w.managers["insurer"]!.submit(specText: Self.spec, file: nil)
+        for p in Self.parties { try await w.managers[p]!.approve("j", columns: nil) }
+        let r = try await w.wait("j") { $0.phase.isTerminal }
+        #expect(r.phase == .failed)
+        let reason = try #require(r.reason)
+        #expect(reason.contains("hospital-b could not read its input") && reason.contains("dataset 'claims', column 'amount'"), "\(reason)")
+        #expect(!reason.contains(w.dir) && !reason.contains("claims.csv") && reason.range(of: #"row \d"#, options: .regularExpression) == nil, "\(reason)")
+
+        let statistics = """
+            id: s
+            protocol: statistics
+            engine: shamir
+            parties:
+              - {name: hospital-a, roles: [input], input: {dataset: claims, columns: [amount]}}
+              - {name: hospital-b, roles: [input], input: {dataset: claims, columns: [amount]}}
+              - {name: insurer, roles: [compute]}
+            parameters: {statistic: sum}
+            outputs:
+              - {name: total, recipients: [insurer]}
+            """
+        let w2 = try await World(csv: ["hospital-a": "amount\n10.00\n20000000000.00\n"])
+        _ = try await w2.managers["insurer"]!.submit(specText: statistics, file: nil)
+        for p in Self.parties { try await w2.managers[p]!.approve("s", columns: nil) }
+        let s = try await w2.wait("s") { $0.phase.isTerminal }
+        #expect(s.phase == .failed)
+        let why = try #require(s.reason)
+        #expect(why.contains("±2^40"), "\(why)")
+        #expect(!why.contains(w2.dir) && why.range(of: #"row \d"#, options: .regularExpression) == nil, "\(why)")
     }
 
     @Test func aForgedApprovalDoesNotOpenTheOwnersData() async throws {
@@ -244,11 +304,15 @@ struct LifecycleTests {
     }
 }
 
-func expectThrows(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
+func expectNodeError(_ code: NodeError.Code, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
     do {
         try await body()
-        Issue.record("expected an error", sourceLocation: sourceLocation)
-    } catch {}
+        Issue.record("expected a NodeError \(code)", sourceLocation: sourceLocation)
+    } catch let e as NodeError {
+        #expect(e.code == code, "\(e)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected a NodeError \(code), got \(error)", sourceLocation: sourceLocation)
+    }
 }
 
 struct ControlSocketTests {

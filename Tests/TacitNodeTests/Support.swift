@@ -1,10 +1,10 @@
 import Foundation
-import Synchronization
 import Testing
 import TacitJob
 import TacitTestSupport
 import TacitNode
 import TacitProtocols
+import TacitBytes
 
 /// The `tacit` binary built beside the tests (whatever --scratch-path was used).
 enum TacitBinary {
@@ -32,7 +32,7 @@ enum TacitBinary {
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        final class Box: Sendable { let data = Mutex(Data()) }
+        final class Box: Sendable { let data = Locked(Data()) }
         let outData = Box(), errData = Box()
         let g = DispatchGroup()
         for (pipe, box) in [(out, outData), (err, errData)] {
@@ -60,12 +60,12 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// A `tacit node` child process. SIGKILLed on release if still running.
 final class NodeProcess: @unchecked Sendable {
-    // @unchecked: used from the test task only; the log reader shares only `log` (Mutex).
+    // @unchecked: used from the test task only; the log reader shares only `log` (Locked).
     let name: String
     let config: String
     private let process = Process()
     private final class Log: Sendable {
-        let text = Mutex("")
+        let text = Locked("")
         let done = DispatchSemaphore(value: 0)
     }
     private let output = Log()

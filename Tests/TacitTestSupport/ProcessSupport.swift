@@ -2,21 +2,21 @@
 // executable driven line by line over stdin/stdout, a consortium of fresh keys on free
 // loopback ports (`freePorts`, FreePorts.swift). Each suite names its own helper executable.
 public import Foundation
-import Synchronization
 import Testing
 public import TacitNet
+import TacitBytes
 
 /// A child helper process (`tacit-net-peer`, `tacit-mpc-peer`) driven over stdin/stdout. Killed when released, so a
 /// failing test never leaves processes behind.
 public final class PeerProcess: @unchecked Sendable {
     // @unchecked: `process` and the pipes are used from the test task only; the reader
-    // threads share state only through `lines` and `errText` (Mutex).
+    // threads share state only through `lines` and `errText` (Locked).
     public let name: String
     private let process = Process()
     private let stdinPipe = Pipe()
     private final class Output: Sendable {
-        let lines = Mutex<[String]>([])
-        let errText = Mutex<String>("")
+        let lines = Locked<[String]>([])
+        let errText = Locked<String>("")
         let errClosed = DispatchSemaphore(value: 0)
     }
     private let output = Output()

@@ -93,7 +93,8 @@ public struct Statistics: JobProtocol {
         guard recipients.contains(me) else { return [:] }
         guard let v = opened.value else { throw JobError(.protocolFailure, "the result was not opened to recipient \(me)") }
         switch statistic {
-        case .sum: return [output.name: .number(try format.decode(v))]
+        // The total of values within ±2^40 can exceed 2^40 (up to 2^59): decode it in 64 bits.
+        case .sum: return [output.name: .number(try FixedPointFormat(fractionalDigits: digits, bits: 64).decode(v))]
         case .countAbove: return [output.name: .number(String(v))]
         case .mean:
             guard opened.rows > 0 else { throw JobError(.invalidInput, "no rows were contributed; the mean is undefined") }

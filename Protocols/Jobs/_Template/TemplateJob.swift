@@ -54,7 +54,8 @@ public struct TemplateJob: JobProtocol {
             try await Self.program(engine, inputs: inputs, mine: local, recipients: recipients)
         }
         guard let total else { return [:] }  // not a recipient: nothing was opened here
-        return [output.name: .number(try FixedPointFormat(fractionalDigits: digits, bits: Self.valueBits).decode(total))]
+        // Each value is within ±2^40, the total of up to 2^19 of them is not: decode in 64 bits.
+        return [output.name: .number(try FixedPointFormat(fractionalDigits: digits, bits: 64).decode(total))]
     }
 
     /// Step 4: the program every party runs on the engine, in the same order.
