@@ -70,7 +70,20 @@ extension Paillier.PublicKey {
     }
 
     func textbookRandomizer() -> BigInt {
-        randomUnit(below: n).power(n, modulus: nSquared)
+        textbookRandomizer(r: randomUnit(below: n))
+    }
+
+    func textbookRandomizer(r: BigInt) -> BigInt {
+        r.power(n, modulus: nSquared)
+    }
+
+    /// Textbook encryption `g^m · r^n mod n²` with a given r, as python-paillier's
+    /// `raw_encrypt(m, r_value=r)`: for known-answer tests only (r must be fresh and secret).
+    @_spi(Testing) public func encrypt(residue m: BigInt, r: BigInt) throws -> Paillier.Ciphertext {
+        guard r.signum > 0, r < n, r.gcd(n) == 1 else {
+            throw PaillierError(.plaintextOutOfRange, "r must lie in Z*_n")
+        }
+        return try encrypt(residue: m, randomizer: textbookRandomizer(r: r))
     }
 
     /// The trivial encryption of a residue, with randomiser 1: deterministic, **not hiding**;
@@ -86,8 +99,13 @@ extension Paillier.PrivateKey {
     /// q² (about three times faster than textbook; the fixed-base path is faster still when the
     /// key has hs).
     public func encrypt(_ plaintext: BigInt) throws -> Paillier.Ciphertext {
+        try encrypt(plaintext, r: randomUnit(below: publicKey.n))
+    }
+
+    /// Key-holder encryption with a given r ∈ Z*_n: the same ciphertext as textbook
+    /// encryption with that r. For known-answer tests only (r must be fresh and secret).
+    @_spi(Testing) public func encrypt(_ plaintext: BigInt, r: BigInt) throws -> Paillier.Ciphertext {
         let m = try publicKey.residue(signed: plaintext)
-        let r = randomUnit(below: publicKey.n)
         let randomizer = powerModNSquared(r, exponent: publicKey.n)
         return Paillier.Ciphertext(unchecked: (publicKey.encodeNude(m) * randomizer).modulo(publicKey.nSquared))
     }

@@ -11,8 +11,10 @@ import TacitMath
 ///   "pub": <public JWK>, "kid": ...}`.
 /// - pheutil's single encrypted number `{"v": "<ciphertext>", "e": <exponent>}`.
 ///
-/// Tacit adds `"hs"` (a decimal string) to a public key it writes; phe ignores it. A key read
-/// without hs has no fast-encryption base: encryption falls back to textbook until
+/// Tacit adds `"hs"` (a decimal string) to a public key it writes; phe ignores it, and so does
+/// Tacit when reading (beyond a range check): a key read with hs gets a fresh base of its own
+/// (see ``Paillier/PublicKey/init(n:hs:policy:)``). A key read without hs has no
+/// fast-encryption base: encryption falls back to textbook until
 /// ``Paillier/PublicKey/withFastEncryptionBase()`` makes one.
 extension Paillier {
     public enum PHE {

@@ -40,8 +40,11 @@ extension Paillier {
     public struct PublicKey: Sendable, Hashable {
         public let n: BigInt
         public let nSquared: BigInt
-        /// `h^n mod n²` for a random h in Z*_n: the DJN fast-encryption base. Nil for keys
-        /// imported without it (python-paillier's): see ``withFastEncryptionBase()``.
+        /// `h^n mod n²` for a random h in Z*_n: the DJN fast-encryption base. Always chosen by
+        /// this process: a key generated here keeps its own; a key built from outside values
+        /// (``init(n:hs:policy:)``, the wire, JSON, a share file) gets a fresh one when a base
+        /// came with it. Nil for keys imported without one (python-paillier's): see
+        /// ``withFastEncryptionBase()``.
         public let hs: BigInt?
         let fast: FastEncryptionEngine?
 
@@ -56,6 +59,13 @@ extension Paillier {
         public var maxSignedPlaintext: BigInt { (n - 1) >> 1 }
 
         /// Validates n (and hs, when given) and builds the key.
+        ///
+        /// A supplied `hs` is never used. Whoever chose it could have picked one of small
+        /// order (n² − 1 has order 2), and then every fast encryption `(1 + mn)·hs^r'` would
+        /// reveal m to anyone; nothing short of the factors of n can tell such a base from a
+        /// good one. So when `hs` is given (it is checked, as a sign of a corrupt encoding),
+        /// the key gets a fresh base of its own instead, at the cost of one exponentiation,
+        /// and keeps fast encryption.
         ///
         /// - Throws: ``PaillierError/Code/invalidKeySize`` for a size the policy refuses or a
         ///   value that cannot be a Paillier modulus (even, prime, ≤ 1);
@@ -80,7 +90,7 @@ extension Paillier {
                     throw PaillierError(.invalidKey, "the fast-encryption base hs shares a factor with n")
                 }
             }
-            self.init(validatedN: n, nSquared: nSquared, hs: hs)
+            self.init(validatedN: n, nSquared: nSquared, hs: hs.map { _ in randomUnit(below: n).power(n, modulus: nSquared) })
         }
 
         init(validatedN n: BigInt, nSquared: BigInt, hs: BigInt?, window: Int? = nil) {
@@ -133,13 +143,14 @@ extension Paillier {
             _ = fast?.table
         }
 
+        /// Keys are equal when their moduli are: the base only speeds up encryption (each
+        /// holder chooses its own), and ciphertexts under equal n are interchangeable.
         public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool {
-            lhs.n == rhs.n && lhs.hs == rhs.hs
+            lhs.n == rhs.n
         }
 
         public func hash(into hasher: inout Hasher) {
             hasher.combine(n)
-            hasher.combine(hs)
         }
 
         // MARK: Plaintext encodings

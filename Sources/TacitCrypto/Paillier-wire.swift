@@ -12,7 +12,8 @@ public import TacitBytes
 /// | 4 | 1 | flags (public key: bit 0 = hs present; others 0) |
 ///
 /// then, with k = the byte length of n:
-/// - public key: `u16 k`, n (k bytes), hs (2k bytes, when flagged);
+/// - public key: `u16 k`, n (k bytes), hs (2k bytes, when flagged; a reader range-checks it,
+///   then gives the key a fresh base of its own instead);
 /// - ciphertext: `u16 k`, c (2k bytes);
 /// - ciphertext list: `u16 k`, `u32 count`, count × c (2k bytes each);
 /// - decryption share: `u16 party`, `u16 k`, c_i (2k bytes), e (32 bytes), `u16 z length`, z.

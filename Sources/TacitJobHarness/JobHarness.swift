@@ -24,6 +24,9 @@ public struct JobHarness: Sendable {
         /// previous one (Lamport depth over the run).
         public let rounds: Int
         public let seconds: Double
+        /// The party whose failure stopped the others (their outcomes then say "stopped: …"),
+        /// nil when every party succeeded.
+        public let firstFailure: PartyID?
 
         /// The results of every party, or the first party's error (by name).
         public func results() throws -> [PartyID: JobRunResult] {
@@ -40,9 +43,12 @@ public struct JobHarness: Sendable {
 
     /// Runs `spec` with `inputs` (each input party's approved input) and `resources` (key
     /// shares, for protocols that declare them). The spec goes through the same validation
-    /// as a node's; a bad spec throws before anything runs.
+    /// as a node's; a bad spec throws before anything runs. `misbehaving` gives a party other
+    /// code to run than the registered protocol (a cheating variant), so a test can check
+    /// that the honest parties catch it.
     public func run(
         _ spec: JobSpec, inputs: [PartyID: DatasetInput], resources: [PartyID: JobResources] = [:],
+        misbehaving: [PartyID: any JobProtocol] = [:],
         stepTimeout: Duration = .seconds(60), logger: Logger = Logger(label: "tacit.harness"),
         progress: (@Sendable (PartyID, String, Double) async -> Void)? = nil
     ) async throws -> Report {
@@ -59,13 +65,13 @@ public struct JobHarness: Sendable {
         let meter = TrafficMeter()
         let registry = self.registry
         let start = ContinuousClock.now
-        let outcomes = await withTaskGroup(of: (PartyID, Result<JobRunResult, JobError>).self) { group in
+        let (outcomes, firstFailure) = await withTaskGroup(of: (PartyID, Result<JobRunResult, JobError>).self) { group in
             for p in parties {
                 group.addTask {
                     let channel = MeteredChannel(base: mesh.channel(for: p), meter: meter)
                     do {
                         let r = try await JobRunner.run(
-                            proto, spec: spec, localParty: p, channel: channel.session(spec.session), input: inputs[p],
+                            misbehaving[p] ?? proto, spec: spec, localParty: p, channel: channel.session(spec.session), input: inputs[p],
                             resources: resources[p] ?? .none, engines: registry.engines, stepTimeout: stepTimeout, logger: logger,
                             progress: { step, f in await progress?(p, step, f) })
                         return (p, .success(r))
@@ -89,13 +95,14 @@ public struct JobHarness: Sendable {
                     out[p] = r
                 }
             }
-            return out
+            return (out, first?.0)
         }
         let elapsed = ContinuousClock.now - start
         let (bytes, messages, rounds) = meter.totals()
         return Report(
             outcomes: outcomes, bytesSent: bytes, messagesSent: messages, rounds: rounds,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            firstFailure: firstFailure)
     }
 
     /// A spec for a simulation: `inputs` name each input party's dataset and columns (from

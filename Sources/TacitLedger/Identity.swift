@@ -1,6 +1,7 @@
 import Crypto
 public import Foundation
 import SwiftASN1
+import TacitBytes
 public import X509
 
 /// A member's signing key: Ed25519 (RFC 8032), certified by the consortium CA.
@@ -158,8 +159,7 @@ public enum ConsortiumCA {
 public enum LedgerKeyFiles {
     public static func writeSecret(_ raw: [UInt8], kind: String, path: String) throws {
         let text = "\(kind):\(Data(raw).base64EncodedString())\n"
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw LedgerError(.keyFile, "cannot write \(path); check the directory exists and is writable") }
+        do { try SecretFile.create(atPath: path, contents: Array(text.utf8)) } catch { throw LedgerError(.keyFile, error.message) }
     }
 
     public static func readSecret(kind: String, path: String) throws -> [UInt8] {

@@ -1,5 +1,6 @@
 internal import CZeroMQ
 import Foundation
+import TacitBytes
 
 /// A CURVE public key (Curve25519), written in Z85 as ZeroMQ does: 40 characters.
 public struct CurvePublicKey: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -162,16 +163,8 @@ public enum KeyFiles {
     }
 
     private static func writeNew(path: String, contents: String, mode: mode_t) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)
-        guard fd >= 0 else {
-            let why = errno == EEXIST ? "it already exists; refusing to overwrite a key" : String(cString: strerror(errno))
-            throw NetError(.keyFile, "cannot create \(path): \(why)")
-        }
-        defer { close(fd) }
-        let bytes = Array(contents.utf8)
-        let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        guard n == bytes.count else {
-            throw NetError(.keyFile, "cannot write \(path): \(String(cString: strerror(errno)))")
+        do { try SecretFile.create(atPath: path, contents: Array(contents.utf8), mode: Int(mode)) } catch {
+            throw NetError(.keyFile, error.message)
         }
     }
 }

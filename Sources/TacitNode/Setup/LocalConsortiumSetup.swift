@@ -1,4 +1,5 @@
 import Foundation
+import TacitBytes
 import TacitJob
 import TacitCrypto
 import TacitLedger
@@ -92,15 +93,14 @@ public struct LocalConsortiumSetup: Sendable {
     /// Deals a `keyBits`-bit `threshold`-of-n Paillier key as a trusted dealer and writes
     /// each party's share (ROOT/PARTY/keys/paillier-share.json, mode 0600).
     public func dealPaillierKey() throws {
-        let fm = FileManager.default
         let sorted = parties.sorted()
         let policy: Paillier.KeySizePolicy = insecureSmallKey ? .insecureAnySizeForTesting : .standard
         let (_, shares) = try Paillier.dealThresholdKey(bits: keyBits, threshold: threshold, parties: parties.count, policy: policy)
         for (i, name) in sorted.enumerated() {
             let file = PaillierShareFile(share: shares[i], holders: sorted)
             let data = try JSONEncoder().encode(file)
-            guard fm.createFile(atPath: "\(root)/\(name)/keys/paillier-share.json", contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw NodeError(.setup, "cannot write the key share of \(name)")
+            do { try SecretFile.create(atPath: "\(root)/\(name)/keys/paillier-share.json", contents: Array(data)) } catch {
+                throw NodeError(.setup, "the key share of \(name): \(error.message)")
             }
         }
     }

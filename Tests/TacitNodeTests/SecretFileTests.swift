@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import TacitBytes
+import TacitLedger
+import TacitNode
+
+/// Every secret key file (ledger signing and encryption keys, the CA key, Paillier key
+/// shares; CURVE keys in TacitNetTests) is created 0600 by the call that creates it and never
+/// replaces a file that exists.
+@Suite("Secret key files")
+struct SecretFileTests {
+    func scratch() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tacit-secret-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func mode(_ path: String) throws -> Int? {
+        try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+    }
+
+    func text(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test("SecretFile creates 0600 with the contents, and refuses an existing file or a planted link")
+    func helper() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = "\(dir)/k.key"
+        try SecretFile.create(atPath: path, contents: Array("secret\n".utf8))
+        #expect(try mode(path) == 0o600)
+        #expect(text(path) == "secret\n")
+        #expect(throws: SecretFile.Failure.self) { try SecretFile.create(atPath: path, contents: Array("other".utf8)) }
+        do { try SecretFile.create(atPath: path, contents: []) } catch { #expect(error.reason == .exists) }
+        #expect(text(path) == "secret\n")
+        // A link planted where the key goes must not redirect the write.
+        let target = "\(dir)/elsewhere", link = "\(dir)/linked.key"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        do { try SecretFile.create(atPath: link, contents: Array("x".utf8)); Issue.record("wrote through a link") } catch {
+            #expect(error.reason == .exists)
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+        do { try SecretFile.create(atPath: "\(dir)/missing/k.key", contents: []); Issue.record("created in a missing directory") } catch {
+            #expect(error.reason == .cannotCreate)
+        }
+    }
+
+    @Test("a ledger secret key is written 0600 and never over an existing file")
+    func ledgerKeyFile() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = SigningKey.generate()
+        let path = "\(dir)/m.signing.key"
+        try LedgerKeyFiles.writeSecret(key.rawRepresentation, kind: "ed25519", path: path)
+        #expect(try mode(path) == 0o600)
+        let before = text(path)
+        let other = SigningKey.generate()
+        let e = #expect(throws: LedgerError.self) { try LedgerKeyFiles.writeSecret(other.rawRepresentation, kind: "ed25519", path: path) }
+        #expect(e?.code == .keyFile)
+        #expect(text(path) == before, "the existing key was replaced")
+        #expect(try LedgerKeyFiles.readSecret(kind: "ed25519", path: path) == key.rawRepresentation)
+    }
+
+    @Test("tacit ledger keys and tacit ca write their secret keys 0600")
+    func generatedKeys() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = try LedgerKeys.generate(name: "member", directory: "\(dir)/keys")
+        #expect(try mode(files.signingKey) == 0o600)
+        #expect(try mode(files.encryptionKey) == 0o600)
+        let ca = try CertificateAuthority.create(directory: "\(dir)/ca", name: "test CA", validDays: 1)
+        #expect(try mode(ca.key) == 0o600)
+        let e = #expect(throws: NodeError.self) { _ = try CertificateAuthority.create(directory: "\(dir)/ca", name: "test CA", validDays: 1) }
+        #expect(e?.code == .setup)
+    }
+
+    @Test("a dealt Paillier key share is written 0600 and never over an existing file")
+    func paillierShare() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let setup = try LocalConsortiumSetup(parties: ["alpha", "beta"], directory: "\(dir)/c", threshold: 2, keyBits: 256,
+                                             insecureSmallKey: true, basePort: 45_000, protocolTimeoutSeconds: 30)
+        for p in setup.parties { try FileManager.default.createDirectory(atPath: "\(setup.root)/\(p)/keys", withIntermediateDirectories: true) }
+        try setup.dealPaillierKey()
+        for p in setup.parties { #expect(try mode("\(setup.root)/\(p)/keys/paillier-share.json") == 0o600) }
+        let before = setup.parties.map { text("\(setup.root)/\($0)/keys/paillier-share.json") }
+        let e = #expect(throws: NodeError.self) { try setup.dealPaillierKey() }
+        #expect(e?.code == .setup)
+        #expect(setup.parties.map { text("\(setup.root)/\($0)/keys/paillier-share.json") } == before, "a key share was replaced")
+    }
+}
