@@ -145,6 +145,18 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // A consortium member gone bad, for the hostile-member node test: joins the mesh with a
+        // member's key, runs no node, and sends malformed, oversized and wrong messages.
+        .executableTarget(
+            name: "tacit-hostile-peer",
+            dependencies: [
+                "TacitNet", "TacitJob", "TacitLedger",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/TacitHostilePeer",
+            swiftSettings: tacitSettings
+        ),
+
         // MPC runtime: the protocol plugin API, registry, job context, preprocessing sources.
         .target(
             name: "TacitMPC",
@@ -279,9 +291,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TacitNodeTests",
-            // `tacit` is a build dependency so the end-to-end tests find the binary they start
-            // as node processes in the bin directory beside them.
-            dependencies: ["TacitNode", "TacitJob", "TacitBytes", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "TacitTestSupport", "tacit"],
+            // `tacit` and `tacit-hostile-peer` are build dependencies so the end-to-end tests find
+            // the binaries they start (node processes, a hostile member) in the bin directory.
+            dependencies: ["TacitNode", "TacitJob", "TacitBytes", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "TacitTestSupport", "tacit",
+                           "tacit-hostile-peer"],
             swiftSettings: tacitSettings
         ),
         .testTarget(
