@@ -95,7 +95,7 @@ struct HostileMemberTests {
         #expect(v.ok, "\(node.name)'s replica \(when): \(v.problems)")
     }
 
-    @Test("a member flooding a node with garbage during a job leaves the job, the node, its memory and its replica intact; one sending wrong protocol messages fails the job it is in, named as the culprit")
+    @Test("a member sending wrong protocol messages fails the jobs it is in, named as the culprit; flooding a node with garbage during a job leaves the job, the node, its memory and its replica intact")
     func hostileMemberFailsOnlyItsOwnJobs() async throws {
         let c = try LocalConsortium(Self.honest + [Self.hostile], timeout: 30)
         defer { c.cleanup() }
@@ -110,7 +110,44 @@ struct HostileMemberTests {
         let victim = nodes["insurer"]!
         let pid = try #require(Self.pid(runningConfig: victim.config), "no process runs \(victim.config)")
 
-        // Phase 1: a job among the three honest members; mallory is not in it, and floods the
+        // Phase 1: jobs mallory is a compute party of, one per family: threshold Paillier, and
+        // a statistic on Shamir shares. Once every honest run is under way, it sends each
+        // honest member wrong-length messages on the job's sessions and tags. (Before the
+        // flood: once mallory has filled its caps of unread messages at the insurer, the
+        // insurer drops what it sends, and a run waiting for it ends on a timeout instead.)
+        for (id, engine) in [("sabotaged", nil), ("sabotaged-shamir", "shamir")] as [(String, String?)] {
+            #expect(try victim.ask(ControlRequest(op: "submit", spec: Self.spec(id: id, withMallory: true, engine: engine))).ok)
+            try await approve(nodes, id)
+            for n in Self.honest {
+                _ = try await nodes[n]!.waitFor(id, "running") { $0.progressStep != nil || $0.phase.isTerminal }
+            }
+            try await command(mallory, "wrong \(id) \(Self.honest.joined(separator: ",")) 300")
+            for n in Self.honest {
+                let s = try await nodes[n]!.waitFor(id, "failed") { $0.phase.isTerminal }
+                #expect(s.phase == .failed, "\(n) \(id): \(s.phase) \(s.reason ?? "")")
+                #expect(s.reason?.contains(Self.hostile) == true, "\(n) \(id): \(s.reason ?? "")")
+            }
+            // What is on the ledger: failures recorded by honest members only, each naming
+            // mallory as the sender of a bad message, not as a party that went quiet (a timeout
+            // would name it too, without showing that the wrong message was caught).
+            let entries = try #require(try victim.ask(ControlRequest(op: "ledger", job: id)).entries)
+            let failures = entries.compactMap { e -> (String, String)? in
+                if case .jobFailed(_, let reason) = e.transaction { return (e.author.name, reason) }
+                return nil
+            }
+            #expect(!failures.isEmpty, "\(id)")
+            for (author, reason) in failures {
+                #expect(Self.honest.contains(author), "\(id) \(author): \(reason)")
+                #expect(reason.contains(Self.hostile), "\(id) \(author): \(reason)")
+                #expect(!reason.contains("within") && !reason.lowercased().contains("timed out"),
+                        "\(id): \(author) failed on a timeout, not on mallory's message: \(reason)")
+            }
+            #expect(!entries.contains { $0.transaction.isResult }, "a result was recorded for the sabotaged job \(id)")
+            #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/insurer/data/results/\(JobManager.fileName(id)).json"))
+            for n in Self.honest { try expectHealthy(nodes[n]!, "after \(id)") }
+        }
+
+        // Phase 2: a job among the three honest members; mallory is not in it, and floods the
         // insurer (its only recipient) while it runs.
         #expect(try victim.ask(ControlRequest(op: "submit", spec: Self.spec(id: "flooded", withMallory: false))).ok)
         try await approve(nodes, "flooded")
@@ -143,41 +180,6 @@ struct HostileMemberTests {
         let mib = { (b: Int) in b >> 20 }
         #expect(afterTwo - afterOne < 48 << 20,
                 "the insurer's resident memory: \(mib(before)) MiB before the flood, \(mib(afterOne)) MiB after one round, \(mib(afterTwo)) MiB after two")
-
-        // Phase 2: jobs mallory is a compute party of, one per family: threshold Paillier, and
-        // a statistic on Shamir shares. Once every honest run is under way, it sends each
-        // honest member wrong-length messages on the job's sessions and tags.
-        for (id, engine) in [("sabotaged", nil), ("sabotaged-shamir", "shamir")] as [(String, String?)] {
-            #expect(try victim.ask(ControlRequest(op: "submit", spec: Self.spec(id: id, withMallory: true, engine: engine))).ok)
-            try await approve(nodes, id)
-            for n in Self.honest {
-                _ = try await nodes[n]!.waitFor(id, "running") { $0.progressStep != nil || $0.phase.isTerminal }
-            }
-            try await command(mallory, "wrong \(id) \(Self.honest.joined(separator: ",")) 300")
-            for n in Self.honest {
-                let s = try await nodes[n]!.waitFor(id, "failed") { $0.phase.isTerminal }
-                #expect(s.phase == .failed, "\(n) \(id): \(s.phase) \(s.reason ?? "")")
-                #expect(s.reason?.contains(Self.hostile) == true, "\(n) \(id): \(s.reason ?? "")")
-            }
-            // What is on the ledger: failures recorded by honest members only, each naming
-            // mallory as the sender of a bad message, not as a party that went quiet (a timeout
-            // would name it too, without showing that the wrong message was caught).
-            let entries = try #require(try victim.ask(ControlRequest(op: "ledger", job: id)).entries)
-            let failures = entries.compactMap { e -> (String, String)? in
-                if case .jobFailed(_, let reason) = e.transaction { return (e.author.name, reason) }
-                return nil
-            }
-            #expect(!failures.isEmpty, "\(id)")
-            for (author, reason) in failures {
-                #expect(Self.honest.contains(author), "\(id) \(author): \(reason)")
-                #expect(reason.contains(Self.hostile), "\(id) \(author): \(reason)")
-                #expect(!reason.contains("within") && !reason.lowercased().contains("timed out"),
-                        "\(id): \(author) failed on a timeout, not on mallory's message: \(reason)")
-            }
-            #expect(!entries.contains { $0.transaction.isResult }, "a result was recorded for the sabotaged job \(id)")
-            #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/insurer/data/results/\(JobManager.fileName(id)).json"))
-            for n in Self.honest { try expectHealthy(nodes[n]!, "after \(id)") }
-        }
 
         #expect(try await mallory.ask("quit") == "BYE")
         for n in Self.honest { #expect(nodes[n]!.terminate() == 0, "\(n) did not exit cleanly:\n\(nodes[n]!.stderr.suffix(4000))") }
