@@ -37,7 +37,9 @@ func fail(_ message: String) -> Never {
 
 func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
-/// SplitMix64: the same seed gives the same hostile traffic, so a failure reproduces.
+/// SplitMix64: the same seed gives the same hostile traffic, so a failure reproduces. The
+/// same generator as TacitTestSupport's `SeededGenerator`, which links swift-testing and so
+/// stays out of an executable.
 struct Seeded: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
@@ -141,8 +143,9 @@ final class Peer: Sendable {
         return count
     }
 
-    /// A real payload over the victim's limit. The bytes are never written: untouched pages
-    /// cost this process no memory until the transport reads them.
+    /// A real payload over the victim's limit. Its bytes are left unwritten: nothing in Swift
+    /// reads them, libzmq (C) only copies and encrypts them as bytes, and untouched pages cost
+    /// this process no memory until then.
     func huge(_ victim: PartyID) async throws -> Int {
         let p = Payload(unsafeUninitializedCount: victimLimit + (1 << 20)) { _ in }
         try await mesh.send(p, to: victim, session: SessionID(0x6261_6469_6465_6173), tag: Tag(1))
