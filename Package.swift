@@ -150,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "tacit-hostile-peer",
             dependencies: [
-                "TacitNet", "TacitJob", "TacitLedger",
+                "TacitNet", "TacitJob", "TacitLedger", "TacitBytes",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/TacitHostilePeer",

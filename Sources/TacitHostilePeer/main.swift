@@ -25,7 +25,7 @@
 // Replies: `OK KIND sent=N` or `ERR reason`.
 import Foundation
 import Logging
-import Synchronization
+import TacitBytes
 @_spi(Testing) import TacitNet
 import TacitJob
 import TacitLedger
@@ -78,7 +78,7 @@ final class Peer: Sendable {
     let mesh: ZeroMQMesh
     let me: String
     /// Ledger sync requests sent to the victim and replies seen, over every barrier.
-    let syncs = Mutex((requests: 0, replies: 0))
+    let syncs = Locked((requests: 0, replies: 0))
     init(mesh: ZeroMQMesh, me: String) {
         self.mesh = mesh
         self.me = me
