@@ -1,6 +1,11 @@
 internal import CZeroMQ
 import Foundation
 public import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A party's connections to every other consortium member over ZeroMQ.
 ///
@@ -9,13 +14,16 @@ public import Logging
 /// ordered ZeroMQ pipe, and the receiver learns who sent a message from the key that
 /// authenticated the connection (the ZAP handler's user id), never from the message.
 ///
-/// Threads: one dedicated thread owns every ZeroMQ socket (they are not thread-safe); async
-/// callers reach it through a locked command queue and a wake-up pipe, and it delivers
+/// Membership can change while the mesh runs (`updateConsortium`): the ledger's committed
+/// membership, not the file it started from, is what the allow-list follows.
+///
+/// Threads: one dedicated thread owns the ZAP and PULL sockets (they are not thread-safe);
+/// async callers reach it through a locked command queue and a wake-up pipe, and it delivers
 /// received messages into a `Mailbox`, which resumes waiting receivers.
 public final class ZeroMQMesh: PartyChannel {
     public let localParty: PartyID
-    public let parties: [PartyID]
     public let defaultTimeout: Duration
+    /// As given at start; `consortium` is the current membership.
     public let configuration: MeshConfiguration
     /// The endpoint actually bound (resolves a `:0` port).
     public let boundEndpoint: String
@@ -27,10 +35,24 @@ public final class ZeroMQMesh: PartyChannel {
     /// match the consortium, or if ZeroMQ cannot bind or connect.
     public init(configuration: MeshConfiguration, logger: Logger = Logger(label: "tacit.net")) throws {
         let c = configuration
-        guard let me = c.consortium.member(named: c.name) else {
+        try Self.checkIdentity(c.consortium, c)
+        guard c.maxMessageSize > 0, c.maxMessageSize <= Int.max - IOLoop.wireSlack else {
+            throw NetError(.transport, "maxMessageSize must be positive, got \(c.maxMessageSize)")
+        }
+        self.localParty = c.name
+        self.defaultTimeout = c.defaultTimeout
+        self.configuration = c
+        let mailbox = Mailbox(limits: c.mailboxLimits, logger: logger)
+        self.mailbox = mailbox
+        self.io = try IOLoop(configuration: c, mailbox: mailbox, logger: logger)
+        self.boundEndpoint = io.boundEndpoint
+    }
+
+    static func checkIdentity(_ consortium: Consortium, _ c: MeshConfiguration) throws {
+        guard let me = consortium.member(named: c.name) else {
             throw NetError(
                 .invalidIdentity,
-                "party \(c.name) is not in the consortium (members: \(c.consortium.names)); check --name")
+                "party \(c.name) is not in the consortium (members: \(consortium.names)); check --name")
         }
         guard me.publicKey == c.keyPair.publicKey else {
             throw NetError(
@@ -38,26 +60,31 @@ public final class ZeroMQMesh: PartyChannel {
                 "the secret key given for \(c.name) does not belong to the public key the consortium lists for it; "
                     + "use \(c.name).key, or update the consortium file")
         }
-        guard c.maxMessageSize > 0, c.maxMessageSize <= Int.max - IOLoop.wireSlack else {
-            throw NetError(.transport, "maxMessageSize must be positive, got \(c.maxMessageSize)")
-        }
-        self.localParty = c.name
-        self.parties = c.consortium.names
-        self.defaultTimeout = c.defaultTimeout
-        self.configuration = c
-        let mailbox = Mailbox()
-        self.mailbox = mailbox
-        self.io = try IOLoop(configuration: c, mailbox: mailbox, logger: logger)
-        self.boundEndpoint = io.boundEndpoint
     }
 
     deinit { io.stop() }
 
+    /// Every current member, this party included, sorted by name.
+    public var parties: [PartyID] { io.consortium.names }
+
+    /// The membership the allow-list currently enforces.
+    public var consortium: Consortium { io.consortium }
+
+    /// Replaces the membership without a restart. Added members are admitted by ZAP and
+    /// connected to; removed ones are refused from now on, their open connection is cut,
+    /// messages queued towards them are dropped (logged) and sends to them fail with
+    /// `.unknownPeer`. A member whose key or endpoint changed is treated as removed and added.
+    /// Receives from a removed member stay allowed and simply get nothing (a re-added member
+    /// is heard again). Throws `.invalidIdentity` if the new membership does not list this
+    /// party with its key (nothing changes then), `.closed` after `close`.
+    public func updateConsortium(_ new: Consortium) throws {
+        try Self.checkIdentity(new, configuration)
+        let removed = try io.update(new)
+        for p in removed { mailbox.dropPeer(p) }
+    }
+
     public func send(_ payload: Payload, to peer: PartyID, session: SessionID, tag: Tag) async throws {
-        guard let index = io.peerIndex[peer] else {
-            throw NetError(
-                .unknownPeer, "\(peer) is not another member of the consortium; members: \(parties)")
-        }
+        let lane = try io.lane(for: peer)
         guard payload.count <= configuration.maxMessageSize else {
             throw NetError(
                 .messageTooLarge,
@@ -66,13 +93,13 @@ public final class ZeroMQMesh: PartyChannel {
         }
         let header = FrameHeader(
             sender: localParty, session: session, tag: tag, payloadLength: UInt64(payload.count))
-        try await io.enqueue(.init(peer: index, header: header.encode(), payload: payload), timeout: defaultTimeout)
+        try await io.enqueue(.init(peer: peer, header: header.encode(), payload: payload), on: lane, timeout: defaultTimeout)
     }
 
     public func receive(from peer: PartyID, session: SessionID, tag: Tag, timeout: Duration?) async throws
         -> Payload
     {
-        guard io.peerIndex[peer] != nil else {
+        guard io.isOrWasPeer(peer) else {
             throw NetError(
                 .unknownPeer, "\(peer) is not another member of the consortium; members: \(parties)")
         }
@@ -93,6 +120,8 @@ public final class ZeroMQMesh: PartyChannel {
     public var stats: MeshStats {
         var s = io.stats.withLock { $0 }
         s.lateDropped = mailbox.droppedLate
+        s.overLimitDropped = mailbox.droppedOverLimit
+        s.expiredDropped = mailbox.droppedExpired
         return s
     }
 
@@ -106,10 +135,8 @@ public final class ZeroMQMesh: PartyChannel {
     /// Sends arbitrary frames to `peer` as one multipart message, bypassing framing: lets tests
     /// check that receivers survive malformed input.
     @_spi(Testing) public func sendRawFrames(_ frames: [[UInt8]], to peer: PartyID) async throws {
-        guard let index = io.peerIndex[peer] else {
-            throw NetError(.unknownPeer, "\(peer) is not another member of the consortium")
-        }
-        try await io.enqueue(.init(peer: index, header: [], payload: .empty, raw: frames), timeout: defaultTimeout)
+        let lane = try io.lane(for: peer)
+        try await io.enqueue(.init(peer: peer, header: [], payload: .empty, raw: frames), on: lane, timeout: defaultTimeout)
     }
 }
 
@@ -120,10 +147,13 @@ public final class ZeroMQMesh: PartyChannel {
 /// thread uses it at a time (ZeroMQ allows a socket to move between threads across a full
 /// memory barrier, which the lock provides). That lets a sender hand its message to ZeroMQ
 /// on its own thread, without waking the I/O thread: one thread hop less per message.
-/// Sockets are created in `init`, before any other thread can see them.
+/// A lane's socket is created and connected before the lane is published in `roster`, and
+/// closed (under the lane's lock, which marks it closed) when its member leaves or the mesh
+/// stops; nothing uses a closed lane's socket.
 final class IOLoop: @unchecked Sendable {
-    // @unchecked: ZAP/PULL pointers are confined to the I/O thread after init; PUSH pointers
-    // to their lane's lock; everything else shared is in a Locked or immutable.
+    // @unchecked: ZAP/PULL pointers and `view`/`connections` are confined to the I/O thread
+    // after init; PUSH pointers to their lane's lock; everything else shared is in a Locked or
+    // immutable.
 
     /// ZMQ_MAXMSGSIZE is maxMessageSize plus this, so a payload slightly over the limit still
     /// reaches our validation and is counted, while a grossly oversized one is cut off by
@@ -133,7 +163,7 @@ final class IOLoop: @unchecked Sendable {
     static let zeroCopyThreshold = 8 * 1024
 
     struct Outgoing {
-        let peer: Int
+        let peer: PartyID
         let header: [UInt8]
         let payload: Payload
         var raw: [[UInt8]]? = nil
@@ -149,27 +179,54 @@ final class IOLoop: @unchecked Sendable {
     /// What is queued towards one peer because ZeroMQ's queue to it was full, and the
     /// senders waiting for room in that queue.
     struct LaneState {
+        /// Replaced when the connection is redialled after a refused handshake.
+        var socket: UnsafeMutableRawPointer
         var pending = FIFO<Outgoing>()
         var waiters = FIFO<SendWaiter>()
         var cancelledEarly: Set<UInt64> = []
         var closed = false
+        /// Closed because its member left the consortium (rather than because the mesh stopped).
+        var removed = false
     }
 
     final class Lane: @unchecked Sendable {
-        // @unchecked: `socket` is used only inside `state.withLock`.
-        let socket: UnsafeMutableRawPointer
-        let state = Locked(LaneState())
-        init(socket: UnsafeMutableRawPointer) { self.socket = socket }
+        // @unchecked: the socket is used only inside `state.withLock`, and never once `closed`;
+        // `monitor`, `redialAt` and `backoff` belong to the I/O thread once the lane is published.
+        let member: Consortium.Member
+        let state: Locked<LaneState>
+        var monitor: SocketMonitor
+        var redialAt: ContinuousClock.Instant?
+        var backoff: Duration
+        init(member: Consortium.Member, socket: UnsafeMutableRawPointer, monitor: SocketMonitor, backoff: Duration) {
+            self.member = member
+            self.state = Locked(LaneState(socket: socket))
+            self.monitor = monitor
+            self.backoff = backoff
+        }
     }
 
-    let peerIndex: [PartyID: Int]
+    /// The current membership and one lane per other member. Changed by `update` (any
+    /// thread) and read by senders and, through `view`, by the I/O thread.
+    struct Roster {
+        var consortium: Consortium
+        var lanes: [PartyID: Lane]
+        /// Names that were members and are not now: receives from them wait rather than fail
+        /// (a re-added member is heard again), sends to them fail with a clear reason.
+        var removed: Set<PartyID> = []
+        /// Lanes of members that left, for the I/O thread to close.
+        var retiring: [Lane] = []
+        var generation: UInt64 = 0
+        var closed = false
+    }
+
     let boundEndpoint: String
     let stats = Locked(MeshStats())
 
-    private let peers: [Consortium.Member]
+    private let roster: Locked<Roster>
     private let config: MeshConfiguration
     private let mailbox: Mailbox
     private let logger: Logger
+    private let dropLog: RateLimitedLog
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let done = DispatchSemaphore(value: 0)
@@ -183,7 +240,13 @@ final class IOLoop: @unchecked Sendable {
     private let context: UnsafeMutableRawPointer
     private let zap: UnsafeMutableRawPointer
     private let pull: UnsafeMutableRawPointer
-    private let lanes: [Lane]
+    private let pullMonitor: SocketMonitor
+
+    /// The I/O thread's copy of the roster, refreshed when its generation changes.
+    private var view: (generation: UInt64, consortium: Consortium, lanes: [Lane])
+    /// Inbound connections by file descriptor (learnt from received messages), with the key
+    /// that authenticated them: how a removed member's open connection is found and cut.
+    private var connections: [Int32: CurvePublicKey] = [:]
 
     init(configuration c: MeshConfiguration, mailbox: Mailbox, logger: Logger) throws {
         self.config = c
@@ -191,10 +254,8 @@ final class IOLoop: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "party"] = "\(c.name)"
         self.logger = logger
-        self.peers = c.consortium.members.filter { $0.name != c.name }
-        var index: [PartyID: Int] = [:]
-        for (i, p) in peers.enumerated() { index[p.name] = i }
-        self.peerIndex = index
+        self.dropLog = RateLimitedLog(logger: logger)
+        let peers = c.consortium.members.filter { $0.name != c.name }
 
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
@@ -220,6 +281,7 @@ final class IOLoop: @unchecked Sendable {
             zmq_setsockopt(s, ZMQ_LINGER, &zero, 4)
             return s
         }
+        var lanes: [PartyID: Lane] = [:]
         do {
             if c.security == .curve, zmq_has("curve") == 0 {
                 throw NetError(.transport, "this libzmq was built without CURVE; install one with libsodium")
@@ -233,6 +295,10 @@ final class IOLoop: @unchecked Sendable {
             }
 
             pull = try socket(ZMQ_PULL)
+            pullMonitor = try SocketMonitor(
+                context: ctx, socket: pull,
+                events: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+            created.append(pullMonitor.pair)
             try Self.commonOptions(pull, c)
             try ZMQ.setInt(pull, ZMQ_RCVHWM, c.receiveHighWaterMark, "ZMQ_RCVHWM")
             try ZMQ.setInt64(pull, ZMQ_MAXMSGSIZE, Int64(c.maxMessageSize + Self.wireSlack), "ZMQ_MAXMSGSIZE")
@@ -250,22 +316,12 @@ final class IOLoop: @unchecked Sendable {
             }
             boundEndpoint = ZMQ.lastEndpoint(pull) ?? bindTo
 
-            var pushes: [UnsafeMutableRawPointer] = []
             for peer in peers {
-                let s = try socket(ZMQ_PUSH)
-                try Self.commonOptions(s, c)
-                try ZMQ.setInt(s, ZMQ_SNDHWM, c.sendHighWaterMark, "ZMQ_SNDHWM")
-                if c.security == .curve {
-                    try ZMQ.setString(s, ZMQ_CURVE_SERVERKEY, peer.publicKey.z85, "ZMQ_CURVE_SERVERKEY of \(peer.name)")
-                    try ZMQ.setString(s, ZMQ_CURVE_PUBLICKEY, c.keyPair.publicKey.z85, "ZMQ_CURVE_PUBLICKEY")
-                    try ZMQ.setString(s, ZMQ_CURVE_SECRETKEY, c.keyPair.secretKey.z85, "ZMQ_CURVE_SECRETKEY")
-                }
-                guard zmq_connect(s, peer.endpoint) == 0 else {
-                    throw NetError(.transport, "cannot connect to \(peer.name) at \(peer.endpoint): \(ZMQ.lastError())")
-                }
-                pushes.append(s)
+                let (s, monitor) = try Self.pushSocket(ctx, to: peer, c)
+                created.append(s)
+                created.append(monitor.pair)
+                lanes[peer.name] = Lane(member: peer, socket: s, monitor: monitor, backoff: c.reconnectInterval)
             }
-            self.lanes = pushes.map { Lane(socket: $0) }
         } catch {
             for s in created { zmq_close(s) }
             zmq_ctx_term(ctx)
@@ -273,6 +329,8 @@ final class IOLoop: @unchecked Sendable {
             close(wakeWrite)
             throw error
         }
+        roster = Locked(Roster(consortium: c.consortium, lanes: lanes))
+        view = (0, c.consortium, peers.compactMap { lanes[$0.name] })
 
         if c.security == .plainTCPInsecure {
             logger.critical(
@@ -290,6 +348,44 @@ final class IOLoop: @unchecked Sendable {
         thread.start()
     }
 
+    /// A PUSH socket connected to `peer`'s PULL, pinning its CURVE key, with a monitor of its
+    /// handshakes. Thread-safe: it uses only the context, and neither socket is shared until
+    /// the caller publishes them.
+    private static func pushSocket(
+        _ ctx: UnsafeMutableRawPointer, to peer: Consortium.Member, _ c: MeshConfiguration
+    ) throws -> (UnsafeMutableRawPointer, SocketMonitor) {
+        guard let s = zmq_socket(ctx, ZMQ_PUSH) else {
+            throw NetError(.transport, "zmq_socket failed: \(ZMQ.lastError())")
+        }
+        var monitor: SocketMonitor?
+        do {
+            monitor = try SocketMonitor(context: ctx, socket: s, events: Self.laneEvents)
+            try commonOptions(s, c)
+            try ZMQ.setInt(s, ZMQ_SNDHWM, c.sendHighWaterMark, "ZMQ_SNDHWM")
+            if c.security == .curve {
+                try ZMQ.setString(s, ZMQ_CURVE_SERVERKEY, peer.publicKey.z85, "ZMQ_CURVE_SERVERKEY of \(peer.name)")
+                try ZMQ.setString(s, ZMQ_CURVE_PUBLICKEY, c.keyPair.publicKey.z85, "ZMQ_CURVE_PUBLICKEY")
+                try ZMQ.setString(s, ZMQ_CURVE_SECRETKEY, c.keyPair.secretKey.z85, "ZMQ_CURVE_SECRETKEY")
+            }
+            guard zmq_connect(s, peer.endpoint) == 0 else {
+                throw NetError(.transport, "cannot connect to \(peer.name) at \(peer.endpoint): \(ZMQ.lastError())")
+            }
+        } catch {
+            zmq_close(s)
+            monitor?.close()
+            throw error
+        }
+        guard let monitor else { fatalError("unreachable: the monitor is set or the do block threw") }
+        return (s, monitor)
+    }
+
+    /// What a lane watches: libzmq does not redial a connection whose handshake the peer
+    /// refused (a protocol error ends the session for good), so a member that is refused
+    /// while the peer has not yet applied the membership change that admits it would never
+    /// connect. The lane redials itself instead, with back-off.
+    static let laneEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+
     private static func commonOptions(_ s: UnsafeMutableRawPointer, _ c: MeshConfiguration) throws {
         try ZMQ.setInt(s, ZMQ_LINGER, c.linger.milliseconds, "ZMQ_LINGER")
         try ZMQ.setInt(s, ZMQ_RECONNECT_IVL, c.reconnectInterval.milliseconds, "ZMQ_RECONNECT_IVL")
@@ -299,18 +395,114 @@ final class IOLoop: @unchecked Sendable {
         try ZMQ.setInt(s, ZMQ_HEARTBEAT_TTL, c.heartbeatTimeout.milliseconds, "ZMQ_HEARTBEAT_TTL")
     }
 
+    // MARK: membership
+
+    var consortium: Consortium { roster.withLock { $0.consortium } }
+
+    func isOrWasPeer(_ p: PartyID) -> Bool {
+        roster.withLock { r in r.lanes[p] != nil || r.removed.contains(p) }
+    }
+
+    func lane(for peer: PartyID) throws -> Lane {
+        let (lane, removed, names) = roster.withLock { r in (r.lanes[peer], r.removed.contains(peer), r.consortium.names) }
+        if let lane { return lane }
+        if removed {
+            throw NetError(
+                .unknownPeer,
+                "\(peer) was removed from the consortium; nothing is sent to it any more (members: \(names))")
+        }
+        throw NetError(.unknownPeer, "\(peer) is not another member of the consortium; members: \(names)")
+    }
+
+    /// Applies a new membership (the caller checked that it lists this party with its key).
+    /// Returns the names that are no longer members.
+    func update(_ new: Consortium) throws -> [PartyID] {
+        let c = config
+        let (added, retired, gone): ([Consortium.Member], [Lane], [PartyID]) = try roster.withLock { r in
+            if r.closed { throw NetError(.closed, "the mesh of \(c.name) is closed") }
+            var lanes = r.lanes
+            var fresh: [Lane] = []
+            // Sockets first: if one cannot be made, nothing changes.
+            do {
+                for m in new.members where m.name != c.name && lanes[m.name]?.member != m {
+                    let (s, monitor) = try Self.pushSocket(context, to: m, c)
+                    fresh.append(Lane(member: m, socket: s, monitor: monitor, backoff: c.reconnectInterval))
+                }
+            } catch {
+                for l in fresh {
+                    l.state.withLock { zmq_close($0.socket) }
+                    l.monitor.close()
+                }
+                throw error
+            }
+            var retired: [Lane] = []
+            for (name, lane) in lanes where new.member(named: name) != lane.member {
+                retired.append(lane)
+                lanes[name] = nil
+            }
+            for l in fresh { lanes[l.member.name] = l }
+            // Refused at once; the I/O thread closes their sockets.
+            for l in retired { l.state.withLock { $0.removed = true } }
+            r.retiring += retired
+            let gone = r.consortium.names.filter { $0 != c.name && new.member(named: $0) == nil }
+            r.removed.formUnion(gone)
+            r.removed.subtract(new.names)
+            r.consortium = new
+            r.lanes = lanes
+            r.generation += 1
+            return (fresh.map(\.member), retired, gone)
+        }
+        if !added.isEmpty || !retired.isEmpty {
+            logger.notice(
+                "consortium changed",
+                metadata: [
+                    "connected": "\(added.map(\.name.name))", "disconnected": "\(retired.map(\.member.name.name))",
+                    "members": "\(new.names.map(\.name))",
+                ])
+        }
+        signal()
+        return gone
+    }
+
+    /// Closes the lane of a member that left, on the I/O thread: queued messages are dropped
+    /// (logged), waiting senders fail, the sockets are closed.
+    private func retire(_ lane: Lane) {
+        let name = lane.member.name
+        let (waiters, dropped): ([SendWaiter], Int) = lane.state.withLock { s in
+            if s.closed { return ([], 0) }
+            s.closed = true
+            s.removed = true
+            var out: [SendWaiter] = []
+            while let w = s.waiters.popFirst() { out.append(w) }
+            let dropped = s.pending.count
+            s.pending = FIFO()
+            zmq_close(s.socket)
+            return (out, dropped)
+        }
+        lane.monitor.close()
+        if dropped > 0 {
+            logger.warning(
+                "dropped queued messages: their recipient left the consortium",
+                metadata: ["peer": "\(name)", "count": "\(dropped)"])
+        }
+        for w in waiters {
+            w.continuation.resume(throwing: NetError(
+                .unknownPeer, "\(name) was removed from the consortium while a send to it waited"))
+        }
+    }
+
     // MARK: callers' side
 
-    func enqueue(_ item: Outgoing, timeout: Duration) async throws {
+    func enqueue(_ item: Outgoing, on lane: Lane, timeout: Duration) async throws {
         var item = item
         item.deadline = .now + timeout
-        let lane = lanes[item.peer]
-        enum Admit { case done, queued, full(UInt64), closed }
+        enum Admit { case done, queued, full(UInt64), closed, removed }
         let admit: Admit = lane.state.withLock { s in
+            if s.removed { return .removed }
             if s.closed { return .closed }
             // Queue behind anything already waiting, so per-peer order is kept.
             if s.pending.isEmpty && s.waiters.isEmpty {
-                if send(item, on: lane.socket) { return .done }
+                if send(item, on: s.socket) { return .done }
                 s.pending.append(item)
                 return .queued
             }
@@ -326,17 +518,18 @@ final class IOLoop: @unchecked Sendable {
         switch admit {
         case .done: return
         case .closed: throw NetError(.closed, "the mesh of \(config.name) is closed")
+        case .removed: throw NetError(.unknownPeer, "\(item.peer) was removed from the consortium; nothing is sent to it any more")
         case .queued: signal()
-        case .full(let id): try await waitForRoom(id: id, item: item, timeout: timeout)
+        case .full(let id): try await waitForRoom(id: id, item: item, lane: lane, timeout: timeout)
         }
     }
 
-    private func waitForRoom(id: UInt64, item: Outgoing, timeout: Duration) async throws {
-        let peerName = peers[item.peer].name
-        let lane = lanes[item.peer]
+    private func waitForRoom(id: UInt64, item: Outgoing, lane: Lane, timeout: Duration) async throws {
+        let peerName = item.peer
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 let failure: NetError? = lane.state.withLock { s in
+                    if s.removed { return NetError(.unknownPeer, "\(peerName) was removed from the consortium") }
                     if s.closed { return NetError(.closed, "the mesh of \(config.name) is closed") }
                     if s.cancelledEarly.remove(id) != nil {
                         return NetError(.cancelled, "send to \(peerName) was cancelled")
@@ -405,9 +598,19 @@ final class IOLoop: @unchecked Sendable {
             items.append(zmq_pollitem_t(socket: nil, fd: wakeRead, events: Int16(ZMQ_POLLIN), revents: 0))
             items.append(zmq_pollitem_t(socket: zap, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
             items.append(zmq_pollitem_t(socket: pull, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+            items.append(zmq_pollitem_t(socket: pullMonitor.pair, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+            refreshView()
+            // Before the poll items are built: a redial replaces a lane's monitor socket.
+            let redialIn = redialDue()
+            let lanes = view.lanes
+            for lane in lanes {
+                items.append(zmq_pollitem_t(socket: lane.monitor.pair, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+            }
             let (anyPending, progressed) = flushLanes()
             retryMs = progressed ? 1 : min(retryMs * 2, 50)
-            let rc = zmq_poll(&items, Int32(items.count), anyPending ? retryMs : -1)
+            var timeout = anyPending ? retryMs : -1
+            if let redialIn { timeout = timeout < 0 ? redialIn : min(timeout, redialIn) }
+            let rc = zmq_poll(&items, Int32(items.count), timeout)
             if rc < 0 {
                 if zmq_errno() == EINTR { continue }
                 logger.error("zmq_poll failed: \(ZMQ.lastError()); I/O thread stops")
@@ -419,10 +622,130 @@ final class IOLoop: @unchecked Sendable {
             }
             if items[1].revents & Int16(ZMQ_POLLIN) != 0 { serveZAP() }
             if items[2].revents & Int16(ZMQ_POLLIN) != 0 { drainInbound() }
+            if items[3].revents & Int16(ZMQ_POLLIN) != 0 { serverEvents() }
+            for (i, lane) in lanes.enumerated() where items[4 + i].revents & Int16(ZMQ_POLLIN) != 0 {
+                laneEvents(lane)
+            }
             executor.runQueued()
             if stopping.withLock({ $0 }) { break }
         }
         shutdown()
+    }
+
+    /// Picks up a membership change: the lanes to flush, the keys ZAP admits, and the open
+    /// inbound connections of members that left, which are cut (libzmq offers no call to
+    /// drop one connection of a bound socket; shutting its descriptor down makes libzmq close
+    /// it as if the peer had).
+    private func refreshView() {
+        let current: (UInt64, Consortium, [Lane], [Lane])? = roster.withLock { r in
+            if r.generation == view.generation { return nil }
+            defer { r.retiring = [] }
+            return (r.generation, r.consortium, r.lanes.values.sorted { $0.member.name < $1.member.name }, r.retiring)
+        }
+        guard let (generation, consortium, lanes, retiring) = current else { return }
+        view = (generation, consortium, lanes)
+        for lane in retiring { retire(lane) }
+        for (fd, key) in connections where !admits(key) {
+            cut(fd, key: key, why: "its key is no longer a consortium member")
+        }
+    }
+
+    /// Handshake outcomes of a lane: a refusal schedules a redial (see `laneEvents`).
+    private func laneEvents(_ lane: Lane) {
+        for e in lane.monitor.drain() {
+            if e.event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED {
+                lane.backoff = config.reconnectInterval
+                lane.redialAt = nil
+            } else if lane.redialAt == nil {
+                lane.redialAt = .now + lane.backoff
+                dropLog.warning(
+                    "handshake with a peer failed", "will redial in \(lane.backoff) (\(Self.describe(e)))",
+                    metadata: ["peer": "\(lane.member.name)"])
+                lane.backoff = min(lane.backoff * 2, max(config.reconnectIntervalMax, config.reconnectInterval))
+            }
+        }
+    }
+
+    /// Redials the lanes whose time has come; returns milliseconds until the next one.
+    private func redialDue() -> Int? {
+        let now = ContinuousClock.now
+        var next: Duration?
+        for lane in view.lanes {
+            guard let at = lane.redialAt else { continue }
+            if at > now {
+                next = min(next ?? (at - now), at - now)
+                continue
+            }
+            lane.redialAt = nil
+            do {
+                let (socket, monitor) = try Self.pushSocket(context, to: lane.member, config)
+                let replaced: Bool = lane.state.withLock { s in
+                    if s.closed { return false }
+                    // What ZeroMQ still held for the refused connection is lost with it; Tacit's
+                    // own queue (`pending`) carries over.
+                    zmq_close(s.socket)
+                    s.socket = socket
+                    return true
+                }
+                if replaced {
+                    lane.monitor.close()
+                    lane.monitor = monitor
+                } else {
+                    zmq_close(socket)
+                    monitor.close()
+                }
+            } catch {
+                logger.error("cannot redial \(lane.member.name): \(error)")
+                lane.redialAt = now + lane.backoff
+            }
+        }
+        return next.map { max(1, $0.milliseconds) }
+    }
+
+    /// Handshakes on this party's bound socket that failed before the ZAP allow-list was
+    /// asked (wrong mechanism, a CURVE handshake that did not decrypt): logged and counted
+    /// here, since nothing else sees them. Refusals by the allow-list itself are logged by
+    /// `serveZAP`.
+    private func serverEvents() {
+        for e in pullMonitor.drain() where e.event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH {
+            stats.withLock { $0.handshakesFailed += 1 }
+            dropLog.warning(
+                "refused connection before the allow-list", Self.describe(e),
+                metadata: ["bound": "\(boundEndpoint)"])
+        }
+    }
+
+    static func describe(_ e: SocketMonitor.Event) -> String {
+        switch e.event {
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return "refused by the peer's allow-list (ZAP status \(e.value))"
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return "handshake failed (errno \(e.value))"
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+            switch Int32(bitPattern: e.value) {
+            case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+                return "security mechanism mismatch (the client does not use CURVE, or uses it the other way round)"
+            case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
+                return "CURVE handshake did not decrypt (the client used another server key)"
+            default: return String(format: "ZMTP protocol error 0x%08x", e.value)
+            }
+        default: return "socket event \(e.event)"
+        }
+    }
+
+    private func admits(_ key: CurvePublicKey) -> Bool {
+        guard let m = view.consortium.member(withKey: key) else { return false }
+        return m.name != config.name
+    }
+
+    private func cut(_ fd: Int32, key: CurvePublicKey, why: String) {
+        connections[fd] = nil
+        guard fd >= 0 else { return }
+        #if canImport(Glibc)
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        #else
+        _ = Darwin.shutdown(fd, SHUT_RDWR)
+        #endif
+        stats.withLock { $0.connectionsCut += 1 }
+        logger.warning("cut an inbound connection: \(why)", metadata: ["key": "\(key.z85)"])
     }
 
     /// Hands queued messages to ZeroMQ, admits waiting senders, drops expired messages.
@@ -431,11 +754,11 @@ final class IOLoop: @unchecked Sendable {
         var anyPending = false
         var progressed = false
         let now = ContinuousClock.now
-        for (i, lane) in lanes.enumerated() {
+        for lane in view.lanes {
             let (admitted, expired, still, moved): ([SendWaiter], Int, Bool, Bool) = lane.state.withLock { s in
-                if s.pending.isEmpty && s.waiters.isEmpty { return ([], 0, false, false) }
+                if s.closed || (s.pending.isEmpty && s.waiters.isEmpty) { return ([], 0, false, false) }
                 var moved = false
-                while let item = s.pending.first, send(item, on: lane.socket) {
+                while let item = s.pending.first, send(item, on: s.socket) {
                     _ = s.pending.popFirst()
                     moved = true
                 }
@@ -456,7 +779,7 @@ final class IOLoop: @unchecked Sendable {
                 stats.withLock { $0.sendTimeouts += expired }
                 logger.warning(
                     "dropped queued messages: peer did not take them in time",
-                    metadata: ["peer": "\(peers[i].name)", "count": "\(expired)"])
+                    metadata: ["peer": "\(lane.member.name)", "count": "\(expired)"])
             }
             anyPending = anyPending || still
             progressed = progressed || moved || !admitted.isEmpty
@@ -479,7 +802,7 @@ final class IOLoop: @unchecked Sendable {
         }
         if rc < 0 {
             if zmq_errno() != EAGAIN {
-                logger.error("send failed: \(ZMQ.lastError())", metadata: ["peer": "\(peers[item.peer].name)"])
+                logger.error("send failed: \(ZMQ.lastError())", metadata: ["peer": "\(item.peer)"])
             }
             return false
         }
@@ -494,7 +817,7 @@ final class IOLoop: @unchecked Sendable {
             if storage.count > 0 { memcpy(zmq_msg_data(&msg), storage.base, storage.count) }
         }
         if zmq_msg_send(&msg, socket, 0) < 0 {
-            logger.error("payload send failed: \(ZMQ.lastError())", metadata: ["peer": "\(peers[item.peer].name)"])
+            logger.error("payload send failed: \(ZMQ.lastError())", metadata: ["peer": "\(item.peer)"])
             zmq_msg_close(&msg)
         }
         stats.withLock {
@@ -505,8 +828,10 @@ final class IOLoop: @unchecked Sendable {
     }
 
     private func drainInbound() {
-        // Bounded so a flood from one peer cannot starve sends and ZAP.
-        for _ in 0..<1024 {
+        // Bounded in frames, not messages, so a flood from one peer, or one message of a
+        // million parts, cannot starve sends and ZAP for long.
+        var budget = 4096
+        while budget > 0 {
             let head = ZMessage()
             guard head.receive(from: pull, dontWait: true) else { return }
             var frames = 1
@@ -514,12 +839,15 @@ final class IOLoop: @unchecked Sendable {
             var more = head.hasMore
             while more {
                 let m = ZMessage()
-                // The rest of a multipart message is already here: ZeroMQ delivers it whole.
+                // The rest of a multipart message is already here: ZeroMQ delivers it whole, and
+                // it must be read to the end before the next message. Parts beyond the second
+                // are freed as soon as they are read.
                 guard m.receive(from: pull, dontWait: false) else { break }
                 frames += 1
                 if frames == 2 { payloadMsg = m }
                 more = m.hasMore
             }
+            budget -= frames
             accept(head: head, payload: payloadMsg, frames: frames)
         }
     }
@@ -527,10 +855,28 @@ final class IOLoop: @unchecked Sendable {
     private func accept(head: ZMessage, payload: ZMessage?, frames: Int) {
         func drop(_ kind: WritableKeyPath<MeshStats, Int>, _ why: String, _ sender: String) {
             stats.withLock { $0[keyPath: kind] += 1 }
-            logger.warning("dropped incoming message: \(why)", metadata: ["from": "\(sender)"])
+            let category =
+                switch kind {
+                case \.oversizedDropped: "dropped incoming message (oversized)"
+                case \.impersonationDropped: "dropped incoming message (sender)"
+                case \.notMemberDropped: "dropped incoming message (not a member)"
+                default: "dropped incoming message"
+                }
+            dropLog.warning(category, why, metadata: ["from": "\(sender)"])
         }
-        let authenticated = head.property("User-Id").flatMap { $0.isEmpty ? nil : $0 }
-        let who = authenticated ?? head.property("Peer-Address") ?? "?"
+        // The ZAP handler sets the user id to the client's key (not its name), so a message on
+        // a connection opened before a membership change is judged by today's membership.
+        let key = head.property("User-Id").flatMap { $0.isEmpty ? nil : CurvePublicKey(trusted: $0) }
+        let member = key.flatMap { view.consortium.member(withKey: $0) }
+        let who = member?.name.name ?? key.map { "key \($0.z85)" } ?? head.property("Peer-Address") ?? "?"
+        if let key {
+            let fd = head.sourceDescriptor
+            if fd >= 0, connections[fd] != key { connections[fd] = key }
+            guard admits(key) else {
+                drop(\.notMemberDropped, "the connection's key is not (or no longer) a consortium member", who)
+                return cut(fd, key: key, why: "its key is no longer a consortium member")
+            }
+        }
         guard frames == 2, let payload else {
             return drop(\.malformedDropped, "expected 2 frames, got \(frames)", who)
         }
@@ -543,14 +889,14 @@ final class IOLoop: @unchecked Sendable {
             return drop(\.malformedDropped, "undecodable header", who)
         }
         if config.security == .curve {
-            guard let authenticated, header.sender.name == authenticated else {
+            guard let member, header.sender == member.name else {
                 return drop(
                     \.impersonationDropped,
-                    "claims to be from \(header.sender) but the connection is authenticated as \(authenticated ?? "nobody")",
+                    "claims to be from \(header.sender) but the connection is authenticated as \(member?.name.name ?? "nobody")",
                     who)
             }
         }
-        guard peerIndex[header.sender] != nil else {
+        guard header.sender != config.name, view.consortium.member(named: header.sender) != nil else {
             return drop(\.impersonationDropped, "sender \(header.sender) is not another member", who)
         }
         guard header.payloadLength <= UInt64(config.maxMessageSize) else {
@@ -573,8 +919,8 @@ final class IOLoop: @unchecked Sendable {
             payload.intoPayload(), for: MailboxKey(peer: header.sender, session: header.session, tag: header.tag))
     }
 
-    /// ZAP (RFC 27): admit a CURVE client only if its key is a member's, and bind the
-    /// member's name to the connection as its user id.
+    /// ZAP (RFC 27): admit a CURVE client only if its key is a current member's, and bind the
+    /// key to the connection as its user id (`accept` maps it to today's member name).
     private func serveZAP() {
         while true {
             var frames: [[UInt8]] = []
@@ -598,12 +944,12 @@ final class IOLoop: @unchecked Sendable {
                 let mechanism = String(decoding: frames[5], as: UTF8.self)
                 if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 {
                     let key = Self.z85(frames[6])
-                    if let member = key.flatMap({ try? CurvePublicKey(z85: $0) }).flatMap({ config.consortium.member(withKey: $0) }),
+                    if let member = key.flatMap({ try? CurvePublicKey(z85: $0) }).flatMap({ view.consortium.member(withKey: $0) }),
                         member.name != config.name
                     {
                         status = "200"
                         text = "OK"
-                        userID = member.name.name
+                        userID = member.publicKey.z85
                         logger.debug("admitted \(member.name)", metadata: ["address": "\(address)"])
                     } else {
                         stats.withLock { $0.connectionsRefused += 1 }
@@ -637,20 +983,29 @@ final class IOLoop: @unchecked Sendable {
 
     private func shutdown() {
         _ = flushLanes()
+        let (lanes, retiring): ([Lane], [Lane]) = roster.withLock { r in
+            r.closed = true
+            defer { r.retiring = [] }
+            return (Array(r.lanes.values), r.retiring)
+        }
+        for lane in retiring { retire(lane) }
         for lane in lanes {
             let waiters: [SendWaiter] = lane.state.withLock { s in
+                if s.closed { return [] }
                 s.closed = true
                 var out: [SendWaiter] = []
                 while let w = s.waiters.popFirst() { out.append(w) }
                 if !s.pending.isEmpty {
                     logger.warning("closing with \(s.pending.count) messages ZeroMQ could not take")
                 }
-                zmq_close(lane.socket)
+                zmq_close(s.socket)
                 return out
             }
+            lane.monitor.close()
             for w in waiters { w.continuation.resume(throwing: NetError(.closed, "the mesh of \(config.name) was closed")) }
         }
         zmq_close(pull)
+        pullMonitor.close()
         zmq_close(zap)
         // Blocks up to the linger period while ZeroMQ flushes what was handed to it.
         zmq_ctx_term(context)
