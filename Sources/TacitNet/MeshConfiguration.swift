@@ -59,6 +59,15 @@ public struct MeshConfiguration: Sendable {
     /// Timeout of `receive` calls that give none, and of `send` waiting for queue space.
     public var defaultTimeout: Duration = .seconds(60)
     public var mailboxLimits = MailboxLimits()
+    /// Payloads larger than this travel as pieces of this size, reassembled by the receiver:
+    /// libzmq does not count a half-received message as traffic, so one message that takes
+    /// longer than `heartbeatTimeout` to arrive (1 GiB over a slow link) would be cut.
+    public var pieceSize: Int = 1 << 20
+    /// A message whose next piece does not arrive within this is dropped (counted, logged).
+    public var pieceTimeout: Duration = .seconds(60)
+    /// Messages being reassembled from one peer at a time; a piece that would start one more
+    /// is dropped. Their received bytes also count against `mailboxLimits.maxBytesPerPeer`.
+    public var maxAssembliesPerPeer: Int = 4
 
     public init(name: PartyID, keyPair: CurveKeyPair, consortium: Consortium) {
         self.name = name
@@ -96,6 +105,12 @@ public struct MeshStats: Sendable, Equatable, CustomStringConvertible {
     public var notMemberDropped = 0
     /// Open inbound connections cut because their member left the consortium.
     public var connectionsCut = 0
+    /// Pieces of large messages that were inconsistent (unknown or reused message id, gap or
+    /// overlap, another session, tag or total), over a limit, or for a message dropped
+    /// earlier; the whole message is dropped with them.
+    public var piecesDropped = 0
+    /// Messages whose next piece did not arrive within `pieceTimeout`.
+    public var assembliesExpired = 0
     /// Inbound handshakes that failed before the allow-list was asked: wrong security
     /// mechanism, or a CURVE handshake under another server key.
     public var handshakesFailed = 0
@@ -107,7 +122,8 @@ public struct MeshStats: Sendable, Equatable, CustomStringConvertible {
             + "oversized=\(oversizedDropped) impersonation=\(impersonationDropped) late=\(lateDropped) "
             + "overLimit=\(overLimitDropped) expired=\(expiredDropped) "
             + "sendTimeouts=\(sendTimeouts) refused=\(connectionsRefused) notMember=\(notMemberDropped) "
-            + "cut=\(connectionsCut) handshakeFailed=\(handshakesFailed)"
+            + "cut=\(connectionsCut) handshakeFailed=\(handshakesFailed) piecesDropped=\(piecesDropped) "
+            + "assembliesExpired=\(assembliesExpired)"
     }
 }
 

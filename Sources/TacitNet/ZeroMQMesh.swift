@@ -39,6 +39,7 @@ public final class ZeroMQMesh: PartyChannel {
         guard c.maxMessageSize > 0, c.maxMessageSize <= Int.max - IOLoop.wireSlack else {
             throw NetError(.transport, "maxMessageSize must be positive, got \(c.maxMessageSize)")
         }
+        guard c.pieceSize > 0 else { throw NetError(.transport, "pieceSize must be positive, got \(c.pieceSize)") }
         self.localParty = c.name
         self.defaultTimeout = c.defaultTimeout
         self.configuration = c
@@ -91,9 +92,25 @@ public final class ZeroMQMesh: PartyChannel {
                 "payload of \(payload.count) bytes exceeds maxMessageSize \(configuration.maxMessageSize); "
                     + "split it or raise maxMessageSize on every party")
         }
-        let header = FrameHeader(
-            sender: localParty, session: session, tag: tag, payloadLength: UInt64(payload.count))
-        try await io.enqueue(.init(peer: peer, header: header.encode(), payload: payload), on: lane, timeout: defaultTimeout)
+        let pieceSize = configuration.pieceSize
+        guard payload.count > pieceSize else {
+            let header = FrameHeader(
+                sender: localParty, session: session, tag: tag, payloadLength: UInt64(payload.count))
+            try await io.enqueue(.init(peer: peer, header: header.encode(), payload: payload), on: lane, timeout: defaultTimeout)
+            return
+        }
+        // Pieces are queued in order on the one pipe to `peer`, each lent from `payload`'s
+        // buffer without a copy.
+        let id = io.nextMessageID()
+        for offset in stride(from: 0, to: payload.count, by: pieceSize) {
+            let length = min(pieceSize, payload.count - offset)
+            let header = FrameHeader(
+                sender: localParty, session: session, tag: tag, payloadLength: UInt64(length),
+                piece: .init(messageID: id, total: UInt64(payload.count), offset: UInt64(offset)))
+            try await io.enqueue(
+                .init(peer: peer, header: header.encode(), payload: payload, range: offset..<(offset + length)), on: lane,
+                timeout: defaultTimeout)
+        }
     }
 
     public func receive(from peer: PartyID, session: SessionID, tag: Tag, timeout: Duration?) async throws
@@ -166,6 +183,8 @@ final class IOLoop: @unchecked Sendable {
         let peer: PartyID
         let header: [UInt8]
         let payload: Payload
+        /// The part of `payload` to send (a piece); nil for all of it.
+        var range: Range<Int>? = nil
         var raw: [[UInt8]]? = nil
         var deadline: ContinuousClock.Instant = .now
     }
@@ -247,6 +266,16 @@ final class IOLoop: @unchecked Sendable {
     /// Inbound connections by file descriptor (learnt from received messages), with the key
     /// that authenticated them: how a removed member's open connection is found and cut.
     private var connections: [Int32: CurvePublicKey] = [:]
+    /// Large messages being reassembled, by sender and message id (I/O thread only).
+    private var assemblies: [PartyID: [UInt64: Assembly]] = [:]
+    private let messageIDs = Locked<UInt64>(0)
+
+    func nextMessageID() -> UInt64 {
+        messageIDs.withLock { id in
+            id &+= 1
+            return id
+        }
+    }
 
     init(configuration c: MeshConfiguration, mailbox: Mailbox, logger: Logger) throws {
         self.config = c
@@ -610,6 +639,8 @@ final class IOLoop: @unchecked Sendable {
             retryMs = progressed ? 1 : min(retryMs * 2, 50)
             var timeout = anyPending ? retryMs : -1
             if let redialIn { timeout = timeout < 0 ? redialIn : min(timeout, redialIn) }
+            // Incomplete messages are checked for expiry at least once a second.
+            if !assemblies.isEmpty { timeout = timeout < 0 ? 1000 : min(timeout, 1000) }
             let rc = zmq_poll(&items, Int32(items.count), timeout)
             if rc < 0 {
                 if zmq_errno() == EINTR { continue }
@@ -626,6 +657,7 @@ final class IOLoop: @unchecked Sendable {
             for (i, lane) in lanes.enumerated() where items[4 + i].revents & Int16(ZMQ_POLLIN) != 0 {
                 laneEvents(lane)
             }
+            expireAssemblies()
             executor.runQueued()
             if stopping.withLock({ $0 }) { break }
         }
@@ -809,12 +841,14 @@ final class IOLoop: @unchecked Sendable {
         // The header went in, so ZeroMQ takes the rest of the message whatever the HWM.
         var msg = zmq_msg_t()
         let storage = item.payload.storage
-        if storage.count > Self.zeroCopyThreshold {
+        let range = item.range ?? 0..<storage.count
+        let base = storage.base + range.lowerBound
+        if range.count > Self.zeroCopyThreshold {
             let hint = Unmanaged.passRetained(storage).toOpaque()
-            zmq_msg_init_data(&msg, UnsafeMutableRawPointer(mutating: storage.base), storage.count, releasePayloadStorage, hint)
+            zmq_msg_init_data(&msg, UnsafeMutableRawPointer(mutating: base), range.count, releasePayloadStorage, hint)
         } else {
-            zmq_msg_init_size(&msg, storage.count)
-            if storage.count > 0 { memcpy(zmq_msg_data(&msg), storage.base, storage.count) }
+            zmq_msg_init_size(&msg, range.count)
+            if range.count > 0 { memcpy(zmq_msg_data(&msg), base, range.count) }
         }
         if zmq_msg_send(&msg, socket, 0) < 0 {
             logger.error("payload send failed: \(ZMQ.lastError())", metadata: ["peer": "\(item.peer)"])
@@ -822,7 +856,7 @@ final class IOLoop: @unchecked Sendable {
         }
         stats.withLock {
             $0.messagesSent += 1
-            $0.bytesSent += storage.count
+            $0.bytesSent += range.count
         }
         return true
     }
@@ -911,12 +945,114 @@ final class IOLoop: @unchecked Sendable {
         if payload.size > config.maxMessageSize {
             return drop(\.oversizedDropped, "payload frame exceeds maxMessageSize", who)
         }
+        if let piece = header.piece { return assemble(header, piece, payload, who) }
         stats.withLock {
             $0.messagesReceived += 1
             $0.bytesReceived += payload.size
         }
         mailbox.deliver(
             payload.intoPayload(), for: MailboxKey(peer: header.sender, session: header.session, tag: header.tag))
+    }
+
+    /// One large message being put back together from its pieces. The pieces stay the
+    /// ZeroMQ messages they arrived in until the last one is here, so memory follows what the
+    /// peer actually sent, never the total it claims.
+    struct Assembly {
+        let session: SessionID
+        let tag: Tag
+        let total: Int
+        var pieces: [ZMessage] = []
+        var received = 0
+        var lastPiece: ContinuousClock.Instant
+    }
+
+    /// Every piece is checked against the header's claims before anything is kept: the
+    /// total within `maxMessageSize`, the piece within the total, pieces in order with no gap
+    /// or overlap (one pipe per sender keeps them ordered), the same session, tag and total
+    /// throughout, at most `maxAssembliesPerPeer` messages and `maxBytesPerPeer` bytes in
+    /// progress per sender. A piece that fails drops its whole message.
+    private func assemble(_ h: FrameHeader, _ p: FrameHeader.Piece, _ frame: ZMessage, _ who: String) {
+        var mine = assemblies[h.sender] ?? [:]
+        defer { assemblies[h.sender] = mine.isEmpty ? nil : mine }
+        func reject(_ why: String, discard: Bool = true) {
+            if discard { mine[p.messageID] = nil }
+            stats.withLock { $0.piecesDropped += 1 }
+            dropLog.warning("dropped a piece of a large message", why, metadata: ["from": "\(who)"])
+        }
+        let length = frame.size
+        guard p.total <= UInt64(config.maxMessageSize) else {
+            return reject("message of \(p.total) bytes exceeds maxMessageSize \(config.maxMessageSize)")
+        }
+        guard length > 0, p.offset <= p.total, UInt64(length) <= p.total - p.offset else {
+            return reject("piece of \(length) bytes at \(p.offset) does not fit a message of \(p.total) bytes")
+        }
+        let (total, offset) = (Int(p.total), Int(p.offset))
+        let inProgress = mine.values.reduce(0) { $0 + $1.received }
+        let now = ContinuousClock.now
+        var a: Assembly
+        if let existing = mine[p.messageID] {
+            a = existing
+            guard a.session == h.session, a.tag == h.tag, a.total == total else {
+                return reject("piece does not match its message's session, tag or length")
+            }
+            guard offset == a.received else {
+                return reject("piece at \(offset) where \(a.received) was expected (gap or overlap)")
+            }
+        } else {
+            guard offset == 0 else {
+                return reject("piece at \(offset) of a message whose start was not received", discard: false)
+            }
+            guard mine.count < config.maxAssembliesPerPeer else {
+                return reject(
+                    "already \(mine.count) messages being reassembled from this peer (maxAssembliesPerPeer)", discard: false)
+            }
+            a = Assembly(session: h.session, tag: h.tag, total: total, lastPiece: now)
+        }
+        guard length <= config.mailboxLimits.maxBytesPerPeer - inProgress else {
+            return reject("pieces in progress from this peer would exceed maxBytesPerPeer \(config.mailboxLimits.maxBytesPerPeer)")
+        }
+        stats.withLock { $0.bytesReceived += length }
+        a.pieces.append(frame)
+        a.received += length
+        a.lastPiece = now
+        guard a.received == total else {
+            mine[p.messageID] = a
+            return
+        }
+        mine[p.messageID] = nil
+        let pieces = a.pieces
+        let whole =
+            pieces.count == 1
+            ? pieces[0].intoPayload()
+            : Payload(unsafeUninitializedCount: total) { buf in
+                let out = UnsafeMutableRawBufferPointer(buf)
+                var at = 0
+                for m in pieces {
+                    m.withBytes { UnsafeMutableRawBufferPointer(rebasing: out[at..<(at + $0.count)]).copyMemory(from: $0) }
+                    at += m.size
+                }
+            }
+        stats.withLock { $0.messagesReceived += 1 }
+        mailbox.deliver(whole, for: MailboxKey(peer: h.sender, session: h.session, tag: h.tag))
+    }
+
+    /// Drops messages whose next piece is overdue, or whose sender left the consortium.
+    private func expireAssemblies() {
+        guard !assemblies.isEmpty else { return }
+        let now = ContinuousClock.now
+        for (sender, mine) in assemblies {
+            let member = view.consortium.member(named: sender) != nil
+            var kept = mine
+            for (id, a) in mine where !member || now - a.lastPiece > config.pieceTimeout {
+                kept[id] = nil
+                stats.withLock { $0.assembliesExpired += 1 }
+                dropLog.warning(
+                    "dropped an incomplete large message",
+                    member ? "no piece for \(config.pieceTimeout) after \(a.received) of \(a.total) bytes" : "its sender left the consortium",
+                    metadata: ["from": "\(sender)"])
+            }
+            assemblies[sender] = kept.isEmpty ? nil : kept
+        }
     }
 
     /// ZAP (RFC 27): admit a CURVE client only if its key is a current member's, and bind the
