@@ -37,6 +37,9 @@ public final class InMemoryMesh: Sendable {
         mailboxes[party]?.close(NetError(.closed, "\(party) crashed (simulated)"))
     }
 
+    /// Messages `party` dropped because their session had ended.
+    func lateDropped(at party: PartyID) -> Int { mailboxes[party]?.droppedLate ?? 0 }
+
     fileprivate func mailbox(_ p: PartyID) -> Mailbox? { mailboxes[p] }
     fileprivate func isDown(_ p: PartyID) -> Bool { down.withLock { $0.contains(p) } }
 }

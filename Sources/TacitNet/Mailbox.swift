@@ -1,4 +1,5 @@
 import TacitBytes
+public import Logging
 
 /// Received messages waiting for a `receive`, and `receive`s waiting for a message. Both
 /// meshes (ZeroMQ and in-memory) deliver into one of these, so ordering, timeout and
@@ -6,6 +7,10 @@ import TacitBytes
 ///
 /// Invariant: every continuation is resumed exactly once, by whoever removes its waiter from
 /// `state` under the lock (delivery, timeout, cancellation or close).
+///
+/// Unread messages are bounded per sender (`MailboxLimits`: count and bytes) and expire when
+/// nobody has received from their session for a while, so a member cannot grow this party's
+/// memory with messages for sessions it never reads.
 final class Mailbox: Sendable {
     private struct Waiter: Sendable {
         let id: UInt64
@@ -24,34 +29,136 @@ final class Mailbox: Sendable {
         var closedError: NetError?
         var bufferedBytes = 0
         var droppedLate = 0
+        var droppedOverLimit = 0
+        var droppedExpired = 0
+        /// Unread messages and bytes per sender.
+        var perPeer: [PartyID: (count: Int, bytes: Int)] = [:]
+        /// Per session with unread messages: how many, and when it was last read from (or
+        /// first got one).
+        var perSession: [SessionID: (count: Int, touched: ContinuousClock.Instant)] = [:]
+        var sweepScheduled = false
     }
 
     private let state = Locked(State())
+    private let limits: MailboxLimits
+    private let log: RateLimitedLog?
+
+    init(limits: MailboxLimits = MailboxLimits(), logger: Logger? = nil) {
+        self.limits = limits
+        self.log = logger.map { RateLimitedLog(logger: $0) }
+    }
 
     var bufferedBytes: Int { state.withLock { $0.bufferedBytes } }
     var droppedLate: Int { state.withLock { $0.droppedLate } }
+    var droppedOverLimit: Int { state.withLock { $0.droppedOverLimit } }
+    var droppedExpired: Int { state.withLock { $0.droppedExpired } }
+    /// Receives waiting for a message.
+    var waitingCount: Int { state.withLock { $0.waiterKeys.count } }
+    /// Unread messages from `peer`.
+    func queuedCount(from peer: PartyID) -> Int { state.withLock { $0.perPeer[peer]?.count ?? 0 } }
 
-    /// Hands `payload` to the oldest waiting receiver for `key`, or queues it.
+    /// Hands `payload` to the oldest waiting receiver for `key`, or queues it if its sender is
+    /// within its limits (dropped, counted and logged otherwise).
     func deliver(_ payload: Payload, for key: MailboxKey) {
-        let waiter: Waiter? = state.withLock { s in
-            if s.closedError != nil { return nil }
+        enum Outcome { case none, resume(Waiter), late, overLimit(Int, Int), queued(schedule: Bool) }
+        let outcome: Outcome = state.withLock { s in
+            if s.closedError != nil { return .none }
             if s.endedSessions.contains(key.session) {
                 s.droppedLate += 1
-                return nil
+                return .late
             }
             if var list = s.waiters[key], !list.isEmpty {
                 let w = list.removeFirst()
                 s.waiters[key] = list.isEmpty ? nil : list
                 s.waiterKeys[w.id] = nil
-                return w
+                return .resume(w)
+            }
+            let used = s.perPeer[key.peer] ?? (0, 0)
+            guard used.count < limits.maxMessagesPerPeer, payload.count <= limits.maxBytesPerPeer - used.bytes else {
+                s.droppedOverLimit += 1
+                return .overLimit(used.count, used.bytes)
             }
             s.queues[key, default: FIFO()].append(payload)
             s.bufferedBytes += payload.count
-            return nil
+            s.perPeer[key.peer] = (used.count + 1, used.bytes + payload.count)
+            let session = s.perSession[key.session]
+            s.perSession[key.session] = (session.map { $0.count + 1 } ?? 1, session?.touched ?? .now)
+            let schedule = !s.sweepScheduled
+            s.sweepScheduled = true
+            return .queued(schedule: schedule)
         }
-        if let waiter {
+        switch outcome {
+        case .none: return
+        case .resume(let waiter):
             if let t = waiter.timer { DeadlineTimer.shared.cancel(t) }
             waiter.continuation.resume(returning: payload)
+        case .late:
+            log?.warning(
+                "dropped incoming message", "its session has ended",
+                metadata: ["from": "\(key.peer)", "session": "\(key.session)"])
+        case .overLimit(let count, let bytes):
+            log?.warning(
+                "dropped incoming message",
+                "its sender already has \(count) messages (\(bytes) bytes) waiting unread; limits are "
+                    + "\(limits.maxMessagesPerPeer) messages and \(limits.maxBytesPerPeer) bytes per peer",
+                metadata: ["from": "\(key.peer)", "session": "\(key.session)"])
+        case .queued(let schedule):
+            if schedule { scheduleSweep(at: .now + limits.unreadSessionExpiry) }
+        }
+    }
+
+    private func scheduleSweep(at when: ContinuousClock.Instant) {
+        _ = DeadlineTimer.shared.schedule(at: when) { [weak self] in self?.sweep() }
+    }
+
+    /// Drops the unread messages of sessions nobody has received from for
+    /// `unreadSessionExpiry`, then schedules itself for the next session due.
+    func sweep(now: ContinuousClock.Instant = .now) {
+        let expiry = limits.unreadSessionExpiry
+        let (expired, next): ([(SessionID, Int)], ContinuousClock.Instant?) = state.withLock { s in
+            var expired: [(SessionID, Int)] = []
+            var next: ContinuousClock.Instant?
+            for (session, info) in s.perSession {
+                let due = info.touched + expiry
+                // A waiting receive means someone reads this session now.
+                if due <= now && !s.waiters.keys.contains(where: { $0.session == session }) {
+                    expired.append((session, info.count))
+                } else {
+                    next = min(next ?? due, due)
+                }
+            }
+            for (session, count) in expired {
+                Self.removeQueues(&s) { $0.session == session }
+                s.droppedExpired += count
+            }
+            s.sweepScheduled = next != nil
+            return (expired, next)
+        }
+        for (session, count) in expired {
+            log?.warning(
+                "dropped unread messages", "nobody received from their session for \(expiry)",
+                metadata: ["session": "\(session)", "count": "\(count)"])
+        }
+        // Not sooner than a second from now: a session read constantly must not make this spin.
+        if let next { scheduleSweep(at: max(next, now + .seconds(1))) }
+    }
+
+    /// Removes every queue whose key matches, keeping the per-peer and per-session tallies.
+    private static func removeQueues(_ s: inout State, where match: (MailboxKey) -> Bool) {
+        for (k, q) in s.queues where match(k) {
+            let bytes = q.totalBytes
+            s.bufferedBytes -= bytes
+            Self.uncount(&s, k, count: q.count, bytes: bytes)
+            s.queues[k] = nil
+        }
+    }
+
+    private static func uncount(_ s: inout State, _ k: MailboxKey, count: Int, bytes: Int) {
+        if let p = s.perPeer[k.peer] {
+            s.perPeer[k.peer] = p.count - count <= 0 ? nil : (p.count - count, p.bytes - bytes)
+        }
+        if let q = s.perSession[k.session] {
+            s.perSession[k.session] = q.count - count <= 0 ? nil : (q.count - count, q.touched)
         }
     }
 
@@ -59,6 +166,7 @@ final class Mailbox: Sendable {
         // Fast path: no suspension, no timer, when the message is already here.
         let immediate: Result<Payload, NetError>? = state.withLock { s in
             if let e = s.closedError { return .failure(e) }
+            if let info = s.perSession[key.session] { s.perSession[key.session] = (info.count, .now) }
             return Self.popQueued(&s, key).map { .success($0) }
         }
         if let immediate { return try immediate.get() }
@@ -116,10 +224,7 @@ final class Mailbox: Sendable {
     func endSession(_ session: SessionID) {
         let failed: [Waiter] = state.withLock { s in
             s.endedSessions.insert(session)
-            for (k, q) in s.queues where k.session == session {
-                s.bufferedBytes -= q.totalBytes
-                s.queues[k] = nil
-            }
+            Self.removeQueues(&s) { $0.session == session }
             var out: [Waiter] = []
             for (k, list) in s.waiters where k.session == session {
                 out += list
@@ -134,6 +239,12 @@ final class Mailbox: Sendable {
         }
     }
 
+    /// Frees what is queued from `peer` (it left the consortium). Waiting receives stay: a
+    /// re-added member is heard again, and until then they time out as usual.
+    func dropPeer(_ peer: PartyID) {
+        state.withLock { s in Self.removeQueues(&s) { $0.peer == peer } }
+    }
+
     /// Fails every waiter and refuses everything from now on.
     func close(_ error: NetError) {
         let failed: [Waiter] = state.withLock { s in
@@ -141,6 +252,8 @@ final class Mailbox: Sendable {
             s.closedError = error
             s.queues = [:]
             s.bufferedBytes = 0
+            s.perPeer = [:]
+            s.perSession = [:]
             let all = s.waiters.values.flatMap { $0 }
             s.waiters = [:]
             s.waiterKeys = [:]
@@ -176,6 +289,7 @@ final class Mailbox: Sendable {
         guard let p = s.queues[key]?.popFirst() else { return nil }
         if s.queues[key]?.isEmpty == true { s.queues[key] = nil }
         s.bufferedBytes -= p.count
+        uncount(&s, key, count: 1, bytes: p.count)
         return p
     }
 }

@@ -4,6 +4,24 @@ public enum MeshLimits {
     public static let defaultMaxMessageSize = 1 << 30
 }
 
+/// What received messages may wait unread, per sending peer: a member can send messages for
+/// sessions this party never reads (or has not started yet), and each costs memory until it
+/// is read, its session ends, or it expires.
+public struct MailboxLimits: Sendable, Equatable {
+    /// Messages buffered from one peer; beyond it new ones are dropped. Each costs about
+    /// 700 bytes of bookkeeping even when empty.
+    public var maxMessagesPerPeer: Int = 65_536
+    /// Payload bytes buffered from one peer; beyond it new messages are dropped. The default
+    /// leaves room for one message of the default `maxMessageSize` and more.
+    public var maxBytesPerPeer: Int = MeshLimits.defaultMaxMessageSize + (256 << 20)
+    /// Messages of a session nobody has received from for this long are dropped: a session
+    /// another party started that this one never joins must not keep its messages forever.
+    /// Must exceed the time a party may take to join a job its peers already run.
+    public var unreadSessionExpiry: Duration = .seconds(600)
+
+    public init() {}
+}
+
 /// How the mesh protects its connections.
 public enum TransportSecurity: Sendable, Equatable {
     /// CURVE encryption and mutual authentication; only consortium keys are admitted.
@@ -40,6 +58,16 @@ public struct MeshConfiguration: Sendable {
     public var heartbeatTimeout: Duration = .seconds(10)
     /// Timeout of `receive` calls that give none, and of `send` waiting for queue space.
     public var defaultTimeout: Duration = .seconds(60)
+    public var mailboxLimits = MailboxLimits()
+    /// Payloads larger than this travel as pieces of this size, reassembled by the receiver:
+    /// libzmq does not count a half-received message as traffic, so one message that takes
+    /// longer than `heartbeatTimeout` to arrive (1 GiB over a slow link) would be cut.
+    public var pieceSize: Int = 1 << 20
+    /// A message whose next piece does not arrive within this is dropped (counted, logged).
+    public var pieceTimeout: Duration = .seconds(60)
+    /// Messages being reassembled from one peer at a time; a piece that would start one more
+    /// is dropped. Their received bytes also count against `mailboxLimits.maxBytesPerPeer`.
+    public var maxAssembliesPerPeer: Int = 4
 
     public init(name: PartyID, keyPair: CurveKeyPair, consortium: Consortium) {
         self.name = name
@@ -63,17 +91,39 @@ public struct MeshStats: Sendable, Equatable, CustomStringConvertible {
     public var impersonationDropped = 0
     /// Messages for sessions already ended.
     public var lateDropped = 0
+    /// Messages dropped because their sender already had `MailboxLimits` messages or bytes
+    /// waiting unread.
+    public var overLimitDropped = 0
+    /// Unread messages dropped because nobody received from their session for
+    /// `unreadSessionExpiry`.
+    public var expiredDropped = 0
     /// Outgoing messages dropped because a peer did not take them before the timeout.
     public var sendTimeouts = 0
     /// Connection attempts refused by the ZAP allow-list.
     public var connectionsRefused = 0
+    /// Messages on a connection whose key is no longer a member (it left the consortium).
+    public var notMemberDropped = 0
+    /// Open inbound connections cut because their member left the consortium.
+    public var connectionsCut = 0
+    /// Pieces of large messages that were inconsistent (unknown or reused message id, gap or
+    /// overlap, another session, tag or total), over a limit, or for a message dropped
+    /// earlier; the whole message is dropped with them.
+    public var piecesDropped = 0
+    /// Messages whose next piece did not arrive within `pieceTimeout`.
+    public var assembliesExpired = 0
+    /// Inbound handshakes that failed before the allow-list was asked: wrong security
+    /// mechanism, or a CURVE handshake under another server key.
+    public var handshakesFailed = 0
 
     public init() {}
 
     public var description: String {
         "sent=\(messagesSent) received=\(messagesReceived) malformed=\(malformedDropped) "
             + "oversized=\(oversizedDropped) impersonation=\(impersonationDropped) late=\(lateDropped) "
-            + "sendTimeouts=\(sendTimeouts) refused=\(connectionsRefused)"
+            + "overLimit=\(overLimitDropped) expired=\(expiredDropped) "
+            + "sendTimeouts=\(sendTimeouts) refused=\(connectionsRefused) notMember=\(notMemberDropped) "
+            + "cut=\(connectionsCut) handshakeFailed=\(handshakesFailed) piecesDropped=\(piecesDropped) "
+            + "assembliesExpired=\(assembliesExpired)"
     }
 }
 

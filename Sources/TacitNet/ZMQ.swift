@@ -59,6 +59,8 @@ final class ZMessage {
     }
 
     var size: Int { zmq_msg_size(msg) }
+    /// The descriptor of the connection the message came on (-1 if unknown).
+    var sourceDescriptor: Int32 { zmq_msg_get(msg, ZMQ_SRCFD) }
     var hasMore: Bool { zmq_msg_more(msg) != 0 }
 
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -94,4 +96,66 @@ extension String {
         let bytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
         self = String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// The events of one socket (libzmq's `zmq_socket_monitor`), read without blocking from a
+/// PAIR socket connected to its monitor endpoint. Owned by the I/O thread once created.
+final class SocketMonitor {
+    private static let counter = Locked<UInt64>(0)
+    let pair: UnsafeMutableRawPointer
+
+    struct Event {
+        let event: Int32
+        let value: UInt32
+    }
+
+    /// Call before the socket binds or connects, so no event is missed.
+    init(context: UnsafeMutableRawPointer, socket: UnsafeMutableRawPointer, events: Int32) throws {
+        let n = Self.counter.withLock { c in
+            c += 1
+            return c
+        }
+        let address = "inproc://tacit-monitor-\(n)"
+        guard zmq_socket_monitor(socket, address, events) == 0 else {
+            throw NetError(.transport, "cannot monitor a socket: \(ZMQ.lastError())")
+        }
+        guard let p = zmq_socket(context, ZMQ_PAIR) else {
+            throw NetError(.transport, "zmq_socket failed: \(ZMQ.lastError())")
+        }
+        var zero: Int32 = 0
+        zmq_setsockopt(p, ZMQ_LINGER, &zero, 4)
+        guard zmq_connect(p, address) == 0 else {
+            zmq_close(p)
+            throw NetError(.transport, "cannot connect to a socket monitor: \(ZMQ.lastError())")
+        }
+        pair = p
+    }
+
+    /// Every event queued so far.
+    func drain() -> [Event] {
+        var out: [Event] = []
+        while true {
+            let m = ZMessage()
+            guard m.receive(from: pair, dontWait: true) else { return out }
+            var event: UInt16 = 0
+            var value: UInt32 = 0
+            if m.size >= 6 {
+                m.withBytes { b in
+                    // libzmq writes the event and value in host byte order, unaligned.
+                    withUnsafeMutableBytes(of: &event) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[0..<2])) }
+                    withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[2..<6])) }
+                }
+            }
+            // The second frame is the endpoint; read it to reach the next event.
+            var more = m.hasMore
+            while more {
+                let rest = ZMessage()
+                guard rest.receive(from: pair, dontWait: false) else { break }
+                more = rest.hasMore
+            }
+            out.append(Event(event: Int32(event), value: value))
+        }
+    }
+
+    func close() { zmq_close(pair) }
 }

@@ -18,13 +18,30 @@ public final class PartyNode: Sendable {
     private let started = ContinuousClock.now
     private let logger: Logger
     private let registry: JobProtocolRegistry
+    /// Applies committed membership changes to the mesh's allow-list; ends with the ledger.
+    private let membershipFollower: Task<Void, Never>
 
     public static func start(config: NodeConfig, registry: JobProtocolRegistry = .standard(), logger: Logger) async throws -> PartyNode {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         chmod(config.dataDirectory, 0o700)
         let keyPair = CurveKeyPair(secretKey: try KeyFiles.readSecretKey(path: config.transportKeyPath))
-        let (genesis, consortium, identity) = try Self.ledgerIdentity(config, curvePublicKey: keyPair.publicKey.z85)
+        let (genesis, genesisConsortium, identity) = try Self.ledgerIdentity(config, curvePublicKey: keyPair.publicKey.z85)
+        // The allow-list is the membership after every committed block, not the genesis: a
+        // member removed since must not be admitted, one added since must be able to connect.
+        var consortium = genesisConsortium
+        if let m = Self.replayedMembership(genesis: genesis, databasePath: config.ledgerDatabasePath, logger: logger) {
+            guard let c = Self.transportConsortium(m, logger: logger) else {
+                throw NodeError(.invalidConfig, "no member of the ledger \(config.ledgerDatabasePath) has a usable transport entry (CURVE key, endpoint)")
+            }
+            consortium = c
+        }
+        guard consortium.member(named: config.name)?.publicKey == keyPair.publicKey else {
+            throw NodeError(
+                .invalidConfig,
+                "\(config.name) is no longer a member with this transport key on the ledger \(config.ledgerDatabasePath) "
+                    + "(members: \(consortium.names.map(\.name).joined(separator: ", "))); ask the consortium to re-admit it")
+        }
         var secrets = JobResources.none
         if let sharePath = config.paillierSharePath {
             guard let data = FileManager.default.contents(atPath: sharePath) else {
@@ -59,10 +76,13 @@ public final class PartyNode: Sendable {
                 party: config.name, ledger: ledger, channel: mesh, registry: registry, secrets: secrets, datasets: config.datasets,
                 members: consortium.names, dataDirectory: config.dataDirectory, stepTimeout: config.protocolTimeout,
                 logger: logger, progressDelay: delay)
+            let follower = Self.followMembership(ledger: ledger, mesh: mesh, logger: logger)
             let node: PartyNode
             do {
-                node = try PartyNode(config: config, mesh: mesh, ledger: ledger, jobs: jobs, registry: registry, logger: logger)
+                node = try PartyNode(
+                    config: config, mesh: mesh, ledger: ledger, jobs: jobs, registry: registry, follower: follower, logger: logger)
             } catch {
+                follower.cancel()
                 await ledger.close()
                 throw error
             }
@@ -108,7 +128,78 @@ public final class PartyNode: Sendable {
         }
     }
 
-    private init(config: NodeConfig, mesh: ZeroMQMesh, ledger: ConsortiumLedger, jobs: JobManager, registry: JobProtocolRegistry, logger: Logger) throws {
+    /// The membership after replaying the local replica, or nil when there is none yet (a new
+    /// node) or it cannot be read (then the genesis is used, and the follower corrects the
+    /// allow-list as soon as the ledger is up).
+    static func replayedMembership(genesis: Genesis, databasePath: String, logger: Logger) -> Membership? {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return nil }
+        do {
+            let replica = try Replica(store: try LedgerStore(path: databasePath, readOnly: true))
+            guard replica.state.genesis.hash == genesis.hash else { return nil }
+            return replica.state.membership
+        } catch {
+            logger.warning(
+                "cannot replay the ledger before starting the mesh; starting from the genesis membership",
+                metadata: ["database": "\(databasePath)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// The mesh's consortium from a ledger membership. Records come from other members'
+    /// transactions: one the transport cannot use (bad CURVE key, name or endpoint, or a
+    /// CURVE key two members share) is left out with a logged reason rather than stopping the
+    /// node or the allow-list from following the ledger.
+    static func transportConsortium(_ m: Membership, logger: Logger) -> Consortium? {
+        var members: [Consortium.Member] = []
+        for name in m.names {
+            guard let r = m.records[name] else { continue }
+            do {
+                members.append(try Consortium.Member(name: PartyID(name), publicKey: CurvePublicKey(z85: r.curveKey), endpoint: r.endpoint))
+            } catch {
+                logger.error("ledger member left out of the transport allow-list", metadata: ["member": "\(name)", "error": "\(error)"])
+            }
+        }
+        let keyCounts = Dictionary(grouping: members, by: \.publicKey).mapValues(\.count)
+        for m in members where keyCounts[m.publicKey, default: 0] > 1 {
+            logger.error("ledger member left out of the transport allow-list: its CURVE key is another member's too", metadata: ["member": "\(m.name)"])
+        }
+        members.removeAll { keyCounts[$0.publicKey, default: 0] > 1 }
+        // nil only when no record is usable, which leaves this node out too.
+        return try? Consortium(members: members)
+    }
+
+    /// Follows committed blocks: after each, the ledger's membership becomes the allow-list.
+    static func followMembership(ledger: ConsortiumLedger, mesh: ZeroMQMesh, logger: Logger) -> Task<Void, Never> {
+        Task {
+            let commits = await ledger.node.commits()
+            func sync() async {
+                guard let wanted = transportConsortium(await ledger.node.state.membership, logger: logger) else {
+                    logger.critical("no ledger member has a usable transport entry; the mesh keeps the last membership it had")
+                    return
+                }
+                guard wanted != mesh.consortium else { return }
+                do {
+                    try mesh.updateConsortium(wanted)
+                    logger.notice("transport allow-list follows the ledger", metadata: ["members": "\(wanted.names.map(\.name))"])
+                } catch let e as NetError where e.code == .invalidIdentity {
+                    logger.critical("this node is no longer a member with its transport key on the ledger; its mesh keeps the last membership it had. \(e.reason)")
+                } catch {
+                    logger.error("cannot apply the ledger's membership to the transport: \(error)")
+                }
+            }
+            await sync()
+            for await _ in commits {
+                if Task.isCancelled { return }
+                await sync()
+            }
+        }
+    }
+
+    private init(
+        config: NodeConfig, mesh: ZeroMQMesh, ledger: ConsortiumLedger, jobs: JobManager, registry: JobProtocolRegistry,
+        follower: Task<Void, Never>, logger: Logger
+    ) throws {
+        self.membershipFollower = follower
         self.config = config
         self.mesh = mesh
         self.ledger = ledger
@@ -130,6 +221,7 @@ public final class PartyNode: Sendable {
         await jobs.shutdown()
         // Give the ledger a moment to push the last records out before the mesh closes.
         try? await Task.sleep(for: .milliseconds(300))
+        membershipFollower.cancel()
         await ledger.close()
         mesh.close()
         logger.info("stopped")

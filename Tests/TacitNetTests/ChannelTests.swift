@@ -16,6 +16,8 @@ struct Fixture {
     let channels: [any PartyChannel]
     let close: @Sendable () -> Void
     let crash: @Sendable (Int) -> Void
+    /// Messages party i dropped because their session had ended.
+    let lateDropped: @Sendable (Int) -> Int
 
     static func make(_ kind: MeshKind, parties: Int = 2, maxMessageSize: Int = MeshLimits.defaultMaxMessageSize)
         throws -> Fixture
@@ -25,7 +27,8 @@ struct Fixture {
         case .inMemory:
             let mesh = InMemoryMesh(parties: names, maxMessageSize: maxMessageSize, defaultTimeout: .seconds(30))
             return Fixture(
-                channels: names.map { mesh.channel(for: $0) }, close: {}, crash: { mesh.crash(names[$0]) })
+                channels: names.map { mesh.channel(for: $0) }, close: {}, crash: { mesh.crash(names[$0]) },
+                lateDropped: { mesh.lateDropped(at: names[$0]) })
         case .zeroMQ:
             let pairs = try names.map { _ in try CurveKeyPair.generate() }
             let ports = try freePorts(parties)
@@ -41,7 +44,8 @@ struct Fixture {
                 return try ZeroMQMesh(configuration: c)
             }
             return Fixture(
-                channels: meshes, close: { meshes.forEach { $0.close() } }, crash: { meshes[$0].close() })
+                channels: meshes, close: { meshes.forEach { $0.close() } }, crash: { meshes[$0].close() },
+                lateDropped: { meshes[$0].stats.lateDropped })
         }
     }
 }
@@ -182,13 +186,22 @@ struct ChannelTests {
         let f = try Fixture.make(kind)
         defer { f.close() }
         let (a, b) = (f.channels[0], f.channels[1])
+        // Queued before the end: freed by it.
         try await a.send(Payload([1]), to: "P1", session: SessionID(8), tag: 1)
         try await a.send(Payload([2]), to: "P1", session: SessionID(9), tag: 1)
         #expect(try await b.receive(from: "P0", session: SessionID(9), tag: 1) == Payload([2]))
         b.endSession(SessionID(8))
-        await #expect(throws: NetError.self) {
+        #expect(f.lateDropped(1) == 0)
+        // Sent after the end: dropped on arrival and counted. One pipe per sender keeps order
+        // across sessions, so once session 9's next message is here, the late one was handled.
+        try await a.send(Payload([3]), to: "P1", session: SessionID(8), tag: 1)
+        try await a.send(Payload([4]), to: "P1", session: SessionID(9), tag: 1)
+        #expect(try await b.receive(from: "P0", session: SessionID(9), tag: 1) == Payload([4]))
+        #expect(f.lateDropped(1) == 1)
+        let e = await #expect(throws: NetError.self) {
             try await b.receive(from: "P0", session: SessionID(8), tag: 1, timeout: .milliseconds(100))
         }
+        #expect(e?.code == .timeout)
     }
 
     /// 100 MB and more crosses the mesh intact (zero-copy path on both sides for ZeroMQ).

@@ -137,6 +137,20 @@ struct FrameTests {
         #expect(try bytes.withUnsafeBytes { try FrameHeader.decode($0) } == h)
     }
 
+    @Test func pieceHeaderRoundTrips() throws {
+        let h = FrameHeader(
+            sender: "b", session: SessionID(3), tag: Tag(4), payloadLength: 10,
+            piece: .init(messageID: 9, total: 1 << 30, offset: 1 << 20))
+        let bytes = h.encode()
+        #expect(bytes.count == 32 + 24 + 1)
+        #expect(bytes[5] == 1)
+        #expect(try bytes.withUnsafeBytes { try FrameHeader.decode($0) } == h)
+        // A piece flag on a header without the piece fields is refused.
+        var flagged = FrameHeader(sender: "b", session: SessionID(3), tag: Tag(4), payloadLength: 10).encode()
+        flagged[5] = 1
+        #expect(throws: FrameHeader.DecodeError.self) { try flagged.withUnsafeBytes { try FrameHeader.decode($0) } }
+    }
+
     @Test func malformedHeadersAreRejectedNotTrapped() {
         let good = FrameHeader(sender: "a", session: SessionID(1), tag: Tag(2), payloadLength: 3).encode()
         var cases: [[UInt8]] = [[], Array(good.prefix(31)), good + [0], good + Array(repeating: 0x61, count: 100)]

@@ -37,3 +37,15 @@ func expectedChecksum(size: Int, seed: UInt64) -> String {
 func hex(_ bytes: [UInt8]) -> String {
     bytes.isEmpty ? "-" : bytes.map { String(format: "%02x", $0) }.joined()
 }
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. For state
+/// only observable through counters (a refused handshake, a cut connection): the wait ends
+/// as soon as the condition is met, the timeout only bounds a failure.
+func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
