@@ -1,4 +1,5 @@
 public import Logging
+import TacitBytes
 
 /// Warnings about dropped input, at most one line per kind per interval: every drop is
 /// counted in `MeshStats`, and logged, but a peer sending a million bad messages must not be

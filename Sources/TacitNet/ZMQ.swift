@@ -1,5 +1,6 @@
 internal import CZeroMQ
 import Foundation
+import TacitBytes
 
 /// Thin helpers over the libzmq C API. Nothing here is public: no C type crosses the module.
 enum ZMQ {
