@@ -291,6 +291,25 @@ struct RobustnessTests {
         #expect(namedCrash, "no honest party named the crashed peer: \(seen)")
     }
 
+    /// Two silent peers in a step that receives words in place: the timeout names both, as a
+    /// gathered step already did. Before, it named whichever receive timed out first, so under
+    /// load a live but slow peer could be named while the crashed one went unnamed (seen as a
+    /// flaky `crashedPeer` on additive-dealer).
+    @Test("a timeout in a word step names every silent peer")
+    func timeoutNamesEverySilentPeer() async throws {
+        let mesh = InMemoryMesh(parties: partyNames(3))
+        let channel = mesh.channel(for: "p0").session(SessionID.random())
+        let error = await #expect(throws: MPCError.self) {
+            try await MPCContext.run(channel: channel, timeout: .seconds(1)) { context in
+                try await context.exchangeWithAllInPlace(
+                    words: 1, expectedWords: 1, step: "test", fill: { raw in [UInt64(7)].withUnsafeBufferPointer { Words.store($0, into: raw) } },
+                    receive: { _, _, _ in })
+            }
+        }
+        #expect(error?.code == MPCError.Code.timeout, "\(String(describing: error))")
+        #expect(error?.message.contains("p1, p2") == true, "\(String(describing: error))")
+    }
+
     @Test("registry refuses duplicates and names what it has")
     func registry() throws {
         var r = testRegistry()
