@@ -104,12 +104,30 @@ public final class P256: @unchecked Sendable {
 }
 
 extension P256 {
-    /// A 16-byte key from a shared point: SHA-256 of a domain label, the OT index and the
-    /// point, truncated (the random-oracle step of Chou–Orlandi base OT).
-    public static func key(fromPoint point: [UInt8], index: Int, domain: String = "tacit-base-ot") -> [UInt8] {
-        var data = Array(domain.utf8)
-        withUnsafeBytes(of: UInt64(index).littleEndian) { data += $0 }
-        data += point
-        return Array(SHA256Bytes.hash(data).prefix(16))
+    /// The 16-byte key of base OT `index` between `sender` (who sent A = a·G) and `receiver`
+    /// (who answered B = b·G + c·A), from the shared point (a·B, a·(B − A) or b·A): SHA-256,
+    /// truncated, over the length-prefixed fields
+    ///
+    ///     domain ‖ session ‖ sender ‖ receiver ‖ A ‖ B ‖ index ‖ point
+    ///
+    /// (``ByteWriter``: strings and points with a u32 length, integers as big-endian u64).
+    /// This is the random-oracle key derivation of Chou–Orlandi ("The Simplest Protocol for
+    /// Oblivious Transfer", LATINCRYPT 2015), with the transcript (A, B) hashed in as the
+    /// paper's H_(A,B) and the session and both party ids added, so that keys of different
+    /// jobs, pairs or directions never coincide even if a point repeats.
+    public static func key(
+        fromPoint point: [UInt8], index: Int, session: UInt64, sender: String, receiver: String,
+        a: [UInt8], b: [UInt8], domain: String = "tacit.base-ot.v2"
+    ) -> [UInt8] {
+        var w = ByteWriter(capacity: 160 + sender.utf8.count + receiver.utf8.count)
+        w.string(domain)
+        w.u64(session)
+        w.string(sender)
+        w.string(receiver)
+        w.data(a)
+        w.data(b)
+        w.u64(UInt64(index))
+        w.data(point)
+        return Array(SHA256Bytes.hash(w.bytes).prefix(16))
     }
 }

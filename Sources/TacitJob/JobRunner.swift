@@ -72,7 +72,8 @@ public enum JobRunner {
             guard let e = engines.lookup(name) else {
                 throw JobError(.unknownProtocol, "this node has no engine '\(name)' (registered: \(engines.names.joined(separator: ", ")))")
             }
-            engine = e
+            // Configured by the spec's engine parameters (a named dealer): never the bare default.
+            engine = try spec.configuredEngine(e)
         }
         let given = JobResources(paillier: d.needs.contains(.paillierKeyShare) ? resources.paillier : nil)
         let ctx = JobContext(

@@ -1,4 +1,4 @@
-import TacitMPC
+public import TacitMPC
 public import TacitNet
 
 extension JobSpec {
@@ -59,9 +59,6 @@ extension JobSpec {
             return out
         }
         let d = proto.descriptor
-        for k in parameters.keys.sorted() where !d.parameterNames.contains(k) {
-            add("parameters.\(k)", "\(d.name) takes no parameter '\(k)'; it takes: \(d.parameterNames.joined(separator: ", ").ifEmpty("none"))")
-        }
         if !d.partyCounts.contains(parties.count) {
             add("parties", "\(d.name) runs with \(d.partyCounts.lowerBound)...\(d.partyCounts.upperBound) parties; this job has \(parties.count)")
         }
@@ -83,12 +80,45 @@ extension JobSpec {
         } else if let e = engine {
             add("engine", "\(d.name) does not run on a secret-sharing engine; remove `engine: \(e)`")
         }
+        // Parameters belong to the job protocol or to the engine it runs on (`dealer`).
+        let engineNames = engineDescriptor?.parameterNames ?? []
+        let accepted = d.parameterNames + engineNames
+        for k in parameters.keys.sorted() where !accepted.contains(k) {
+            add("parameters.\(k)", "\(d.name)\(engineDescriptor.map { " on \($0.name)" } ?? "") takes no parameter '\(k)'; it takes: \(accepted.joined(separator: ", ").ifEmpty("none"))")
+        }
+        if let e = engine, let found = registry.engines.lookup(e), engineDescriptor != nil {
+            do {
+                _ = try found.configured(engineParameters(found.descriptor), parties: partyNames, inputParties: inputParties)
+            } catch let error as MPCError {
+                add(found.descriptor.parameterNames.count == 1 ? "parameters.\(found.descriptor.parameterNames[0])" : "parameters",
+                    "engine \(e): \(error.message)")
+            } catch {
+                add("parameters", "engine \(e): \(error)")
+            }
+        }
         if out.isEmpty { out += proto.validate(self, engine: engineDescriptor) }
         return out
     }
 }
 
 extension JobSpec {
+    /// The spec's values for the parameters `engine` declares (the rest are the job
+    /// protocol's).
+    public func engineParameters(_ engine: ProtocolDescriptor) -> [String: String] {
+        parameters.filter { engine.parameterNames.contains($0.key) }
+    }
+
+    /// The engine this job runs on, set up with the spec's engine parameters: what a job
+    /// always runs. Throws `JobError(.invalidSpec)` with the engine's reason when they do not
+    /// fit (e.g. `additive-dealer` without a non-input `dealer`).
+    public func configuredEngine(_ engine: any MPCProtocol) throws -> any MPCProtocol {
+        do {
+            return try engine.configured(engineParameters(engine.descriptor), parties: partyNames, inputParties: inputParties)
+        } catch let e as MPCError {
+            throw JobError(.invalidSpec, "engine \(engine.descriptor.name): \(e.message)")
+        }
+    }
+
     /// The shape of a computation on one column per input party: at least one input party,
     /// exactly one column each, and `outputs` outputs. For protocols' `validate`.
     public func oneColumnProblems(_ name: String, outputs expected: Int = 1) -> [SpecProblem] {
@@ -115,4 +145,22 @@ extension JobProtocolRegistry {
 
 extension String {
     func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
+}
+
+extension JobSpec {
+    /// What an approver reviews: ``summary()``, then the security model and what each party
+    /// learns, of the job protocol and of the engine as this spec configures it (so that a
+    /// dealer is named, with what it learns).
+    public func summary(in registry: JobProtocolRegistry) -> [String] {
+        var out = summary()
+        guard let proto = registry.lookup(protocolName) else { return out }
+        var engineDescriptor: ProtocolDescriptor?
+        if let e = engine, let found = registry.engines.lookup(e) {
+            engineDescriptor = ((try? configuredEngine(found)) ?? found).descriptor
+        }
+        let review = proto.descriptor.review(engine: engineDescriptor)
+        out.append("  security: \(review.security)")
+        out.append("  learns: \(review.learns)")
+        return out
+    }
 }

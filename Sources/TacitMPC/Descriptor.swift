@@ -100,10 +100,11 @@ public enum PlaintextDomain: Hashable, Sendable, CustomStringConvertible {
 public struct OperationBounds: Hashable, Sendable {
     /// `lessThan(x, y)` and friends are correct when `|x − y| < comparisonBound`.
     public let comparisonBound: Int128
-    /// `multiplyFixed(x, y, f)` is correct (± `truncationError` in the last place) when
-    /// `|x·y| < fixedProductBound` (the product before truncation, with 2f fractional bits).
+    /// `multiplyFixed(x, y, f)` is ⌊x·y / 2^f⌋ + e with 0 ≤ e ≤ `truncationError` when
+    /// `|x·y| < fixedProductBound` (the product before truncation, with 2f fractional bits):
+    /// truncation rounds down and may err upwards only.
     public let fixedProductBound: Int128
-    /// Largest absolute error of a truncation in units of the last place.
+    /// Largest error of a truncation above the floor, in units of the last place.
     public let truncationError: Int
     public init(comparisonBound: Int128, fixedProductBound: Int128, truncationError: Int) {
         self.comparisonBound = comparisonBound
@@ -126,10 +127,14 @@ public struct ProtocolDescriptor: Sendable {
     public let domain: PlaintextDomain
     /// Online cost of an operation for a party count.
     public let cost: @Sendable (MPCOperation, Int) -> OperationCost
+    /// The keys a job spec may set under `parameters:` for this engine (e.g. `dealer`),
+    /// applied by ``MPCProtocol/configured(_:parties:inputParties:)``.
+    public let parameters: [EngineParameter]
 
     public init(
         name: String, summary: String, security: SecurityModel, partyCounts: ClosedRange<Int>,
-        learns: String, domain: PlaintextDomain, cost: @escaping @Sendable (MPCOperation, Int) -> OperationCost
+        learns: String, domain: PlaintextDomain, parameters: [EngineParameter] = [],
+        cost: @escaping @Sendable (MPCOperation, Int) -> OperationCost
     ) {
         self.name = name
         self.summary = summary
@@ -137,11 +142,25 @@ public struct ProtocolDescriptor: Sendable {
         self.partyCounts = partyCounts
         self.learns = learns
         self.domain = domain
+        self.parameters = parameters
         self.cost = cost
     }
+
+    public var parameterNames: [String] { parameters.map(\.name) }
 
     /// A table of costs for `partyCount`, for READMEs and `tacit protocols`.
     public func costTable(partyCount: Int) -> String {
         MPCOperation.allCases.map { "\($0.rawValue): \(cost($0, partyCount))" }.joined(separator: "\n")
+    }
+}
+
+/// A setting a job spec gives an engine under `parameters:` (values are strings there).
+public struct EngineParameter: Sendable, Hashable {
+    public let name: String
+    /// What it means and which values it takes.
+    public let summary: String
+    public init(_ name: String, _ summary: String) {
+        self.name = name
+        self.summary = summary
     }
 }

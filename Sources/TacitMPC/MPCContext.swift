@@ -260,7 +260,24 @@ public final class MPCContext: @unchecked Sendable {
                     }
                 }
             }
-            for try await (peer, i, payload) in group {
+            var arrived: [PartyID: Int] = [:]
+            while true {
+                let next: (PartyID, Int, Payload)?
+                do {
+                    next = try await group.next()
+                } catch let e as MPCError where e.code == .timeout {
+                    // As in `gather`: the receives share one deadline, so the first to time out
+                    // is an accident of scheduling; name every sender still missing pieces.
+                    let missing = senders.filter { arrived[$0, default: 0] < count }
+                    guard missing.count > 1 else { throw e }
+                    throw MPCError(
+                        .timeout,
+                        "no message from \(missing.map { "\($0)" }.joined(separator: ", ")) at step \(tag) "
+                            + "('\(step)') within the job timeout: they may have crashed, be overloaded, or run a "
+                            + "different program; check their logs", peer: e.peer)
+                }
+                guard let (peer, i, payload) = next else { break }
+                arrived[peer, default: 0] += 1
                 let lo = i * Self.pieceBytes, hi = min(8 * expectedWords, lo + Self.pieceBytes)
                 try payload.withUnsafeBytes { raw in
                     if raw.count >= 1, raw[0] == Kind.abort.rawValue {

@@ -17,6 +17,9 @@ public struct MPCError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unsupported = Code(name: "unsupported")
         /// The caller passed something invalid (lengths, owners, bounds).
         public static let invalidArgument = Code(name: "invalidArgument")
+        /// A job's engine parameters are missing or do not fit the job (e.g. no dealer named,
+        /// or an input party named as dealer).
+        public static let invalidParameter = Code(name: "invalidParameter")
         /// Revealed shares are inconsistent (e.g. not on one Shamir polynomial).
         public static let inconsistentShares = Code(name: "inconsistentShares")
         /// The job was cancelled.

@@ -13,7 +13,9 @@ import TacitMath
 /// 1 KiB of IKNP matrix from the receiver and 260 B of corrections from the sender (the
 /// correction for bit k is sent in 64 − k bits).
 ///
-/// Hashing is fixed-key AES as a correlation-robust function (H_i(x) = π(x ⊕ i) ⊕ x ⊕ i);
+/// Hashing is the tweakable circular correlation-robust hash H(i, x) = π(π(x) ⊕ i) ⊕ π(x) of
+/// Guo et al. 2020 (``TweakableHash``), i the OT's index in its direction; base-OT keys hash
+/// the session, both party ids and both public points (`P256.key(fromPoint:index:session:…)`).
 /// PRGs are AES-128-CTR. Semi-honest security only (no consistency checks on the IKNP
 /// matrix; a malicious receiver could learn Δ bits).
 public final class OTTripleSource: TripleSource {
@@ -22,7 +24,7 @@ public final class OTTripleSource: TripleSource {
     public var batchSize: Int
     private var senders: [PartyID: SenderState] = [:]
     private var receivers: [PartyID: ReceiverState] = [:]
-    private let aes = FixedKeyAES()
+    private let hasher = TweakableHash()
     private var rng: AESPRG?
 
     final class SenderState {
@@ -57,6 +59,8 @@ public final class OTTripleSource: TripleSource {
         let group = P256()
         rng = AESPRG(seed: context.freshSeed())
         let peers = context.peers
+        let me = context.localParty.name
+        let session = context.channel.session.rawValue
         // Round 1: A = a·G to every peer (for the direction peer → me, where I receive).
         let a = group.randomScalar()
         let bigA = group.multiplyGenerator(a)
@@ -78,7 +82,10 @@ public final class OTTripleSource: TripleSource {
                 var point = group.multiplyGenerator(b)
                 do {
                     if bit { point = try group.add(point, peerA) }
-                    keys.append(P256.key(fromPoint: try group.multiply(peerA, by: b), index: j))
+                    // Base OT j from p (who sent A) to me (who answers with B_j).
+                    keys.append(P256.key(
+                        fromPoint: try group.multiply(peerA, by: b), index: j, session: session, sender: p.name,
+                        receiver: me, a: peerA, b: point))
                 } catch {
                     throw MPCError(.malformedMessage, "\(p) sent an invalid base-OT point: \(error)", peer: p)
                 }
@@ -96,8 +103,13 @@ public final class OTTripleSource: TripleSource {
             for j in 0..<128 {
                 let bj = Array(bytes[(j * 33)..<((j + 1) * 33)])
                 do {
-                    zero.append(AESPRG(seed: P256.key(fromPoint: try group.multiply(bj, by: a), index: j)))
-                    one.append(AESPRG(seed: P256.key(fromPoint: try group.multiply(try group.add(bj, bigA, subtract: true), by: a), index: j)))
+                    // Base OT j from me (A) to p (B_j): k0 = H(a·B_j), k1 = H(a·(B_j − A)).
+                    let k0 = try group.multiply(bj, by: a)
+                    let k1 = try group.multiply(try group.add(bj, bigA, subtract: true), by: a)
+                    zero.append(AESPRG(seed: P256.key(
+                        fromPoint: k0, index: j, session: session, sender: me, receiver: p.name, a: bigA, b: bj)))
+                    one.append(AESPRG(seed: P256.key(
+                        fromPoint: k1, index: j, session: session, sender: me, receiver: p.name, a: bigA, b: bj)))
                 } catch {
                     throw MPCError(.malformedMessage, "\(p) sent an invalid base-OT point: \(error)", peer: p)
                 }
@@ -294,8 +306,8 @@ public final class OTTripleSource: TripleSource {
                 r1[2 * i + 1] = r0[2 * i + 1] ^ d1
             }
             let tweak = st.tweak &+ UInt64(64 * w0)
-            aes.hash(inPlace: r0, tweakBase: tweak)
-            aes.hash(inPlace: r1, tweakBase: tweak)
+            hasher.hash(inPlace: r0, tweakBase: tweak)
+            hasher.hash(inPlace: r1, tweakBase: tweak)
             for e in w0..<(w0 + cw) {
                 let base = 64 * (e - w0)
                 if binary {
@@ -340,7 +352,7 @@ public final class OTTripleSource: TripleSource {
             let cw = min(Self.chunkWords, w - w0)
             let r0 = rows0.words(128 * cw)
             Self.transposeBlock(UnsafeBufferPointer(rebasing: cols[(128 * w0)..<(128 * (w0 + cw))]), count: cw, into: r0)
-            aes.hash(inPlace: r0, tweakBase: st.tweak &+ UInt64(64 * w0))
+            hasher.hash(inPlace: r0, tweakBase: st.tweak &+ UInt64(64 * w0))
             for e in w0..<(w0 + cw) {
                 let base = 64 * (e - w0)
                 if binary {

@@ -9,6 +9,20 @@ public protocol MPCProtocol: Sendable {
     /// Sets up this party's side for one job (exchanging seeds, checking the party count) and
     /// returns the engine that runs the job's operations. Called inside ``MPCContext/run``.
     func makeEngine(_ context: MPCContext) async throws -> any MPCEngine
+
+    /// This engine set up for one job: `parameters` are the spec's values for the keys the
+    /// descriptor declares (``ProtocolDescriptor/parameters``), `parties` the job's parties
+    /// and `inputParties` those that give data. Throws ``MPCError/Code/invalidParameter``
+    /// saying what to write when a required one is missing or does not fit the job. Jobs
+    /// always run the configured engine; the default (for engines without parameters)
+    /// returns `self`.
+    func configured(_ parameters: [String: String], parties: [PartyID], inputParties: [PartyID]) throws -> any MPCProtocol
+}
+
+extension MPCProtocol {
+    public func configured(_ parameters: [String: String], parties: [PartyID], inputParties: [PartyID]) throws -> any MPCProtocol {
+        self
+    }
 }
 
 /// One party's engine for one job: the vector operations on secret-shared values. All

@@ -365,7 +365,7 @@ public actor JobManager {
         if spec.approvers.contains(me) { roles.append("approver") }
         let use = spec.party(me)?.input.map { "dataset '\($0.dataset)', columns [\($0.columns.joined(separator: ", "))]" }
         return JobStatus(
-            id: spec.id, phase: job.phase, protocolName: spec.protocolName, proposer: job.proposer, summary: spec.summary(),
+            id: spec.id, phase: job.phase, protocolName: spec.protocolName, proposer: job.proposer, summary: spec.summary(in: registry),
             awaitingApproval: job.awaitingApproval, awaitingCommitment: job.awaitingCommitment,
             awaitingResult: job.phase == .committed ? job.awaitingResult : [],
             localRoles: roles, localUse: use,

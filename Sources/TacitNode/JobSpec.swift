@@ -135,7 +135,11 @@ extension JobSpec {
         // Parameters: a flat mapping of names to scalars.
         var parameters: [String: String] = [:]
         if let pv = m["parameters"] {
-            let pm = try pv.mapping(allowed: proto.descriptor.parameterNames, what: "the parameters of \(proto.descriptor.name)")
+            // The job protocol's parameters and those of the engine it runs on (`dealer`).
+            let engineParameters = engine.flatMap { context.registry.engines.lookup($0)?.descriptor.parameterNames } ?? []
+            let pm = try pv.mapping(
+                allowed: proto.descriptor.parameterNames + engineParameters,
+                what: "the parameters of \(proto.descriptor.name)\(engine.map { " on \($0)" } ?? "")")
             for (k, v) in pm.fields {
                 parameters[k] = try v.string()
                 lines["parameters.\(k)"] = v

@@ -47,11 +47,21 @@ func simulate<R: Sendable>(
 }
 
 /// A channel that lets a test misbehave or observe: `tamper` may replace an outgoing payload
-/// (return nil to keep it); every received message is recorded.
+/// (return nil to keep it). Both directions are recorded with their full bytes: `sent` is
+/// what this party actually put on the wire (after tampering), whether or not the peer ever
+/// reads it, so a test can check what a party *sends*, not only what another chose to receive.
 final class TestChannel: PartyChannel, @unchecked Sendable {
+    // @unchecked: `base` and `tamper` are immutable and Sendable; the logs are behind locks.
+    struct Message: Sendable {
+        let peer: PartyID
+        let tag: TacitNet.Tag
+        let bytes: [UInt8]
+    }
     let base: any PartyChannel
     let tamper: @Sendable (PartyID, TacitNet.Tag, Payload) -> Payload?
     let received = Locked<[(PartyID, TacitNet.Tag, Int)]>([])
+    let receivedMessages = Locked<[Message]>([])
+    let sent = Locked<[Message]>([])
 
     init(_ base: any PartyChannel, tamper: @escaping @Sendable (PartyID, TacitNet.Tag, Payload) -> Payload? = { _, _, _ in nil }) {
         self.base = base
@@ -61,11 +71,14 @@ final class TestChannel: PartyChannel, @unchecked Sendable {
     var parties: [PartyID] { base.parties }
     var defaultTimeout: Duration { base.defaultTimeout }
     func send(_ payload: Payload, to peer: PartyID, session: SessionID, tag: TacitNet.Tag) async throws {
-        try await base.send(tamper(peer, tag, payload) ?? payload, to: peer, session: session, tag: tag)
+        let wire = tamper(peer, tag, payload) ?? payload
+        sent.withLock { $0.append(Message(peer: peer, tag: tag, bytes: wire.bytes)) }
+        try await base.send(wire, to: peer, session: session, tag: tag)
     }
     func receive(from peer: PartyID, session: SessionID, tag: TacitNet.Tag, timeout: Duration?) async throws -> Payload {
         let p = try await base.receive(from: peer, session: session, tag: tag, timeout: timeout)
         received.withLock { $0.append((peer, tag, p.count)) }
+        receivedMessages.withLock { $0.append(Message(peer: peer, tag: tag, bytes: p.bytes)) }
         return p
     }
     func endSession(_ session: SessionID) { base.endSession(session) }

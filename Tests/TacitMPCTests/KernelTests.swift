@@ -1,6 +1,8 @@
 import Testing
 @testable import TacitMPC
 import TacitMath
+import TacitCrypto
+import TacitBytes
 
 /// The runtime's word kernels against naive references.
 struct KernelTests {
@@ -79,6 +81,47 @@ struct KernelTests {
         }
     }
 
+    /// IKNP's hash against its definition, H(i, x) = π(π(x) ⊕ i) ⊕ π(x) (Guo et al. 2020,
+    /// §7.4), across the chunk boundary, with the tweak following the block's position.
+    @Test func tweakableHashMatchesItsDefinition() {
+        let h = TweakableHash()
+        let prg = AESPRG(seed: [UInt8](repeating: 5, count: 16))
+        let input = prg.words(2 * 700)
+        var whole = input
+        whole.withUnsafeMutableBufferPointer { h.hash(inPlace: $0, tweakBase: 1000) }
+        var parts = input
+        parts.withUnsafeMutableBufferPointer { p in
+            h.hash(inPlace: UnsafeMutableBufferPointer(rebasing: p[0..<600]), tweakBase: 1000)
+            h.hash(inPlace: UnsafeMutableBufferPointer(rebasing: p[600...]), tweakBase: 1300)
+        }
+        #expect(whole == parts)
+        for k in [0, 5, 255, 256, 699] {
+            var y = [input[2 * k], input[2 * k + 1]]
+            y.withUnsafeMutableBytes { h.permute(inPlace: $0) }
+            var z = [y[0] ^ (1000 + UInt64(k)), y[1]]
+            z.withUnsafeMutableBytes { h.permute(inPlace: $0) }
+            #expect(whole[2 * k] == z[0] ^ y[0] && whole[2 * k + 1] == z[1] ^ y[1], "block \(k)")
+        }
+    }
+
+    /// The property the old one-call hash π(x ⊕ i) ⊕ x ⊕ i lacked: related queries
+    /// (i, x) and (i′, x ⊕ i ⊕ i′) gave equal outputs for every x, which a tweakable
+    /// correlation-robust hash must not. Failed with the old hash (all 64 pairs equal).
+    @Test func tweakableHashHasNoRelatedTweakCollisions() {
+        let h = TweakableHash()
+        let prg = AESPRG(seed: [UInt8](repeating: 9, count: 16))
+        var equal = 0
+        for _ in 0..<64 {
+            let x0 = prg.next(), x1 = prg.next()
+            let i = prg.next() >> 1, j = prg.next() >> 1
+            var a = [x0, x1], b = [x0 ^ i ^ j, x1]
+            a.withUnsafeMutableBufferPointer { h.hash(inPlace: $0, tweakBase: i) }
+            b.withUnsafeMutableBufferPointer { h.hash(inPlace: $0, tweakBase: j) }
+            if a == b { equal += 1 }
+        }
+        #expect(equal == 0, "\(equal) of 64 related pairs collided")
+    }
+
     @Test func fixedKeyHashChunksAgreeWithOneShot() {
         // Over the 256-block chunk boundary: the tweak must follow the block's position.
         let aes = FixedKeyAES()
@@ -120,5 +163,36 @@ struct KernelTests {
         let b = s.words(1000)
         #expect(b.count == 1000)
         #expect(s.words(5).count == 5 && s.buffer.count >= 1000)
+    }
+}
+
+/// The Chou–Orlandi key derivation binds the whole base-OT transcript.
+struct BaseOTKeyTests {
+    static let a = [UInt8]([2] + [UInt8](repeating: 0x11, count: 32))
+    static let b = [UInt8]([3] + [UInt8](repeating: 0x22, count: 32))
+    static let point = [UInt8]([2] + [UInt8](repeating: 0x33, count: 32))
+
+    static func key(session: UInt64 = 42, sender: String = "alice", receiver: String = "bob",
+                    a: [UInt8] = a, b: [UInt8] = b, index: Int = 7) -> [UInt8] {
+        P256.key(fromPoint: point, index: index, session: session, sender: sender, receiver: receiver, a: a, b: b)
+    }
+
+    /// SHA-256 of domain ‖ session ‖ sender ‖ receiver ‖ A ‖ B ‖ index ‖ point (u32 length
+    /// prefixes, big-endian u64s), truncated to 16 bytes; the digest was computed
+    /// independently with Python's hashlib from that definition.
+    @Test func keyIsTheDocumentedHash() {
+        #expect(Hex.encode(Self.key()) == "d152169f8cf3f6486ce6ac88dbae9233")
+    }
+
+    /// Before, the key was H(index ‖ point) only: the same shared point gave the same key in
+    /// another session, between other parties or in the other direction.
+    @Test func everyTranscriptFieldChangesTheKey() {
+        let base = Self.key()
+        let variants = [
+            Self.key(session: 43), Self.key(sender: "bob", receiver: "alice"), Self.key(sender: "carol"),
+            Self.key(receiver: "carol"), Self.key(a: Self.b, b: Self.a), Self.key(b: Self.point), Self.key(index: 8),
+        ]
+        for (k, v) in variants.enumerated() { #expect(v != base, "variant \(k)") }
+        #expect(Set(variants.map { Hex.encode($0) }).count == variants.count)
     }
 }

@@ -204,7 +204,8 @@ struct EndToEndTests {
         defer { nodes.values.forEach { $0.kill() } }
         let jobs = [
             ("mean-1", "shamir", "  statistic: mean", "3148.81"),
-            ("above-1", "additive-dealer", "  statistic: count-above\n  threshold: \"500.00\"", "4"),
+            // The dealer learns every input: a compute-only party, never a hospital.
+            ("above-1", "additive-dealer", "  statistic: count-above\n  threshold: \"500.00\"\n  dealer: insurer", "4"),
         ]
         for (id, proto, params, _) in jobs {
             let submit = try TacitBinary.run(

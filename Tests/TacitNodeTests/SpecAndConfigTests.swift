@@ -86,6 +86,28 @@ struct SpecValidationTests {
         #expect(error(stranger)?.message.contains("approver 'hospital-b' is not a party of this job") == true)
     }
 
+    /// additive-dealer's dealer learns every input: a YAML spec must name a compute-only
+    /// dealer under `parameters:`. On main the spec without one parsed (the first party,
+    /// hospital-a, an input party, dealt) and `dealer:` was an unknown parameter.
+    @Test func additiveDealerNeedsANamedNonInputDealer() throws {
+        func spec(_ dealer: String?) -> String {
+            Self.good.replacingOccurrences(of: "protocol: paillier-aggregation\n", with: """
+                protocol: statistics
+                engine: additive-dealer
+                parameters:
+                  statistic: sum
+                \(dealer.map { "  dealer: \($0)\n" } ?? "")
+                """)
+        }
+        let none = error(spec(nil))
+        #expect(none?.code == .invalidSpec && none?.message.contains("parameters.dealer: engine additive-dealer: additive-dealer needs a named dealer") == true, "\(String(describing: none))")
+        let input = error(spec("hospital-a"))
+        #expect(input?.code == .invalidSpec && input?.message.contains("the dealer 'hospital-a' is an input party") == true, "\(String(describing: input))")
+        let parsed = try JobSpec.parse(spec("insurer"), context: Self.context)
+        #expect(parsed.parameters["dealer"] == "insurer")
+        #expect(parsed.summary(in: .standard()).contains { $0.contains("The dealer (insurer) learns the inputs") })
+    }
+
     @Test func wrongTypesAndEmptyFiles() {
         #expect(error("")?.message.contains("the file is empty") == true)
         #expect(error("- a\n- b\n")?.message.contains("expected a job spec") == true)

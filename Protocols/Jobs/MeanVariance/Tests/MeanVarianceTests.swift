@@ -29,7 +29,10 @@ struct MeanVarianceTests {
         let inputs: [PartyID: DatasetInput] = [
             "a": .column("x", text(a), party: "a"), "b": .column("x", text(b), party: "b"), "c": .column("x", text(c), party: "c"),
         ]
-        let spec = JobHarness.spec(protocol: "mean-variance", engine: engine, inputs: inputs, outputs: [
+        // additive-dealer's dealer learns every input: a compute-only party deals.
+        let dealer = engine == "additive-dealer"
+        let spec = JobHarness.spec(protocol: "mean-variance", engine: engine, inputs: inputs, compute: dealer ? ["dealer"] : [],
+                                   parameters: dealer ? ["dealer": "dealer"] : [:], outputs: [
             JobSpec.Output(name: "mean", recipients: ["a", "b"]), JobSpec.Output(name: "variance", recipients: ["b"]),
         ])
         let report = try await JobHarness(registry: .standard()).run(spec, inputs: inputs)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TacitJob
 import TacitJobHarness
+import TacitMPC
 import TacitNet
 import TacitProtocols
 import TacitStatistics
@@ -25,8 +26,11 @@ struct StatisticsTests {
     let data = Columns()
 
     func run(_ engine: String, _ parameters: [String: String], recipients: [PartyID] = ["c"]) async throws -> JobHarness.Report {
+        // additive-dealer's dealer learns every input: a compute-only party deals.
+        let dealer = engine == "additive-dealer"
         let spec = JobHarness.spec(
-            protocol: "statistics", engine: engine, inputs: data.inputs, parameters: parameters,
+            protocol: "statistics", engine: engine, inputs: data.inputs, compute: dealer ? ["dealer"] : [],
+            parameters: parameters.merging(dealer ? ["dealer": "dealer"] : [:]) { a, _ in a },
             outputs: [JobSpec.Output(name: "result", recipients: recipients)])
         return try await harness.run(spec, inputs: data.inputs)
     }
@@ -48,6 +52,47 @@ struct StatisticsTests {
         // Every party records the same digest.
         let digests = Set(try c.results().values.map { $0.outputs[0].digest })
         #expect(digests.count == 1)
+    }
+
+    /// The dealer of additive-dealer sees every opened value, so it learns the inputs: a spec
+    /// must name it, and it must be a compute-only party. Before, the first party in name
+    /// order (here the input party a) dealt silently and these specs ran.
+    @Test("additive-dealer without a named non-input dealer is refused before running")
+    func dealerMustBeNamedAndGiveNoInput() async throws {
+        let cases: [([PartyID], [String: String], String)] = [
+            ([], [:], "needs a named dealer"),
+            (["d"], [:], "needs a named dealer"),
+            (["d"], ["dealer": "a"], "is an input party"),
+            (["d"], ["dealer": "x"], "is not a party of this job"),
+        ]
+        for (compute, extra, reason) in cases {
+            let spec = JobHarness.spec(
+                protocol: "statistics", engine: "additive-dealer", inputs: data.inputs, compute: compute,
+                parameters: extra.merging(["statistic": "sum"]) { a, _ in a },
+                outputs: [JobSpec.Output(name: "result", recipients: ["c"])])
+            let problems = spec.problems(in: .standard())
+            #expect(problems.map(\.path) == ["parameters.dealer"], "\(problems)")
+            #expect(problems.first?.message.contains(reason) == true, "\(problems)")
+            await #expect(throws: JobError(.invalidSpec, "")) { try await harness.run(spec, inputs: data.inputs) }
+        }
+        // The engine itself refuses too, with its own code, whoever calls it.
+        let engine = try JobProtocolRegistry.standard().engine("additive-dealer")
+        let inputDealer = #expect(throws: MPCError.self) {
+            try engine.configured(["dealer": "a"], parties: ["a", "b", "d"], inputParties: ["a", "b"])
+        }
+        #expect(inputDealer?.code == MPCError.Code.invalidParameter && inputDealer?.peer == "a", "\(String(describing: inputDealer))")
+        let noDealer = #expect(throws: MPCError.self) {
+            try engine.configured([:], parties: ["a", "b", "d"], inputParties: ["a", "b"])
+        }
+        #expect(noDealer?.code == MPCError.Code.invalidParameter, "\(String(describing: noDealer))")
+        let ok = try engine.configured(["dealer": "d"], parties: ["a", "b", "d"], inputParties: ["a", "b"])
+        #expect(ok.descriptor.learns.contains("The dealer (d) learns the inputs"))
+        // What the approver reviews says so, naming the dealer.
+        let named = JobHarness.spec(
+            protocol: "statistics", engine: "additive-dealer", inputs: data.inputs, compute: ["d"],
+            parameters: ["statistic": "sum", "dealer": "d"], outputs: [JobSpec.Output(name: "result", recipients: ["c"])])
+        #expect(named.problems(in: .standard()).isEmpty)
+        #expect(named.summary(in: .standard()).contains { $0.contains("The dealer (d) learns the inputs") })
     }
 
     @Test("a spec naming no engine, an unknown engine or a bad statistic is refused before running")
