@@ -80,10 +80,9 @@ nonisolated(unsafe) private let aesZeroes: UnsafePointer<UInt8> = {
     return UnsafePointer(p)
 }()
 
-/// AES-128 with a fixed, public key, as a random permutation π for correlation-robust
-/// hashing in OT extension: H(x) = π(x) ⊕ x (Matyas–Meyer–Oseas with a fixed key; Bellare et
-/// al., "Efficient garbling from a fixed-key blockcipher", and Guo et al. 2020 for the tweaked
-/// form). Blocks are 16 bytes; encryption is in place over whole buffers (AES-NI pipelines
+/// AES-128 with a fixed, public key, as the random permutation π of fixed-key hashing in OT
+/// extension (TacitMPC's `TweakableHash` builds Guo et al. 2020's TCCR hash from it). Blocks
+/// are 16 bytes; encryption is in place over whole buffers (AES-NI pipelines
 /// independent blocks). Not thread-safe: one instance per task.
 public final class FixedKeyAES {
     // Not Sendable: the cipher context belongs to its owner.
@@ -114,33 +113,6 @@ public final class FixedKeyAES {
                 fatalError("FixedKeyAES: EVP_EncryptUpdate failed (error \(ERR_get_error()))")
             }
             offset += chunk
-        }
-    }
-
-    /// Correlation-robust hash of 128-bit blocks, each tweaked by its index:
-    /// H_i(x) = π(x ⊕ i) ⊕ x ⊕ i, with i = `tweakBase` + the block's position. Blocks are
-    /// (low, high) UInt64 pairs; the result overwrites them.
-    public func hash(inPlace blocks: UnsafeMutableBufferPointer<UInt64>, tweakBase: UInt64) {
-        precondition(blocks.count % 2 == 0)
-        // In chunks of 256 blocks through a stack buffer: one EVP call per 4 KiB (AES-NI
-        // pipelines the blocks), no heap allocation, and the chunk stays in L1.
-        let chunkBlocks = 256
-        let n = blocks.count / 2
-        guard let base = blocks.baseAddress, n > 0 else { return }
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * chunkBlocks) { saved in
-            var start = 0
-            while start < n {
-                let k = min(chunkBlocks, n - start)
-                let chunk = UnsafeMutableBufferPointer(start: base + 2 * start, count: 2 * k)
-                for i in 0..<k {
-                    chunk[2 * i] ^= tweakBase &+ UInt64(start + i)
-                    saved[2 * i] = chunk[2 * i]
-                    saved[2 * i + 1] = chunk[2 * i + 1]
-                }
-                encrypt(inPlace: UnsafeMutableRawBufferPointer(chunk))
-                for i in 0..<(2 * k) { chunk[i] ^= saved[i] }
-                start += k
-            }
         }
     }
 }

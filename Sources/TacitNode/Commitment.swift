@@ -75,3 +75,18 @@ public struct CommitmentOpening: Sendable, Hashable, Codable {
     /// A fresh 32-byte salt from `SecureRandom`.
     public static func freshSalt() -> [UInt8] { SecureRandom.bytes(32) }
 }
+
+extension CommitmentOpening {
+    /// Writes this opening, as JSON, to a new file for an auditor. It holds the party's input
+    /// and salt, so the file is created with mode 0600 by the call that creates it (never
+    /// written first and restricted after) and an existing file is never replaced.
+    public func writeForAuditor(toNewFile path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try SecretFile.create(atPath: path, contents: Array(try encoder.encode(self)))
+        } catch let e as SecretFile.Failure {
+            throw NodeError(.audit, e.message)
+        }
+    }
+}

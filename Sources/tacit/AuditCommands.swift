@@ -75,10 +75,7 @@ extension Tacit {
 
             func run() throws {
                 guard let o = try ControlOptions.quiet(control).send(ControlRequest(op: "opening", job: id)).opening else { return }
-                let data = try JSONEncoder.pretty.encode(o)
-                guard FileManager.default.createFile(atPath: out, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                    throw ValidationError("cannot write \(out)")
-                }
+                try o.writeForAuditor(toNewFile: out)
                 print("wrote \(out): the input and salt behind commitment \(o.commitment); it holds your data, hand it only to the auditor")
             }
         }

@@ -122,26 +122,6 @@ struct KernelTests {
         #expect(equal == 0, "\(equal) of 64 related pairs collided")
     }
 
-    @Test func fixedKeyHashChunksAgreeWithOneShot() {
-        // Over the 256-block chunk boundary: the tweak must follow the block's position.
-        let aes = FixedKeyAES()
-        let prg = AESPRG(seed: [UInt8](repeating: 3, count: 16))
-        let input = prg.words(2 * 700)
-        var whole = input
-        whole.withUnsafeMutableBufferPointer { aes.hash(inPlace: $0, tweakBase: 1000) }
-        var parts = input
-        parts.withUnsafeMutableBufferPointer { p in
-            aes.hash(inPlace: UnsafeMutableBufferPointer(rebasing: p[0..<600]), tweakBase: 1000)
-            aes.hash(inPlace: UnsafeMutableBufferPointer(rebasing: p[600...]), tweakBase: 1300)
-        }
-        #expect(whole == parts)
-        // Against the definition H_i(x) = π(x ⊕ i) ⊕ x ⊕ i for one block.
-        var block = [input[2 * 5] ^ 1005, input[2 * 5 + 1]]
-        let x = block
-        block.withUnsafeMutableBytes { aes.encrypt(inPlace: $0) }
-        #expect(whole[10] == block[0] ^ x[0] && whole[11] == block[1] ^ x[1])
-    }
-
     @Test func prgIsAESCounterModeAcrossChunks() {
         let key = (0..<16).map { UInt8($0) }
         // Block i of the stream is AES_k(i) (big-endian counter from a zero IV).

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TacitBytes
 import TacitLedger
+import TacitJob
+import TacitNet
 import TacitNode
 
 /// Every secret key file (ledger signing and encryption keys, the CA key, Paillier key
@@ -88,5 +90,24 @@ struct SecretFileTests {
         let e = #expect(throws: NodeError.self) { try setup.dealPaillierKey() }
         #expect(e?.code == .setup)
         #expect(setup.parties.map { text("\(setup.root)/\($0)/keys/paillier-share.json") } == before, "a key share was replaced")
+    }
+
+    @Test("an opening written for an auditor is created 0600 and never replaces a file")
+    func openingForAnAuditor() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let opening = CommitmentOpening(input: DatasetInput(jobID: "j", party: "hospital-a", dataset: "claims", columns: [
+            .init(declaration: ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2), values: ["1.00"])]),
+            salt: [UInt8](repeating: 1, count: 32))
+        let path = "\(dir)/opening.json"
+        try opening.writeForAuditor(toNewFile: path)
+        #expect(try mode(path) == 0o600)
+        let back = try JSONDecoder().decode(CommitmentOpening.self, from: try #require(FileManager.default.contents(atPath: path)))
+        #expect(back == opening)
+        try "mine".write(toFile: "\(dir)/taken.json", atomically: true, encoding: .utf8)
+        do { try opening.writeForAuditor(toNewFile: "\(dir)/taken.json"); Issue.record("replaced an existing file") } catch let e as NodeError {
+            #expect(e.code == .audit && e.message.contains("already exists"), "\(e)")
+        }
+        #expect(text("\(dir)/taken.json") == "mine")
     }
 }
