@@ -293,6 +293,8 @@ public struct Vote: Sendable, Equatable {
         let has = try r.u8("has block")
         let hash = Hash256(bytes: try r.raw(32, "block hash"))
         guard has <= 1 else { throw LedgerError(.malformed, "\(r.what): bad block flag") }
+        // One encoding per vote: a nil vote's hash field is zero, as `encode` writes it.
+        guard has == 1 || hash == .zero else { throw LedgerError(.malformed, "\(r.what): a nil vote carries a block hash") }
         return Vote(type: t, height: h, round: round, blockHash: has == 1 ? hash : nil, voter: try r.string("voter", max: 64), signature: try r.raw(64, "signature"))
     }
 }
