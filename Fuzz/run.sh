@@ -50,6 +50,8 @@ bin="$(cd "$here" && "$swift" build -c debug --scratch-path "$scratch" --show-bi
 # The checked-in consortium has certificates valid from its creation; ASan's leak checker is
 # off because libFuzzer's process exits with state still reachable from globals.
 export ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}"
+# The Swift runtime's own backtracer would run inside ASan and report itself; libFuzzer prints the stack.
+export SWIFT_BACKTRACE="enable=no"
 
 case "$mode" in
   seeds)
@@ -87,7 +89,7 @@ for t in "${targets[@]}"; do
   final=$(grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)' "$log" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$final"); ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$final")
   corp=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$final")
-  if [ "$mode" = replay ]; then execs=$(grep -cE '^(Executed|Running:)' "$log" || true); fi
+  if [ "$mode" = replay ]; then execs=$(sed -n 's/^#\([0-9]*\)[[:space:]]*INITED.*/\1/p' "$log" | tail -1); fi
   execs=${execs:-0}; total_execs=$((total_execs + execs))
   if [ "$status" -ne 0 ]; then
     crashes=$((crashes + 1))
