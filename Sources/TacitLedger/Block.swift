@@ -72,6 +72,10 @@ public struct Genesis: Sendable {
         for _ in 0..<ns { sigs.append((try r.string("signer", max: 64), try r.raw(64, "signature"))) }
         try r.finish()
         self.init(chainName: name, timestamp: ts, caCertificateDER: ca, members: members, policies: policies, signatures: sigs)
+        // One encoding per genesis: founders' signatures strictly sorted by name, as `init` orders them.
+        guard zip(sigs, sigs.dropFirst()).allSatisfy({ $0.member < $1.member }) else {
+            throw LedgerError(.invalidGenesis, "genesis signatures are not sorted by signer or a signer is listed twice; the file was not written by Tacit")
+        }
         guard self.members.map(\.name) == members.map(\.name) else {
             throw LedgerError(.invalidGenesis, "genesis members are not sorted by name; the file was not written by Tacit")
         }
