@@ -75,20 +75,29 @@ let jobs: [JobSpec] = {
 }()
 
 func run(_ spec: JobSpec, attacker: PartyID, edits: [Int: Edit]) async {
-    let mesh = InMemoryMesh(parties: parties, defaultTimeout: .seconds(30))
+    // In one process a step takes milliseconds; a short timeout and cancelling the others at
+    // the first failure (as nodes do when a job fails) keep an edit that silences a party
+    // from costing the target seconds per input.
+    let mesh = InMemoryMesh(parties: parties, defaultTimeout: .seconds(2))
     let proto = try! registry.named(spec.protocolName)
     let resources = spec.protocolName == "paillier-aggregation" ? paillierResources : [:]
-    await withTaskGroup(of: Void.self) { group in
+    await withTaskGroup(of: Bool.self) { group in
         for p in parties {
             group.addTask {
                 let base = mesh.channel(for: p)
                 let channel: any PartyChannel = p == attacker ? MisbehavingChannel(base: base, edits: edits) : base
-                _ = try? await JobRunner.run(
-                    proto, spec: spec, localParty: p, channel: channel.session(spec.session), input: inputs[p],
-                    resources: resources[p] ?? .none, engines: registry.engines, stepTimeout: .seconds(30),
-                    logger: .init(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
+                do {
+                    _ = try await JobRunner.run(
+                        proto, spec: spec, localParty: p, channel: channel.session(spec.session), input: inputs[p],
+                        resources: resources[p] ?? .none, engines: registry.engines, stepTimeout: .seconds(2),
+                        logger: .init(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
+                    return true
+                } catch {
+                    return false
+                }
             }
         }
+        for await ok in group where !ok { group.cancelAll() }
     }
 }
 
