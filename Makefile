@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev libsqlite3-dev pkg-config g
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger clean help
+.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger fuzz clean help
 
 # Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
 # git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
@@ -27,6 +27,8 @@ help:
 	@echo "make bench-transport  ZeroMQ mesh latency/throughput versus pyzmq (plain and CURVE)"
 	@echo "make bench-mpc     3 MPC parties over ZeroMQ: online mul/s, cmp/s, dealer-free triples/s"
 	@echo "make bench-ledger  ledger members as processes: tx/s at saturation, commit latency, machine bounds"
+	@echo "make fuzz          libFuzzer+ASan on every decoder of outside bytes, FUZZ_SECONDS (60) each;"
+	@echo "                   FUZZ_MODE=replay replays the committed corpus once (seconds), FUZZ_TARGETS=... picks"
 
 # Installs missing Debian packages: with apt-get when root, otherwise prints the exact
 # command and stops, so nothing is installed behind the user's back.
@@ -77,6 +79,18 @@ test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" \
 	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter TacitNetTests
+
+# issue 11: libFuzzer targets for every decoder of bytes from outside (Fuzz/, its own package,
+# built with -sanitize=fuzzer,address in .build-fuzz). Each runs FUZZ_SECONDS from the
+# committed corpus (Fuzz/Corpus/TARGET, which it never grows: new inputs go to
+# .build-fuzz/corpus); the last line is `RESULT targets=N execs=TOTAL crashes=K`, and any
+# crash fails. FUZZ_MODE=replay runs the committed corpus and crash regressions once.
+# Not part of `make test` (CI budget). Docs/SecurityTesting.md.
+FUZZ_SECONDS ?= 60
+FUZZ_MODE ?= fuzz
+FUZZ_TARGETS ?=
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_MODE) $(FUZZ_TARGETS)
 
 # Three node processes on loopback, each with its replica of the ledger: tacit init (CA,
 # certificates, genesis), a claim-total job proposed, approved by each data owner, run under

@@ -72,6 +72,10 @@ public struct Genesis: Sendable {
         for _ in 0..<ns { sigs.append((try r.string("signer", max: 64), try r.raw(64, "signature"))) }
         try r.finish()
         self.init(chainName: name, timestamp: ts, caCertificateDER: ca, members: members, policies: policies, signatures: sigs)
+        // One encoding per genesis: founders' signatures strictly sorted by name, as `init` orders them.
+        guard zip(sigs, sigs.dropFirst()).allSatisfy({ $0.member < $1.member }) else {
+            throw LedgerError(.invalidGenesis, "genesis signatures are not sorted by signer or a signer is listed twice; the file was not written by Tacit")
+        }
         guard self.members.map(\.name) == members.map(\.name) else {
             throw LedgerError(.invalidGenesis, "genesis members are not sorted by name; the file was not written by Tacit")
         }
@@ -293,6 +297,8 @@ public struct Vote: Sendable, Equatable {
         let has = try r.u8("has block")
         let hash = Hash256(bytes: try r.raw(32, "block hash"))
         guard has <= 1 else { throw LedgerError(.malformed, "\(r.what): bad block flag") }
+        // One encoding per vote: a nil vote's hash field is zero, as `encode` writes it.
+        guard has == 1 || hash == .zero else { throw LedgerError(.malformed, "\(r.what): a nil vote carries a block hash") }
         return Vote(type: t, height: h, round: round, blockHash: has == 1 ? hash : nil, voter: try r.string("voter", max: 64), signature: try r.raw(64, "signature"))
     }
 }
