@@ -9,7 +9,7 @@ import TacitProtocols
 
 /// `ConsortiumLedger` in one process: three replicas of the real ledger (Tendermint, SQLite)
 /// over the in-memory mesh.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ConsortiumLedgerTests {
     static let names = ["hospital-a", "hospital-b", "insurer"]
 
@@ -29,7 +29,7 @@ struct ConsortiumLedgerTests {
             for n in ConsortiumLedgerTests.names {
                 ledgers[n] = try await ConsortiumLedger.start(
                     identity: try LedgerFiles.signingKey(dir: dir, name: n), genesis: genesis, databasePath: "\(dir)/\(n).sqlite",
-                    channel: mesh.channel(for: PartyID(n)), timeouts: t, submitTimeout: .seconds(30), logger: Logger(label: "test"))
+                    channel: mesh.channel(for: PartyID(n)), timeouts: t, submitTimeout: .seconds(120), logger: Logger(label: "test"))
             }
         }
 
@@ -40,7 +40,7 @@ struct ConsortiumLedgerTests {
 
         /// Waits until every replica holds `count` entries.
         func converge(_ count: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(30)
+            let deadline = ContinuousClock.now + .seconds(120)
             while ContinuousClock.now < deadline {
                 var all = true
                 for l in ledgers.values where await l.entries().count < count { all = false }
