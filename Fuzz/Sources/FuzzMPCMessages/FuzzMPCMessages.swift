@@ -66,7 +66,7 @@ let jobs: [JobSpec] = {
             outputs: outs.map { JobSpec.Output(name: $0, recipients: ["a", "c"]) }, id: "fuzz")
     }
     return [
-        spec("statistics", "additive-dealer", ["statistic": "sum"], ["total"]),
+        spec("statistics", "additive-dealer", ["statistic": "sum", "dealer": "c"], ["total"]),
         spec("statistics", "additive-ot", ["statistic": "mean"], ["mean"]),
         spec("statistics", "shamir", ["statistic": "count-above", "threshold": "5"], ["count"]),
         spec("mean-variance", "shamir", [:], ["mean", "variance"]),
