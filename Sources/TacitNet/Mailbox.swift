@@ -1,5 +1,5 @@
 import TacitBytes
-public import Logging
+import Logging
 
 /// Received messages waiting for a `receive`, and `receive`s waiting for a message. Both
 /// meshes (ZeroMQ and in-memory) deliver into one of these, so ordering, timeout and

@@ -460,7 +460,7 @@ final class IOLoop: @unchecked Sendable {
                 }
             } catch {
                 for l in fresh {
-                    l.state.withLock { zmq_close($0.socket) }
+                    _ = l.state.withLock { zmq_close($0.socket) }
                     l.monitor.close()
                 }
                 throw error
