@@ -109,9 +109,9 @@ public actor LedgerNode {
         waiters = [:]
         // Committed blocks sit in `-wal` until a checkpoint: without one, copying the database
         // file after a clean stop copies an empty ledger.
-        do { try replica.store.checkpoint() } catch let e as LedgerError {
-            logger.warning("WAL checkpoint on stop failed", metadata: ["reason": "\(e.reason)"])
-        } catch {}
+        do { try replica.store.checkpoint() } catch {
+            logger.warning("WAL checkpoint on stop failed", metadata: ["reason": "\((error as? LedgerError)?.reason ?? "\(error)")"])
+        }
     }
 
     // MARK: Submitting
