@@ -71,10 +71,18 @@ struct ProcessMeshTests {
         #expect(refused >= 1)
         #expect(a.stderr.contains("refused connection: CURVE key is not a consortium member"))
         #expect(a.stderr.contains(xKey.z85))
-        // Nothing from X reached A under any name.
-        #expect(try await a.ask("recv X 1 1 100").hasPrefix("ERR unknownPeer"))
+        // Nothing from X reached A under any name. A's `recv X` would fail on its own table
+        // whatever the wire did, so the check is on what A counted: a member's message sent
+        // after X's must be the only one A ever received, on the same session and tag.
         #expect(try await a.ask("recv B 1 1 300").hasPrefix("ERR timeout"))
-        #expect(try await a.stats()["received"] == 0)
+        let b = try await t.start("B")
+        defer { b.kill() }
+        #expect(try await b.ask("send A 1 1 32 2") == "OK send")
+        #expect(try await a.ask("recv B 1 1 30000") == "OK recv 32 \(expectedChecksum(size: 32, seed: 2))")
+        let after = try await a.stats()
+        #expect(after["received"] == 1)
+        #expect(after["malformed"] == 0)
+        #expect(after["impersonation"] == 0)
     }
 
     @Test func killedPeerMakesWaitingReceiverTimeOut() async throws {
