@@ -19,6 +19,10 @@ public enum SecretFile {
             case cannotCreate
             /// It was created but could not be written or flushed; it has been removed.
             case cannotWrite
+            /// An existing secret file that group or others may read or write.
+            case notPrivate
+            /// It does not exist or cannot be inspected.
+            case cannotRead
         }
 
         public let reason: Reason
@@ -63,6 +67,26 @@ public enum SecretFile {
             throw Failure(reason: .cannotWrite, path: path, message: "cannot close \(path): \(reason(code)); nothing was kept")
         }
         syncDirectory(of: path)
+    }
+
+    /// Refuses a secret file that group or others may access (any of mode 077), or that is not
+    /// a regular file: a key another local user could read is already compromised, so it is an
+    /// error to fix, not something to use quietly. Symbolic links are followed, as an
+    /// operator may keep keys elsewhere; the target is what is checked.
+    public static func requirePrivate(atPath path: String) throws(Failure) {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw Failure(reason: .cannotRead, path: path, message: "cannot read \(path): \(reason(errno))")
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw Failure(reason: .cannotRead, path: path, message: "\(path) is not a regular file; point to the key file itself")
+        }
+        let mode = st.st_mode & 0o777
+        guard mode & 0o077 == 0 else {
+            throw Failure(
+                reason: .notPrivate, path: path,
+                message: "secret file \(path) is accessible by group or others (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
+        }
     }
 
     /// Makes the new directory entry durable too; best effort (some file systems refuse).

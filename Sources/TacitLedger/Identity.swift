@@ -162,7 +162,9 @@ public enum LedgerKeyFiles {
         do { try SecretFile.create(atPath: path, contents: Array(text.utf8)) } catch { throw LedgerError(.keyFile, error.message) }
     }
 
+    /// Reads a secret key file, refusing one that group or others may access.
     public static func readSecret(kind: String, path: String) throws -> [UInt8] {
+        do { try SecretFile.requirePrivate(atPath: path) } catch { throw LedgerError(.keyFile, error.message) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LedgerError(.keyFile, "cannot read key file \(path)")
         }

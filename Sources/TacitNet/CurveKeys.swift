@@ -129,16 +129,7 @@ public enum KeyFiles {
 
     /// Reads a secret key file, refusing one that group or others can read.
     public static func readSecretKey(path: String) throws -> CurveSecretKey {
-        var st = stat()
-        guard stat(path, &st) == 0 else {
-            throw NetError(.keyFile, "cannot read secret key file \(path): \(String(cString: strerror(errno)))")
-        }
-        if st.st_mode & 0o077 != 0 {
-            throw NetError(
-                .keyFile,
-                "secret key file \(path) is accessible by group or others (mode \(String(st.st_mode & 0o777, radix: 8))); "
-                    + "run: chmod 600 \(path)")
-        }
+        do { try SecretFile.requirePrivate(atPath: path) } catch { throw NetError(.keyFile, error.message) }
         let text = try readText(path)
         do { return try CurveSecretKey(z85: text) } catch let e as NetError {
             throw NetError(.invalidKey, "\(path): \(e.reason)")

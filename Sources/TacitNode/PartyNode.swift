@@ -44,6 +44,7 @@ public final class PartyNode: Sendable {
         }
         var secrets = JobResources.none
         if let sharePath = config.paillierSharePath {
+            do { try SecretFile.requirePrivate(atPath: sharePath) } catch { throw NodeError(.keys, error.message) }
             guard let data = FileManager.default.contents(atPath: sharePath) else {
                 throw NodeError(.keys, "cannot read the Paillier key share \(sharePath)")
             }

@@ -111,3 +111,59 @@ struct SecretFileTests {
         #expect(text("\(dir)/taken.json") == "mine")
     }
 }
+
+/// Reading a secret is refused while group or others may access the file (issue 12: a 0644
+/// signing or encryption key was accepted silently; only CURVE keys were checked).
+@Suite("Secret key files must be private to be used")
+struct SecretFileModeTests {
+    func make(_ body: (String) throws -> Void) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tacit-mode-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try body(dir)
+    }
+
+    @Test("a ledger signing, encryption or CA key with group or other bits is refused, naming the fix", arguments: [0o640, 0o604, 0o644, 0o660])
+    func ledgerKey(mode: Int) throws {
+        try make { dir in
+            let path = "\(dir)/m.signing.key"
+            let key = SigningKey.generate()
+            try LedgerKeyFiles.writeSecret(key.rawRepresentation, kind: "ed25519", path: path)
+            #expect(try LedgerKeyFiles.readSecret(kind: "ed25519", path: path) == key.rawRepresentation)
+            #expect(chmod(path, mode_t(mode)) == 0)
+            let e = #expect(throws: LedgerError.self) { _ = try LedgerKeyFiles.readSecret(kind: "ed25519", path: path) }
+            #expect(e?.code == .keyFile)
+            #expect(e?.reason.contains("chmod 600 \(path)") == true, "\(String(describing: e))")
+            #expect(e?.reason.contains(String(mode, radix: 8)) == true)
+        }
+    }
+
+    @Test("a CURVE secret key with group bits is refused")
+    func curveKey() throws {
+        try make { dir in
+            let (secret, _) = try KeyFiles.write(name: "a", keyPair: try CurveKeyPair.generate(), directory: dir)
+            _ = try KeyFiles.readSecretKey(path: secret)
+            #expect(chmod(secret, 0o640) == 0)
+            let e = #expect(throws: NetError.self) { _ = try KeyFiles.readSecretKey(path: secret) }
+            #expect(e?.code == .keyFile)
+        }
+    }
+
+    @Test("the check looks at the file a link points to, and refuses what is not a regular file")
+    func linksAndDirectories() throws {
+        try make { dir in
+            let path = "\(dir)/k.key"
+            try SecretFile.create(atPath: path, contents: Array("x".utf8))
+            try FileManager.default.createSymbolicLink(atPath: "\(dir)/link.key", withDestinationPath: path)
+            try SecretFile.requirePrivate(atPath: "\(dir)/link.key")
+            #expect(chmod(path, 0o644) == 0)
+            do throws(SecretFile.Failure) { try SecretFile.requirePrivate(atPath: "\(dir)/link.key"); Issue.record("a 0644 target passed") } catch {
+                #expect(error.reason == .notPrivate)
+            }
+            do throws(SecretFile.Failure) { try SecretFile.requirePrivate(atPath: dir); Issue.record("a directory passed") } catch { #expect(error.reason == .cannotRead) }
+            do throws(SecretFile.Failure) { try SecretFile.requirePrivate(atPath: "\(dir)/missing"); Issue.record("a missing file passed") } catch {
+                #expect(error.reason == .cannotRead)
+            }
+        }
+    }
+}
