@@ -23,14 +23,37 @@ extension Tacit {
         struct Approve: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Approve a job for this node's organisation.",
-                discussion: "With --columns, the approval goes through only if it names exactly the columns the job uses of this node's data.")
+                discussion: """
+                    A data owner names the columns it approves (--columns); the approval goes through only if they are \
+                    exactly the columns the job uses of this node's data. Without --columns, the command shows what the job \
+                    would use and asks for confirmation, or needs --yes (after reviewing `tacit job status ID`).
+                    """)
             @OptionGroup var control: ControlOptions
             @Argument(help: "The job id.") var id: String
             @Option(parsing: .upToNextOption, help: "The columns of this node's data you approve (comma- or space-separated).")
             var columns: [String] = []
+            @Flag(help: "Approve what the job would use of this node's data without naming the columns or being asked.")
+            var yes = false
 
             func run() throws {
                 let cols = columns.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+                if cols.isEmpty, !yes {
+                    // An approval is consent to use data: a data owner sees what it consents to.
+                    var quiet = control
+                    quiet.json = false
+                    if let use = try quiet.send(ControlRequest(op: "status", job: id)).status?.localUse {
+                        guard isatty(STDIN_FILENO) != 0 else {
+                            throw NodeCommandFailure(
+                                message: "job \(id) would use \(use) of this node's data: name the columns you approve with --columns, "
+                                    + "or pass --yes after reviewing `tacit job status \(id)`")
+                        }
+                        print("job \(id) would use \(use) of this node's data. Approve? [y/N] ", terminator: "")
+                        fflush(nil)
+                        guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                            throw NodeCommandFailure(message: "not approved")
+                        }
+                    }
+                }
                 _ = try control.send(ControlRequest(op: "approve", job: id, columns: cols.isEmpty ? nil : cols))
                 if !control.json { print("approved \(id)") }
             }

@@ -138,8 +138,16 @@ struct EndToEndTests {
         let r = try nodes["hospital-a"]!.ask(ControlRequest(op: "approve", job: "age", columns: ["amount"]))
         #expect(!r.ok)
         #expect(r.error?.contains("which you did not approve") == true, "\(r.error ?? "")")
+        // Without --columns a data owner is shown what it would consent to; with no terminal to
+        // confirm on, nothing is approved.
+        let bare = try TacitBinary.run(["job", "approve", "--config", c.config("hospital-a"), "age"])
+        #expect(bare.status == 1)
+        #expect(bare.err.contains("patient_age") && bare.err.contains("--columns"), "\(bare.err)")
         let s = try #require(try nodes["hospital-a"]!.status("age"))
         #expect(s.approvals.isEmpty)
+        let confirmed = try TacitBinary.run(["job", "approve", "--config", c.config("hospital-a"), "age", "--yes"])
+        #expect(confirmed.status == 0, "\(confirmed.err)")
+        #expect(try await nodes["hospital-a"]!.waitFor("age", "approved by hospital-a") { $0.approvals == ["hospital-a"] }.approvals == ["hospital-a"])
         for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
     }
 

@@ -28,6 +28,8 @@ enum TacitBinary {
         let p = Process()
         p.executableURL = url
         p.arguments = args
+        // Never the runner's terminal: a command that would prompt must see no TTY.
+        p.standardInput = FileHandle.nullDevice
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
