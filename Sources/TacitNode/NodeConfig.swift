@@ -6,13 +6,13 @@ public import TacitNet
 /// What a party node runs with, read from YAML. Relative paths are relative to the file.
 ///
 /// ```yaml
-/// name: st-marys                      # this party, as the consortium file lists it
+/// name: st-marys                      # this party, as the genesis lists it
 /// genesis: genesis.bin               # the ledger's genesis: members, certificates, CURVE keys, endpoints
-/// ca: ca.crt                          # the consortium CA this node trusts (the genesis must name it)
+/// ca: ca.crt                          # optional: the consortium CA this node trusts (the genesis must name it)
 /// keys:
 ///   transport: keys/st-marys.key      # CURVE secret key (mode 0600)
 ///   signing: keys/st-marys.signing.key  # Ed25519 ledger signing key, certified by the CA (mode 0600)
-///   paillierShare: keys/paillier-share.json  # threshold Paillier key share (mode 0600)
+///   paillierShare: keys/paillier-share.json  # optional: threshold Paillier key share (mode 0600)
 /// bind: tcp://0.0.0.0:7101            # optional; defaults to this party's consortium endpoint
 /// dataDirectory: data                 # ledger replica, openings, results, control socket
 /// datasets:

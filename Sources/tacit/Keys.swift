@@ -12,12 +12,12 @@ extension Tacit {
             static let configuration = CommandConfiguration(
                 abstract: "Generate a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub (Z85).",
                 discussion: """
-                    Give NAME.pub and this node's endpoint to the other members for the consortium \
-                    file; NAME.key never leaves this machine.
+                    NAME.pub goes into this member's record for the genesis (`tacit ledger member --keys DIR`), \
+                    which every founder checks and signs; NAME.key never leaves this machine.
                     """
             )
 
-            @Option(help: "The party's name as it will appear in the consortium file.")
+            @Option(help: "The member's name, as in its genesis member record and certificate.")
             var name: String
 
             @Option(help: "Directory to write the key files into (created if missing).")
