@@ -16,6 +16,9 @@ public struct CurvePublicKey: Hashable, Sendable, Codable, CustomStringConvertib
     /// For text libzmq itself produced.
     init(trusted z85: String) { self.z85 = z85 }
 
+    /// The 32 raw bytes, for fingerprints (`z85` was checked when this key was made).
+    public var rawBytes: [UInt8] { (try? Z85.decode32(z85, what: "public key")) ?? [] }
+
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { try self.init(z85: text) } catch let e as NetError {

@@ -6,7 +6,7 @@ extension Tacit {
         static let configuration = CommandConfiguration(
             commandName: "ca",
             abstract: "The consortium certificate authority that certifies members' ledger signing keys.",
-            subcommands: [Init.self, Issue.self]
+            subcommands: [Init.self, Issue.self, Fingerprint.self]
         )
 
         struct Init: ParsableCommand {
@@ -28,7 +28,10 @@ extension Tacit {
             static let configuration = CommandConfiguration(
                 abstract: "Certify a member's ledger signing key (generating its keys here unless --public-key is given).",
                 discussion: """
-                    With --public-key NAME.signing.pub (from `tacit ledger keys` on the member's machine), writes only                     NAME.crt: the member's secret keys never leave its machine. Without it, also generates                     NAME.signing.key (Ed25519) and NAME.enc.key (X25519, for sealed fields) into --out, to be handed                     to the member over a channel that keeps them secret.
+                    With --public-key NAME.signing.pub (from `tacit ledger keys` on the member's machine), writes only \
+                    NAME.crt: the member's secret keys never leave its machine. Without it, also generates \
+                    NAME.signing.key (Ed25519) and NAME.enc.key (X25519, for sealed fields) into --out, to be handed \
+                    to the member over a channel that keeps them secret.
                     """)
             @Option(help: "Directory holding ca.key and ca.crt.") var ca: String = "."
             @Option(help: "The member's name, as in the consortium.") var member: String
@@ -46,6 +49,23 @@ extension Tacit {
                         print("\(issued.signingKey ?? ""), \(issued.encryptionKey ?? "") (mode 0600), \(issued.certificate)")
                     }
                 } catch let e as NodeError { throw ValidationError(e.description) }
+            }
+        }
+
+        struct Fingerprint: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print the SHA-256 fingerprint of the CA certificate, to read aloud to the other founders.",
+                discussion: """
+                    The same value `tacit ledger inspect` shows for the genesis's CA and \
+                    `openssl x509 -noout -fingerprint -sha256 -in ca.crt` prints.
+                    """)
+            @Argument(help: "The CA certificate (or any member certificate).") var certificate: String = "ca.crt"
+
+            func run() throws {
+                do {
+                    let (_, fp) = try KeyFingerprint.of(file: certificate)
+                    print("\(certificate)  SHA-256 \(fp)")
+                } catch let e as NodeError { throw NodeCommandFailure(message: e.message) }
             }
         }
     }

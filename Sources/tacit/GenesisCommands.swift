@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TacitNode
 
 /// Founding a consortium across machines, with every secret key generated where it is used
@@ -83,12 +84,29 @@ extension Tacit.Ledger {
         @Option(help: "The genesis file.") var genesis: String
         @Option(help: "This founder's name.") var name: String
         @Option(help: "This founder's signing key (NAME.signing.key).") var key: String
+        @Option(help: "The consortium CA certificate this founder trusts; signing is refused if the genesis names another.")
+        var ca: String?
+        @Flag(help: "Sign without being asked, after reviewing `tacit ledger inspect` of the same file.") var yes = false
 
         func run() throws {
             do {
                 let signing = try GenesisSigning.prepare(genesisFile: genesis, name: name, keyFile: key)
-                print("genesis \(signing.genesis.id), chain \(signing.genesis.chain)")
-                for m in signing.genesis.founders { print("  \(m.name)  \(m.endpoint)  roles \(m.roles.joined(separator: ","))") }
+                let inspection = try GenesisReport.inspect(file: genesis)
+                let pinned = try ca.map { try GenesisReport.caDER(file: $0) }
+                print(GenesisReport.render(inspection, file: genesis, pinnedCA: pinned))
+                let problems = GenesisReport.problems(inspection, pinnedCA: pinned)
+                guard problems.isEmpty else { throw NodeCommandFailure(message: "not signed: \(problems[0])") }
+                if !yes {
+                    // A founder's signature admits every member listed: it is given knowingly.
+                    guard isatty(STDIN_FILENO) != 0 else {
+                        throw NodeCommandFailure(message: "not signed: review the genesis above and confirm on a terminal, or pass --yes")
+                    }
+                    print("Compare the chain id and every fingerprint with the other founders. Sign as \(name)? [y/N] ", terminator: "")
+                    fflush(nil)
+                    guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                        throw NodeCommandFailure(message: "not signed")
+                    }
+                }
                 let missing = try signing.sign()
                 if missing.isEmpty {
                     print("signed by \(name); complete: every founder signed and the genesis verifies. Give it to every node (genesis: in node.yaml).")
@@ -96,6 +114,28 @@ extension Tacit.Ledger {
                     print("signed by \(name); still to sign: \(missing.joined(separator: ", "))")
                 }
             } catch let e as NodeError { throw ValidationError(e.description) }
+        }
+    }
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show everything a genesis decides before anyone signs or starts a node on it.",
+            discussion: """
+                Chain id, CA, policies, and each member's endpoint, roles, certificate, signing, CURVE and encryption \
+                keys as SHA-256 fingerprints (compare them with `tacit keys fingerprint` / `tacit ca fingerprint` read out \
+                by each member), who has signed and who has not. Exits 1 if anything in it would be refused.
+                """)
+        @Argument(help: "The genesis file.") var genesis: String
+        @Option(help: "The consortium CA certificate you trust (ca.crt): the genesis must be issued under it.") var ca: String?
+
+        func run() throws {
+            do {
+                let inspection = try GenesisReport.inspect(file: genesis)
+                let pinned = try ca.map { try GenesisReport.caDER(file: $0) }
+                print(GenesisReport.render(inspection, file: genesis, pinnedCA: pinned))
+                let problems = GenesisReport.problems(inspection, pinnedCA: pinned)
+                if !problems.isEmpty { throw NodeCommandFailure(message: "the genesis has \(problems.count) problem(s)") }
+            } catch let e as NodeError { throw NodeCommandFailure(message: e.message) }
         }
     }
 }

@@ -5,7 +5,7 @@ extension Tacit {
     struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage a party's CURVE transport keys.",
-            subcommands: [Generate.self, Show.self]
+            subcommands: [Generate.self, Show.self, Fingerprint.self]
         )
 
         struct Generate: ParsableCommand {
@@ -47,6 +47,26 @@ extension Tacit {
                     print(try TransportKeys.publicKey(ofSecretKeyFile: secretKeyFile))
                 } catch let e as NodeError {
                     throw ValidationError(e.message)
+                }
+            }
+        }
+
+        struct Fingerprint: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print SHA-256 fingerprints of public key files, as `tacit ledger inspect` shows them.",
+                discussion: """
+                    Accepts NAME.pub (CURVE), NAME.key (prints its public half's fingerprint), NAME.signing.pub \
+                    (ledger signing key) and PEM certificates. Read them to the other founders before they sign the genesis.
+                    """)
+            @Argument(help: "Key or certificate files.") var files: [String]
+
+            func run() throws {
+                guard !files.isEmpty else { throw ValidationError("give one or more key files, e.g. keys/NAME.pub keys/NAME.signing.pub") }
+                for f in files {
+                    do {
+                        let (kind, fp) = try KeyFingerprint.of(file: f)
+                        print("\(f)  \(kind)  SHA-256 \(fp)")
+                    } catch let e as NodeError { throw NodeCommandFailure(message: e.message) }
                 }
             }
         }

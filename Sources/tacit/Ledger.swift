@@ -8,7 +8,7 @@ extension Tacit {
         static let configuration = CommandConfiguration(
             abstract: "The permissioned audit ledger: verify, compare, back up, show and export replicas; run a member node.",
             subcommands: [
-                Verify.self, Backup.self, Show.self, Export.self, LedgerKeys.self, Member.self, GenesisCreate.self, SignGenesis.self, Testnet.self, Serve.self,
+                Verify.self, Backup.self, Show.self, Export.self, LedgerKeys.self, Member.self, GenesisCreate.self, Inspect.self, SignGenesis.self, Testnet.self, Serve.self,
                 Bounds.self,
             ]
         )

@@ -54,7 +54,7 @@ extension Tacit {
     struct Node: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a party node, or ask the local one how it is.",
-            subcommands: [Run.self, Status.self],
+            subcommands: [Run.self, Status.self, Config.self],
             defaultSubcommand: Run.self)
 
         struct Run: AsyncParsableCommand {
@@ -108,6 +108,29 @@ extension Tacit {
                 }
                 await node.shutdown()
                 _ = sources
+            }
+        }
+
+        struct Config: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Write a member's node.yaml template: required fields filled in, optional ones commented.",
+                discussion: "Checks the name is a member of the genesis and the key files exist. Paths are relative to --out's directory.")
+            @Option(help: "The member's name, as in the genesis.") var name: String
+            @Option(help: "The genesis file.") var genesis: String = "genesis.bin"
+            @Option(help: "The consortium CA certificate.") var ca: String?
+            @Option(help: "The directory with NAME.key and NAME.signing.key.") var keys: String = "keys"
+            @Option(help: "This member's Paillier key share, if it holds one.") var paillierShare: String?
+            @Option(help: "Local bind address, if not the genesis endpoint (tcp://0.0.0.0:PORT).") var bind: String?
+            @Option(help: "The node's data directory.") var data: String = "data"
+            @Option(help: "Where to write the file (never replaced).") var out: String = "node.yaml"
+
+            func run() throws {
+                do {
+                    try NodeConfigTemplate.write(
+                        to: out, name: name, genesis: genesis, ca: ca, keysDirectory: keys, paillierShare: paillierShare, bind: bind,
+                        dataDirectory: data)
+                    print("wrote \(out); add the datasets this member may contribute, then: tacit node --config \(out)")
+                } catch let e as NodeError { throw NodeCommandFailure(message: e.message) }
             }
         }
 

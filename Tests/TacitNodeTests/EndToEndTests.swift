@@ -283,8 +283,31 @@ struct EndToEndTests {
         // A founder's key that its certificate does not certify is refused.
         let wrong = try TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/hospital-a/keys/hospital-a.signing.key"])
         #expect(wrong.status != 0 && wrong.err.contains("is not the key insurer's certificate"), "\(wrong.err)")
+        // What founders compare before signing: `inspect` lists each member's fingerprints as
+        // the member computes them from its own files, and the CA it was issued under.
+        let shown = try tacit(["ledger", "inspect", genesis, "--ca", "\(ca)/ca.crt"])
+        #expect(shown.contains("matches the CA certificate given with --ca") && shown.contains("to sign     \(Self.parties.sorted().joined(separator: ", "))"), "\(shown)")
+        for n in Self.parties {
+            let own = try tacit(["keys", "fingerprint", "\(c.dir)/\(n)/keys/\(n).pub", "\(c.dir)/\(n)/keys/\(n).signing.pub"])
+            let prints = own.split(separator: "\n").compactMap { $0.components(separatedBy: "SHA-256 ").last }
+            #expect(prints.count == 2)
+            for p in prints { #expect(shown.contains(p), "\(n)'s fingerprint \(p) is not in the inspection") }
+        }
+        let caPrint = try tacit(["ca", "fingerprint", "\(ca)/ca.crt"]).components(separatedBy: "SHA-256 ").last?.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(caPrint.map { shown.contains("SHA-256 \($0)") } == true)
+        // Under another CA than the founder trusts: shown, and neither inspected as fine nor signed.
+        let otherCA = "\(c.dir)/other-ca"
+        _ = try tacit(["ca", "init", "--dir", otherCA])
+        let foreign = try TacitBinary.run(["ledger", "inspect", genesis, "--ca", "\(otherCA)/ca.crt"])
+        #expect(foreign.status == 1 && foreign.out.contains("DOES NOT MATCH"), "\(foreign.out)\(foreign.err)")
+        let refused = try TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/insurer/keys/insurer.signing.key", "--ca", "\(otherCA)/ca.crt", "--yes"])
+        #expect(refused.status == 1 && refused.err.contains("issued under another CA"), "\(refused.err)")
+        // Without --yes and with no terminal to confirm on, nothing is signed.
+        let unconfirmed = try TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/insurer/keys/insurer.signing.key"])
+        #expect(unconfirmed.status == 1 && unconfirmed.err.contains("not signed"), "\(unconfirmed.err)")
+        #expect(try tacit(["ledger", "inspect", genesis]).contains("signed by   nobody yet"))
         for (k, n) in Self.parties.enumerated() {
-            let out = try tacit(["ledger", "sign-genesis", "--genesis", genesis, "--name", n, "--key", "\(c.dir)/\(n)/keys/\(n).signing.key"])
+            let out = try tacit(["ledger", "sign-genesis", "--genesis", genesis, "--name", n, "--key", "\(c.dir)/\(n)/keys/\(n).signing.key", "--ca", "\(ca)/ca.crt", "--yes"])
             #expect(out.contains(k == Self.parties.count - 1 ? "complete" : "still to sign"), "\(out)")
             if k == 0 {
                 // Not every founder has signed: a node refuses the genesis.

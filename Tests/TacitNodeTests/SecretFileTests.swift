@@ -167,3 +167,73 @@ struct SecretFileModeTests {
         }
     }
 }
+
+/// The founding ceremony's read-only tools: what `tacit ledger inspect` and `sign-genesis`
+/// show, key fingerprints, and the node.yaml template (issue 12).
+@Suite("Genesis inspection and member set-up")
+struct GenesisInspectionTests {
+    @Test("a complete testnet genesis inspects clean; its fingerprints are those of the members' own files")
+    func inspection() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tacit-gi-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try LedgerFiles.createTestnet(dir: dir, members: [("alpha", "tcp://127.0.0.1:7101"), ("beta", "tcp://127.0.0.1:7102")])
+        let i = try GenesisReport.inspect(file: "\(dir)/genesis.bin")
+        #expect(i.isComplete, "\(i.problems)")
+        #expect(i.signedBy == ["alpha", "beta"] && i.unsigned.isEmpty)
+        #expect(GenesisReport.problems(i, pinnedCA: try GenesisReport.caDER(file: "\(dir)/ca.crt")).isEmpty)
+        let alpha = try #require(i.members.first { $0.name == "alpha" })
+        #expect(alpha.curveKeyFingerprint == (try KeyFingerprint.of(file: "\(dir)/alpha.pub")).fingerprint)
+        #expect(alpha.curveKeyFingerprint == (try KeyFingerprint.of(file: "\(dir)/alpha.key")).fingerprint)
+        #expect(alpha.certificateFingerprint == (try KeyFingerprint.of(file: "\(dir)/alpha.crt")).fingerprint)
+        #expect(alpha.signingKeyFingerprint?.count == 95)  // 32 bytes as XX: pairs
+        // A secret ledger key is never fingerprinted as if it were public.
+        #expect(throws: NodeError.self) { _ = try KeyFingerprint.of(file: "\(dir)/alpha.signing.key") }
+        let text = GenesisReport.render(i, file: "genesis.bin")
+        #expect(text.contains(alpha.certificateFingerprint) && text.contains("complete: every founder signed"))
+    }
+
+    @Test("a genesis under another CA, or with a founder's signature missing, is reported, not passed")
+    func problems() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tacit-gi-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try LedgerFiles.createTestnet(dir: "\(dir)/a", members: [("alpha", "tcp://127.0.0.1:7101"), ("beta", "tcp://127.0.0.1:7102")])
+        _ = try LedgerFiles.createTestnet(dir: "\(dir)/b", members: [("alpha", "tcp://127.0.0.1:7101")])
+        let g = try LedgerFiles.genesis(dir: "\(dir)/a")
+        let i = GenesisInspection(g)
+        let foreign = GenesisReport.problems(i, pinnedCA: try GenesisReport.caDER(file: "\(dir)/b/ca.crt"))
+        #expect(foreign.first?.contains("issued under another CA") == true)
+        #expect(GenesisReport.render(i, file: "g", pinnedCA: try GenesisReport.caDER(file: "\(dir)/b/ca.crt")).contains("DOES NOT MATCH"))
+        // Drop beta's signature: consistent, but not complete.
+        let partial = Genesis(chainName: g.chainName, timestamp: g.timestamp, caCertificateDER: g.caCertificateDER, members: g.members,
+                              policies: g.policies, signatures: g.signatures.filter { $0.member == "alpha" })
+        let p = GenesisInspection(partial)
+        #expect(p.problems.isEmpty && p.unsigned == ["beta"] && !p.isComplete)
+        // A signature by alpha over another genesis does not count as alpha's.
+        let other = try LedgerFiles.genesis(dir: "\(dir)/b")
+        let forged = Genesis(chainName: g.chainName, timestamp: g.timestamp, caCertificateDER: g.caCertificateDER, members: g.members,
+                             policies: g.policies, signatures: other.signatures)
+        let f = GenesisInspection(forged)
+        #expect(f.signedBy.isEmpty && f.problems.contains("the signature of alpha does not verify"), "\(f.problems)")
+    }
+
+    @Test("tacit node config writes a template the node's own parser accepts, and checks the name and keys first")
+    func configTemplate() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tacit-gi-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try LedgerFiles.createTestnet(dir: dir, members: [("alpha", "tcp://127.0.0.1:7101")])
+        let out = "\(dir)/node.yaml"
+        try NodeConfigTemplate.write(to: out, name: "alpha", genesis: "genesis.bin", ca: "ca.crt", keysDirectory: ".",
+                                     paillierShare: nil, bind: nil, dataDirectory: "data")
+        let cfg = try NodeConfig.load(path: out)
+        #expect(cfg.name == "alpha" && cfg.transportKeyPath == "\(dir)/alpha.key" && cfg.caPath == "\(dir)/ca.crt" && cfg.datasets.isEmpty)
+        #expect(throws: NodeError.self) {
+            try NodeConfigTemplate.write(to: out, name: "alpha", genesis: "genesis.bin", ca: nil, keysDirectory: ".", paillierShare: nil, bind: nil, dataDirectory: "data")
+        }
+        #expect(throws: NodeError.self) {
+            try NodeConfigTemplate.write(to: "\(dir)/g.yaml", name: "gamma", genesis: "genesis.bin", ca: nil, keysDirectory: ".", paillierShare: nil, bind: nil, dataDirectory: "data")
+        }
+        #expect(throws: NodeError.self) {
+            try NodeConfigTemplate.write(to: "\(dir)/k.yaml", name: "alpha", genesis: "genesis.bin", ca: nil, keysDirectory: "nokeys", paillierShare: nil, bind: nil, dataDirectory: "data")
+        }
+    }
+}
