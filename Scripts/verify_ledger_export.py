@@ -86,6 +86,7 @@ def transaction(raw):
     if k == 7: tx["member"] = member_record(body)
     elif k == 8: tx["removed"] = body.str()
     elif k == 9: tx["policies"] = policies(body)
+    elif k == 10: tx["key"] = {"scheme": body.str(), "publicKey": body.data(), "holders": body.list(body.str)}
     elif 1 <= k <= 6: body.o = len(body.b)  # job bodies: not needed for signatures or membership
     else: raise Bad(f"unknown transaction kind {k}")
     body.done()
@@ -99,7 +100,7 @@ def transaction(raw):
     return tx
 
 KIND_NAMES = {1: "JobProposed", 2: "JobApproved", 3: "JobRejected", 4: "InputCommitted", 5: "ResultRecorded",
-              6: "JobFailed", 7: "MemberAdded", 8: "MemberRemoved", 9: "PolicyChanged"}
+              6: "JobFailed", 7: "MemberAdded", 8: "MemberRemoved", 9: "PolicyChanged", 10: "KeyRegistered"}
 
 def main(argv):
     ap = argparse.ArgumentParser()
@@ -162,7 +163,12 @@ def main(argv):
                     if not verify(start_keys[m], s, tag("TACIT-LEDGER-TX-V1") + tx["payload"]):
                         raise Bad(f"transaction {i} endorsement by {m} does not verify")
                     seen.add(m)
-                if tx["kind"] >= 7:
+                if tx["kind"] == 10:
+                    holders = tx["key"]["holders"]
+                    if not holders or len(set(holders)) != len(holders) or any(h not in keys for h in holders):
+                        raise Bad(f"transaction {i} (KeyRegistered) names holders {holders} that are not distinct members")
+                    if seen != set(holders): raise Bad(f"transaction {i} (KeyRegistered) is signed by {sorted(seen)}, not by exactly its holders {holders}")
+                elif tx["kind"] >= 7:
                     need = len(keys) if pol["changeThreshold"] == 0 else min(pol["changeThreshold"], len(keys))
                     if len(seen) < need: raise Bad(f"transaction {i} ({KIND_NAMES[tx['kind']]}) has {len(seen)} signatures, the change policy needs {need}")
                     if tx["kind"] == 7:

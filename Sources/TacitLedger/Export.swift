@@ -66,6 +66,8 @@ public enum LedgerExport {
         case .memberRemoved(let n): return ["member": n]
         case .policyChanged(let p):
             return ["changeThreshold": p.changeThreshold, "jobProposerRole": p.jobProposerRole, "maxBlockTransactions": p.maxBlockTransactions]
+        case .keyRegistered(let k):
+            return ["scheme": k.scheme, "holders": k.holders, "fingerprint": k.fingerprint.hex, "publicKeyBytes": k.publicKey.count]
         }
     }
 }

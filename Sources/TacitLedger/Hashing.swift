@@ -40,6 +40,7 @@ enum DomainTag: String {
     case vote = "TACIT-LEDGER-VOTE-V1"
     case proposal = "TACIT-LEDGER-PROPOSAL-V1"
     case seal = "TACIT-LEDGER-SEAL-V1"
+    case thresholdKey = "TACIT-LEDGER-THRESHOLD-KEY-V1"
 
     var bytes: [UInt8] { Array(rawValue.utf8) + [0] }
 }

@@ -37,6 +37,8 @@ public struct LedgerState: Sendable {
     public internal(set) var membership: Membership
     public internal(set) var lastNonce: [String: UInt64] = [:]
     public internal(set) var jobs: [String: JobState] = [:]
+    /// The current threshold key per scheme (the latest `KeyRegistered`).
+    public internal(set) var keys: [String: RegisteredKey] = [:]
     /// The last applied block.
     public internal(set) var height: UInt64 = 0
     public internal(set) var lastHash: Hash256
@@ -54,6 +56,7 @@ public struct LedgerState: Sendable {
         var jobs: [String: JobState] = [:]
         var nonces: [String: UInt64] = [:]
         var membership: Membership?
+        var keys: [String: ThresholdKeyRecord] = [:]
     }
 
     func job(_ id: String, _ s: Scratch) -> JobState? { s.jobs[id] ?? jobs[id] }
@@ -168,6 +171,20 @@ public struct LedgerState: Sendable {
             default: break
             }
             s.membership = next
+        case .keyRegistered(let k):
+            // The holders sign because each checked the key against its own share: a key
+            // nobody can decrypt with, or one a member never agreed to, is not registered.
+            let keyFail = { (why: String) in LedgerError(.notAuthorised, "KeyRegistered \(tx.id.short) by \(tx.author): \(why)") }
+            guard !k.scheme.isEmpty, IdentifierRules.problem(k.scheme) == nil else { throw keyFail("scheme '\(k.scheme.prefix(64))' breaks the name rules") }
+            guard !k.publicKey.isEmpty else { throw keyFail("no public key") }
+            guard !k.holders.isEmpty else { throw keyFail("no holders") }
+            guard Set(k.holders).count == k.holders.count else { throw keyFail("a holder is listed twice") }
+            for h in k.holders where m.records[h] == nil { throw keyFail("holder \(h) is not a member") }
+            let signers = [tx.author] + tx.endorsements.map(\.member)
+            guard Set(signers) == Set(k.holders) else {
+                throw keyFail("signed by \(signers.sorted().joined(separator: ", ")); every holder and only holders sign (\(k.holders.joined(separator: ", ")))")
+            }
+            s.keys[k.scheme] = k
         }
         s.nonces[tx.author] = tx.nonce
     }
@@ -176,6 +193,10 @@ public struct LedgerState: Sendable {
         for (k, v) in s.jobs { jobs[k] = v }
         for (k, v) in s.nonces { lastNonce[k] = v }
         if let m = s.membership { membership = m }
+    }
+
+    mutating func mergeKeys(_ s: Scratch, at height: UInt64) {
+        for (scheme, k) in s.keys { keys[scheme] = RegisteredKey(record: k, height: height) }
     }
 
     /// Checks a whole block against this state: link, Merkle root, every transaction
@@ -220,6 +241,7 @@ public struct LedgerState: Sendable {
     /// Applies a block already validated by `validate`.
     mutating func apply(_ block: Block, _ s: Scratch) {
         merge(s)
+        mergeKeys(s, at: block.header.height)
         height = block.header.height
         lastHash = block.hash
         lastTimestamp = block.header.timestamp

@@ -49,6 +49,8 @@ public enum TransactionBody: Sendable, Equatable {
     case memberAdded(MemberRecord)
     case memberRemoved(name: String)
     case policyChanged(Policies)
+    /// Signed by every holder (author and endorsers); replaces an earlier key of its scheme.
+    case keyRegistered(ThresholdKeyRecord)
 
     public var kind: UInt8 {
         switch self {
@@ -61,6 +63,7 @@ public enum TransactionBody: Sendable, Equatable {
         case .memberAdded: 7
         case .memberRemoved: 8
         case .policyChanged: 9
+        case .keyRegistered: 10
         }
     }
 
@@ -75,6 +78,7 @@ public enum TransactionBody: Sendable, Equatable {
         case .memberAdded: "MemberAdded"
         case .memberRemoved: "MemberRemoved"
         case .policyChanged: "PolicyChanged"
+        case .keyRegistered: "KeyRegistered"
         }
     }
 
@@ -88,7 +92,8 @@ public enum TransactionBody: Sendable, Equatable {
         }
     }
 
-    /// Membership and policy changes need endorsements under the change policy.
+    /// Membership and policy changes (endorsed under the change policy) and key registrations
+    /// (endorsed by every holder) carry endorsements; job transactions do not.
     var isGovernance: Bool { kind >= 7 }
 
     func encode(_ w: inout ByteWriter) {
@@ -123,6 +128,8 @@ public enum TransactionBody: Sendable, Equatable {
             w.string(name)
         case .policyChanged(let p):
             p.encode(&w)
+        case .keyRegistered(let k):
+            k.encode(&w)
         }
     }
 
@@ -156,6 +163,7 @@ public enum TransactionBody: Sendable, Equatable {
         case 7: return .memberAdded(try MemberRecord.decode(&r))
         case 8: return .memberRemoved(name: try r.string("member name", max: 64))
         case 9: return .policyChanged(try Policies.decode(&r))
+        case 10: return .keyRegistered(try ThresholdKeyRecord.decode(&r))
         default: throw LedgerError(.malformed, "\(r.what): unknown transaction kind \(kind)")
         }
     }

@@ -299,7 +299,7 @@ public final class ConsortiumLedger: NodeLedger {
             job = .resultRecorded(jobID: id, outputs: outputs)
         case .jobFailed(let id, let reason):
             job = .jobFailed(jobID: id, reason: reason)
-        case .memberAdded, .memberRemoved, .policyChanged:
+        case .memberAdded, .memberRemoved, .policyChanged, .keyRegistered:
             return nil
         }
         return LedgerEntry(
