@@ -7,7 +7,7 @@ public import TacitBytes
 /// | offset | size | field |
 /// |---|---|---|
 /// | 0 | 2 | magic `0x54 0x50` ("TP") |
-/// | 2 | 1 | kind: 1 public key, 2 ciphertext, 3 decryption share, 4 ciphertext list |
+/// | 2 | 1 | kind: 1 public key, 2 ciphertext, 3 decryption share, 4 ciphertext list, 5 threshold public key |
 /// | 3 | 1 | version, 1 |
 /// | 4 | 1 | flags (public key: bit 0 = hs present; others 0) |
 ///
@@ -16,7 +16,9 @@ public import TacitBytes
 ///   then gives the key a fresh base of its own instead);
 /// - ciphertext: `u16 k`, c (2k bytes);
 /// - ciphertext list: `u16 k`, `u32 count`, count × c (2k bytes each);
-/// - decryption share: `u16 party`, `u16 k`, c_i (2k bytes), e (32 bytes), `u16 z length`, z.
+/// - decryption share: `u16 party`, `u16 k`, c_i (2k bytes), e (32 bytes), `u16 z length`, z;
+/// - threshold public key: `u16 k`, n (k bytes), `u16 threshold`, `u16 parties`, v (2k bytes),
+///   parties × v_i (2k bytes each). No hs: a reader derives its own base.
 ///
 /// Details and an example are in `Docs/TacitCrypto.md`.
 extension Paillier {
@@ -25,7 +27,7 @@ extension Paillier {
         static let version: UInt8 = 1
 
         enum Kind: UInt8 {
-            case publicKey = 1, ciphertext = 2, decryptionShare = 3, ciphertextList = 4
+            case publicKey = 1, ciphertext = 2, decryptionShare = 3, ciphertextList = 4, thresholdPublicKey = 5
 
             var name: String {
                 switch self {
@@ -33,6 +35,7 @@ extension Paillier {
                 case .ciphertext: return "ciphertext"
                 case .decryptionShare: return "decryption share"
                 case .ciphertextList: return "ciphertext list"
+                case .thresholdPublicKey: return "threshold public key"
                 }
             }
         }
@@ -137,6 +140,41 @@ extension Paillier {
             let z = BigInt(bigEndianBytes: try reader.slice(zLength, "the response"))
             try reader.finish()
             return DecryptionShare(index: party, value: value, challenge: e, response: z)
+        }
+
+        /// The public side of a threshold key, as the ledger records it (`KeyRegistered`).
+        public static func encode(_ key: ThresholdPublicKey) -> [UInt8] {
+            let k = key.publicKey.n.byteCount
+            var out = header(.thresholdPublicKey, capacity: 11 + k + (key.parties + 1) * 2 * k)
+            out.u16(field16(k))
+            out.raw(try! key.publicKey.n.bigEndianBytes(width: k))
+            out.u16(field16(key.threshold))
+            out.u16(field16(key.parties))
+            for v in [key.verificationBase] + key.verificationKeys { out.raw(try! v.bigEndianBytes(width: 2 * k)) }
+            return out.bytes
+        }
+
+        /// Reads and validates a threshold public key (sizes, t ≤ parties, every verification
+        /// key in Z*_{n²}); the Paillier key gets a DJN base of this party's own.
+        public static func decodeThresholdPublicKey(_ bytes: [UInt8], policy: KeySizePolicy = .standard) throws -> ThresholdPublicKey {
+            var reader = Reader(bytes, what: Kind.thresholdPublicKey.name, errors: PaillierError.self)
+            _ = try readHeader(&reader, .thresholdPublicKey, flagsMustBeZero: true)
+            let k = Int(try reader.u16("the modulus length"))
+            guard k > 0 else { throw reader.failure("a zero modulus length") }
+            let n = BigInt(bigEndianBytes: try reader.slice(k, "n"))
+            guard n.byteCount == k else { throw reader.failure("n has leading zero bytes (non-canonical)") }
+            let threshold = Int(try reader.u16("the threshold"))
+            let parties = Int(try reader.u16("the number of parties"))
+            guard parties + 1 <= reader.remaining / (2 * k) else {
+                throw reader.failure("\(parties) verification keys do not fit in the \(reader.remaining) bytes left")
+            }
+            let base = BigInt(bigEndianBytes: try reader.slice(2 * k, "the verification base"))
+            var keys: [BigInt] = []
+            for i in 0..<parties { keys.append(BigInt(bigEndianBytes: try reader.slice(2 * k, "verification key \(i + 1)"))) }
+            try reader.finish()
+            return try ThresholdPublicKey(
+                publicKey: try PublicKey(n: n, hs: nil, policy: policy), threshold: threshold, parties: parties, verificationBase: base,
+                verificationKeys: keys)
         }
 
         // MARK: Helpers

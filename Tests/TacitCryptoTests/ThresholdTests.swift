@@ -103,3 +103,43 @@ struct ThresholdTests {
         #expect(throws: PaillierError.self) { try Paillier.ThresholdKeyShare(thresholdKey: tk, index: 4, secret: shares[0].secretShare) }
     }
 }
+
+/// The threshold public key's wire form, as the ledger's `KeyRegistered` carries it.
+@Suite("Paillier: threshold public key wire form")
+struct ThresholdWireTests {
+    @Test("round trip: the decoded key verifies the same shares and decrypts with them")
+    func roundTrip() throws {
+        let (tk, shares) = Keys.threshold2of3
+        let bytes = Paillier.Wire.encode(tk)
+        let back = try Paillier.Wire.decodeThresholdPublicKey(bytes, policy: Keys.policy)
+        #expect(back.publicKey.n == tk.publicKey.n && back.threshold == 2 && back.parties == 3)
+        #expect(back.verificationBase == tk.verificationBase && back.verificationKeys == tk.verificationKeys)
+        #expect(Paillier.Wire.encode(back) == bytes, "one encoding per key")
+        let c = try tk.publicKey.encrypt(4242)
+        #expect(try back.combine([shares[2], shares[0]].map { $0.decrypt(c) }, for: c) == 4242)
+        // 2048-bit policy: a 512-bit key is refused by default.
+        #expect(throws: PaillierError.self) { _ = try Paillier.Wire.decodeThresholdPublicKey(bytes) }
+    }
+
+    @Test("truncated, extended, inconsistent or out-of-range forms are refused with a PaillierError")
+    func malformed() throws {
+        let (tk, _) = Keys.threshold2of3
+        let bytes = Paillier.Wire.encode(tk)
+        for cut in [0, 4, 5, 7, 70, bytes.count - 1] {
+            #expect(throws: PaillierError.self) { _ = try Paillier.Wire.decodeThresholdPublicKey(Array(bytes.prefix(cut)), policy: Keys.policy) }
+        }
+        #expect(throws: PaillierError.self) { _ = try Paillier.Wire.decodeThresholdPublicKey(bytes + [0], policy: Keys.policy) }
+        let k = tk.publicKey.n.byteCount
+        var badT = bytes
+        badT[5 + 2 + k] = 0; badT[5 + 2 + k + 1] = 9  // threshold 9 of 3
+        let e = #expect(throws: PaillierError.self) { _ = try Paillier.Wire.decodeThresholdPublicKey(badT, policy: Keys.policy) }
+        #expect(e?.code == .invalidThresholdParameters)
+        var manyParties = bytes
+        manyParties[5 + 2 + k + 2] = 0xff  // claims far more verification keys than bytes
+        #expect(throws: PaillierError.self) { _ = try Paillier.Wire.decodeThresholdPublicKey(manyParties, policy: Keys.policy) }
+        var zeroKey = bytes
+        for i in (bytes.count - 2 * k)..<bytes.count { zeroKey[i] = 0 }  // the last verification key is 0
+        let z = #expect(throws: PaillierError.self) { _ = try Paillier.Wire.decodeThresholdPublicKey(zeroKey, policy: Keys.policy) }
+        #expect(z?.code == .invalidKey)
+    }
+}
