@@ -43,6 +43,13 @@ public struct NodeStatus: Sendable, Codable, Hashable {
     public var uptimeSeconds: Int
     public var messagesSent: Int
     public var messagesReceived: Int
+    /// The consortium's threshold Paillier key on the ledger (threshold, size, holders, block,
+    /// fingerprint); nil when none is registered.
+    public var paillierKey: String?
+    /// This node's share (index, fingerprint of its key); nil when none is loaded.
+    public var paillierShare: String?
+    /// Why the loaded share cannot be used with the ledger's key; nil when it can.
+    public var paillierShareProblem: String?
 }
 
 /// One response line. `ok == false` carries `error`; the connection stays open either way.

@@ -2,7 +2,9 @@ import Foundation
 public import TacitCrypto
 import TacitMath
 import TacitJob
+import TacitBytes
 public import TacitNet
+import TacitLedger
 
 /// The threshold Paillier key share a node holds, as `tacit init` writes it (JSON, mode 0600).
 /// Also records which consortium member holds which share index.
@@ -17,8 +19,12 @@ public struct PaillierShareFile: Codable, Sendable {
     public var holders: [String]
     public var index: Int
     public var secret: String
+    /// The `KeyRegistered` transaction signed by every holder (hex), when the key was made
+    /// somewhere that could collect all their signatures: the node submits it if the ledger
+    /// has no Paillier key yet.
+    public var registration: String?
 
-    public init(share: Paillier.ThresholdKeyShare, holders: [String]) {
+    public init(share: Paillier.ThresholdKeyShare, holders: [String], registration: [UInt8]? = nil) {
         let k = share.thresholdKey
         n = k.publicKey.n.description
         hs = k.publicKey.hs?.description
@@ -28,6 +34,23 @@ public struct PaillierShareFile: Codable, Sendable {
         self.holders = holders
         index = share.index
         secret = share.secretShare.description
+        self.registration = registration.map { Hex.encode($0) }
+    }
+
+    /// The registration this file carries, checked to be a `KeyRegistered` of exactly this
+    /// share's key and holders on this chain; nil if it carries none.
+    func registrationTransaction(chainID: Hash256) throws -> TacitLedger.Transaction? {
+        guard let registration else { return nil }
+        guard let bytes = Hex.decode(registration), let tx = try? TacitLedger.Transaction(decoding: bytes) else {
+            throw NodeError(.keys, "the key share's registration is not a ledger transaction; remove the field or regenerate the share")
+        }
+        let (share, _) = try load(allowInsecureKeySizes: true)
+        guard tx.chainID == chainID, case .keyRegistered(let record) = tx.body,
+            record == PaillierKeyRegistration.record(share.thresholdKey, holders: holders)
+        else {
+            throw NodeError(.keys, "the key share's registration is for another key or consortium than this share and genesis")
+        }
+        return tx
     }
 
     public func load(allowInsecureKeySizes: Bool) throws -> (Paillier.ThresholdKeyShare, [PartyID: Int]) {

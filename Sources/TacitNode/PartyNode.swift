@@ -20,6 +20,8 @@ public final class PartyNode: Sendable {
     private let registry: JobProtocolRegistry
     /// Applies committed membership changes to the mesh's allow-list; ends with the ledger.
     private let membershipFollower: Task<Void, Never>
+    /// This node's Paillier key share and the holders its file lists, for `node-status`.
+    private let paillierShare: (material: PaillierKeyMaterial, holders: [String])?
 
     public static func start(config: NodeConfig, registry: JobProtocolRegistry = .standard(), logger: Logger) async throws -> PartyNode {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
@@ -43,6 +45,8 @@ public final class PartyNode: Sendable {
                     + "(members: \(consortium.names.map(\.name).joined(separator: ", "))); ask the consortium to re-admit it")
         }
         var secrets = JobResources.none
+        var shareHolders: [String] = []
+        var registration: TacitLedger.Transaction?
         if let sharePath = config.paillierSharePath {
             do { try SecretFile.requirePrivate(atPath: sharePath) } catch { throw NodeError(.keys, error.message) }
             guard let data = FileManager.default.contents(atPath: sharePath) else {
@@ -57,6 +61,8 @@ public final class PartyNode: Sendable {
                 logger.critical("INSECURE: the consortium's Paillier key has \(share.thresholdKey.publicKey.bits) bits; for tests and local trials only")
             }
             secrets = JobResources(paillier: PaillierKeyMaterial(share: share, indexOf: index))
+            shareHolders = file.holders
+            registration = try file.registrationTransaction(chainID: genesis.hash)
         }
         for d in config.datasets where !FileManager.default.fileExists(atPath: d.file) {
             logger.warning("dataset '\(d.name)' file \(d.file) does not exist yet; jobs using it will fail")
@@ -72,6 +78,14 @@ public final class PartyNode: Sendable {
             let ledger = try await ConsortiumLedger.start(
                 identity: identity, genesis: genesis, databasePath: config.ledgerDatabasePath, channel: mesh,
                 submitTimeout: .seconds(60), logger: logger)
+            if let material = secrets.paillier {
+                do {
+                    try await Self.checkPaillierShare(material, holders: shareHolders, registration: registration, ledger: ledger, me: config.name, logger: logger)
+                } catch {
+                    await ledger.close()
+                    throw error
+                }
+            }
             let delay = ProcessInfo.processInfo.environment["TACIT_TEST_PROGRESS_DELAY_MS"].flatMap(Int.init).map { Duration.milliseconds($0) }
             let jobs = JobManager(
                 party: config.name, ledger: ledger, channel: mesh, registry: registry, secrets: secrets, datasets: config.datasets,
@@ -81,7 +95,8 @@ public final class PartyNode: Sendable {
             let node: PartyNode
             do {
                 node = try PartyNode(
-                    config: config, mesh: mesh, ledger: ledger, jobs: jobs, registry: registry, follower: follower, logger: logger)
+                    config: config, mesh: mesh, ledger: ledger, jobs: jobs, registry: registry, follower: follower,
+                    paillierShare: secrets.paillier.map { ($0, shareHolders) }, logger: logger)
             } catch {
                 follower.cancel()
                 await ledger.close()
@@ -169,6 +184,37 @@ public final class PartyNode: Sendable {
         return try? Consortium(members: members)
     }
 
+    /// A share is used only for the key registered on the ledger: one for another consortium
+    /// or an older key stops the node here. With no key registered yet, the registration the
+    /// share file carries (signed by every holder) is submitted; any holder's node may do it
+    /// and the ledger takes it once.
+    static func checkPaillierShare(
+        _ material: PaillierKeyMaterial, holders: [String], registration: TacitLedger.Transaction?, ledger: ConsortiumLedger, me: PartyID,
+        logger: Logger
+    ) async throws {
+        if let registered = await ledger.node.state.keys[ThresholdKeyRecord.paillierScheme] {
+            if let problem = PaillierKeyRegistration.problem(share: material.share, holders: holders, me: me.name, registered: registered) {
+                throw NodeError(.keys, problem)
+            }
+            logger.info("Paillier share matches the key on the ledger", metadata: [
+                "fingerprint": "\(PaillierKeyRegistration.fingerprint(material.share.thresholdKey, holders: holders))", "share": "\(material.share.index)",
+            ])
+            return
+        }
+        guard let registration else {
+            logger.warning("no Paillier key is registered on the ledger yet; Paillier jobs are refused until the holders register one")
+            return
+        }
+        do {
+            try await ledger.node.submit([registration])
+            logger.notice("submitted the Paillier key registration from the share file", metadata: ["transaction": "\(registration.id.short)"])
+        } catch let e as LedgerError where e.code == .replay {
+            // Another holder's node submitted it first.
+        } catch {
+            logger.warning("could not submit the Paillier key registration: \(error)")
+        }
+    }
+
     /// Follows committed blocks: after each, the ledger's membership becomes the allow-list.
     static func followMembership(ledger: ConsortiumLedger, mesh: ZeroMQMesh, logger: Logger) -> Task<Void, Never> {
         Task {
@@ -198,9 +244,10 @@ public final class PartyNode: Sendable {
 
     private init(
         config: NodeConfig, mesh: ZeroMQMesh, ledger: ConsortiumLedger, jobs: JobManager, registry: JobProtocolRegistry,
-        follower: Task<Void, Never>, logger: Logger
+        follower: Task<Void, Never>, paillierShare: (material: PaillierKeyMaterial, holders: [String])?, logger: Logger
     ) throws {
         self.membershipFollower = follower
+        self.paillierShare = paillierShare
         self.config = config
         self.mesh = mesh
         self.ledger = ledger
@@ -259,6 +306,17 @@ public final class PartyNode: Sendable {
                     jobsByPhase: Dictionary(grouping: list, by: \.phase.rawValue).mapValues(\.count),
                     runningJobs: await jobs.runningJobs, uptimeSeconds: Int((ContinuousClock.now - started).components.seconds),
                     messagesSent: stats.messagesSent, messagesReceived: stats.messagesReceived)
+                let registered = await ledger.node.state.keys[ThresholdKeyRecord.paillierScheme]
+                if let registered, let key = try? Paillier.Wire.decodeThresholdPublicKey(registered.record.publicKey, policy: .insecureAnySizeForTesting) {
+                    out.node?.paillierKey =
+                        "\(key.threshold)-of-\(key.parties), \(key.publicKey.bits) bits, holders \(registered.record.holders.joined(separator: ", ")), "
+                        + "registered at block \(registered.height), fingerprint \(Fingerprint.sha256(registered.record.fingerprint.bytes))"
+                }
+                if let (material, holders) = paillierShare {
+                    out.node?.paillierShare = "share \(material.share.index), fingerprint \(PaillierKeyRegistration.fingerprint(material.share.thresholdKey, holders: holders))"
+                    out.node?.paillierShareProblem = PaillierKeyRegistration.problem(
+                        share: material.share, holders: holders, me: config.name.name, registered: registered)
+                }
             default: return .failure("unknown op '\(r.op)'")
             }
             return out

@@ -149,6 +149,8 @@ extension Tacit {
                 print("jobs:      \(n.jobsByPhase.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ").isEmpty ? "none" : n.jobsByPhase.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))")
                 if !n.runningJobs.isEmpty { print("running:   \(n.runningJobs.joined(separator: ", "))") }
                 print("mesh:      \(n.messagesSent) messages sent, \(n.messagesReceived) received")
+                print("paillier:  key \(n.paillierKey ?? "none registered on the ledger")")
+                print("           this node: \(n.paillierShare.map { "\($0); \(n.paillierShareProblem.map { "NOT USABLE: \($0)" } ?? "matches the ledger's key")" } ?? "no share loaded")")
             }
         }
     }

@@ -355,6 +355,38 @@ struct EndToEndTests {
         for n in ["insurer", "hospital-a"] { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
     }
 
+    /// A share dealt for another consortium (or another key) is never used: the genesis did
+    /// not record the key, so nodes used to accept it (issue 12).
+    @Test func paillierShareMustMatchTheLedgersKey() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        var nodes = try await c.start()
+        defer { nodes.values.forEach { $0.kill() } }
+        let status = try TacitBinary.run(["node", "status", "--config", c.config("hospital-a")])
+        #expect(status.status == 0 && status.out.contains("registered at block") && status.out.contains("matches the ledger's key"), "\(status.out)\(status.err)")
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+        nodes = [:]
+
+        let other = try LocalConsortium(Self.parties)
+        defer { other.cleanup() }
+        let mine = "\(c.dir)/hospital-a/keys/paillier-share.json"
+        let foreign = try #require(FileManager.default.contents(atPath: "\(other.dir)/hospital-a/keys/paillier-share.json"))
+        func install(_ data: Data) throws {
+            try FileManager.default.removeItem(atPath: mine)
+            #expect(FileManager.default.createFile(atPath: mine, contents: data, attributes: [.posixPermissions: 0o600]))
+        }
+        // As dealt for the other consortium: its registration names the other chain.
+        try install(foreign)
+        let withRegistration = try TacitBinary.run(["node", "--config", c.config("hospital-a")], timeout: 60)
+        #expect(withRegistration.status != 0 && withRegistration.err.contains("for another key or consortium"), "\(withRegistration.err)")
+        // Without it: the key on this ledger is another one.
+        var json = try #require(try JSONSerialization.jsonObject(with: foreign) as? [String: Any])
+        json["registration"] = nil
+        try install(try JSONSerialization.data(withJSONObject: json))
+        let bare = try TacitBinary.run(["node", "--config", c.config("hospital-a")], timeout: 60)
+        #expect(bare.status != 0 && bare.err.contains("not to the key registered on the ledger at block"), "\(bare.err)")
+    }
+
     @Test func brokenSpecGetsAnErrorPointingAtTheLine() async throws {
         let c = try LocalConsortium(Self.parties)
         defer { c.cleanup() }

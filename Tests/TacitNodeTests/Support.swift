@@ -171,7 +171,25 @@ struct LocalConsortium {
         var out: [String: NodeProcess] = [:]
         for n in names ?? self.names { out[n] = try NodeProcess(name: n, config: config(n), environment: environment) }
         for n in names ?? self.names { try await out[n]!.waitReady() }
+        // With every node up, the Paillier key `tacit init` registered (its share files carry
+        // the registration) commits; a Paillier job is refused until it has.
+        if names == nil { try await waitForPaillierKey(out) }
         return out
+    }
+
+    func waitForPaillierKey(_ nodes: [String: NodeProcess], timeout: Duration = .seconds(90)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for (n, node) in nodes {
+            while true {
+                let s = try node.ask(ControlRequest(op: "node-status")).node
+                if s?.paillierKey != nil {
+                    if let problem = s?.paillierShareProblem { throw TestFailure("\(n): \(problem)") }
+                    break
+                }
+                guard ContinuousClock.now < deadline else { throw TestFailure("\(n): no Paillier key on the ledger after \(timeout)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
     }
 
     func writeSpec(_ text: String, name: String = "job.yaml") throws -> String {

@@ -95,9 +95,17 @@ public struct LocalConsortiumSetup: Sendable {
     public func dealPaillierKey() throws {
         let sorted = parties.sorted()
         let policy: Paillier.KeySizePolicy = insecureSmallKey ? .insecureAnySizeForTesting : .standard
-        let (_, shares) = try Paillier.dealThresholdKey(bits: keyBits, threshold: threshold, parties: parties.count, policy: policy)
+        let (key, shares) = try Paillier.dealThresholdKey(bits: keyBits, threshold: threshold, parties: parties.count, policy: policy)
+        // Every member's signing key is here: the registration is signed now, and the first
+        // node to start puts it on the ledger.
+        let genesis = try LedgerFiles.genesis(path: "\(root)/genesis.bin")
+        let identities = try sorted.map { n in
+            SigningIdentity(name: n, key: try SigningKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "ed25519", path: "\(root)/\(n)/keys/\(n).signing.key")))
+        }
+        let registration = try PaillierKeyRegistration.signedByAll(
+            PaillierKeyRegistration.record(key, holders: sorted), chainID: genesis.hash, identities: identities)
         for (i, name) in sorted.enumerated() {
-            let file = PaillierShareFile(share: shares[i], holders: sorted)
+            let file = PaillierShareFile(share: shares[i], holders: sorted, registration: registration.encoded)
             let data = try JSONEncoder().encode(file)
             do { try SecretFile.create(atPath: "\(root)/\(name)/keys/paillier-share.json", contents: Array(data)) } catch {
                 throw NodeError(.setup, "the key share of \(name): \(error.message)")
