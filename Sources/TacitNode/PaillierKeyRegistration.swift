@@ -1,6 +1,8 @@
 public import TacitCrypto
 public import TacitLedger
+public import TacitJob
 import TacitBytes
+import TacitNet
 
 /// The consortium's threshold Paillier key as the ledger records it (`KeyRegistered`, scheme
 /// `paillier-threshold-v1`), and the checks a node makes before it uses its share: a share
@@ -47,5 +49,22 @@ public enum PaillierKeyRegistration {
             return "\(me) holds share \(share.index), but the ledger's key gives \(me) \(registered.record.shareIndex(of: me).map { "share \($0)" } ?? "no share")"
         }
         return nil
+    }
+}
+
+extension PaillierKeyRegistration {
+    /// Why a job cannot run with the consortium's Paillier key, for a protocol that declares
+    /// it needs a key share: no key on the ledger, or a party of the job holding no share.
+    /// Checked before the job is proposed and when a proposal is read from the ledger, so
+    /// nobody approves or commits inputs to a job that cannot decrypt.
+    public static func jobProblems(_ spec: JobSpec, registry: JobProtocolRegistry, registered: RegisteredKey?) -> [String] {
+        guard let proto = registry.lookup(spec.protocolName), proto.descriptor.needs.contains(.paillierKeyShare) else { return [] }
+        guard let registered else {
+            return ["\(spec.protocolName) needs the consortium's threshold Paillier key, and none is registered on the ledger; its holders generate one with `tacit paillier keygen`"]
+        }
+        let holders = Set(registered.record.holders)
+        return spec.partyNames.filter { !holders.contains($0.name) }.map {
+            "\($0) holds no share of the consortium's Paillier key (holders: \(registered.record.holders.joined(separator: ", "))); \(spec.protocolName) needs every party of the job to hold one"
+        }
     }
 }
