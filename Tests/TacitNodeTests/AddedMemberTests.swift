@@ -235,4 +235,75 @@ struct AddedMemberTests {
         let id = try await a.submit(specText: Self.specFromA, file: nil)
         #expect(id == "from-a")
     }
+
+    static func nodeConfig(_ name: String, dir: String) throws -> NodeConfig {
+        let data = "\(dir)/\(name)-data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try "amount\n10.00\n5.25\n".write(toFile: "\(data)/claims.csv", atomically: true, encoding: .utf8)
+        return try NodeConfig.parse(
+            """
+            name: \(name)
+            genesis: genesis.bin
+            ca: ca.crt
+            keys: {transport: \(name).key, signing: \(name).signing.key}
+            dataDirectory: \(name)-data
+            datasets:
+              - name: claims
+                file: claims.csv
+                columns:
+                  - {name: amount, type: decimal, fractionDigits: 2}
+            protocolTimeoutSeconds: 30
+            """, baseDirectory: dir)
+    }
+
+    @Test("party nodes run a job with a member added while they ran; the member's node starts from a backup")
+    func nodesRunAJobWithAnAddedMember() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tn-added-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ports = try freePorts(4)
+        let genesis = try LedgerFiles.createTestnet(dir: dir, members: Self.founders.enumerated().map { ($1, "tcp://127.0.0.1:\(ports[$0])") })
+        let recordD = try LedgerFiles.createTestnetMember(dir: dir, name: "D", endpoint: "tcp://127.0.0.1:\(ports[3])")
+        var nodes: [String: PartyNode] = [:]
+        func shutdownAll() async { for n in nodes.values { await n.shutdown() } }
+        do {
+            for n in Self.founders { nodes[n] = try await PartyNode.start(config: try Self.nodeConfig(n, dir: dir), logger: Self.quiet) }
+            let a = try #require(nodes["A"])
+            _ = try await a.ledger.node.submitAndWait(try Self.addition(recordD, dir: dir, genesis: genesis), timeout: .seconds(60))
+            let configD = try Self.nodeConfig("D", dir: dir)
+            _ = try LedgerReplica(path: a.config.ledgerDatabasePath).backup(to: configD.ledgerDatabasePath)
+            nodes["D"] = try await PartyNode.start(config: configD, logger: Self.quiet)
+            let d = try #require(nodes["D"])
+
+            // A and B started before D existed; D proposes, all approve, A and D give inputs.
+            let id = try await d.jobs.submit(
+                specText: """
+                    id: with-d
+                    protocol: statistics
+                    engine: shamir
+                    parties:
+                      - {name: A, roles: [input], input: {dataset: claims, columns: [amount]}}
+                      - {name: D, roles: [input], input: {dataset: claims, columns: [amount]}}
+                      - {name: B, roles: [compute]}
+                    parameters: {statistic: sum}
+                    outputs:
+                      - {name: total, recipients: [D]}
+                    """, file: nil)
+            for n in ["A", "B", "D"] { try await nodes[n]!.jobs.approve(id, columns: nil) }
+            let deadline = ContinuousClock.now + .seconds(120)
+            var phase = try await d.jobs.status(id).phase
+            while !phase.isTerminal, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                phase = try await d.jobs.status(id).phase
+            }
+            let status = try await d.jobs.status(id)
+            #expect(status.phase == .completed, "\(status.reason ?? "not finished: \(status.phase)")")
+            if status.phase == .completed {
+                #expect(try await d.jobs.result(id).outputs.first?.value == .number("30.50"))
+            }
+        } catch {
+            await shutdownAll()
+            throw error
+        }
+        await shutdownAll()
+    }
 }
