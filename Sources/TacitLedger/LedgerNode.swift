@@ -8,6 +8,10 @@ public import TacitNet
 /// Messages travel on the mesh under one fixed session (`LedgerNode.session`) with two
 /// tags: consensus messages and batches of pending transactions. Each peer has one outbound
 /// queue, drained by its own task, so the actor never waits on the network.
+///
+/// The peers are the replica's current members that are also parties of the channel: the
+/// set is re-derived after every commit and on `refreshPeers()`, so a member added on the
+/// ledger is sent to and heard without a restart, and a removed one's tasks end.
 public actor LedgerNode {
     public static let session = SessionID(0x7461_6369_746C_6467)  // "tacitldg"
     static let consensusTag = Tag(1)
@@ -18,8 +22,13 @@ public actor LedgerNode {
     let logger: Logger
     private var replica: Replica
     private var core: ConsensusCore
-    private var outbound: [String: AsyncStream<(Tag, Payload)>.Continuation] = [:]
-    private var tasks: [Task<Void, Never>] = []
+    /// One per current peer: its outbound queue and the tasks that drain it and receive from it.
+    private struct PeerLink {
+        let outbound: AsyncStream<(Tag, Payload)>.Continuation
+        let tasks: [Task<Void, Never>]
+    }
+    private var links: [String: PeerLink] = [:]
+    private var started = false
     private var waiters: [Hash256: [CheckedContinuation<UInt64, any Error>]] = [:]
     private var committedAt: [Hash256: UInt64] = [:]
     private var gossip: [[UInt8]] = []
@@ -51,35 +60,70 @@ public actor LedgerNode {
     public func hash(at height: UInt64) -> Hash256? { replica.committed(at: height)?.0.hash }
 
     public func start() {
-        for peer in channel.peers {
-            let (stream, cont) = AsyncStream<(Tag, Payload)>.makeStream(bufferingPolicy: .unbounded)
-            outbound[peer.name] = cont
-            let ch = channel
-            tasks.append(Task.detached {
+        guard !started, !stopped else { return }
+        started = true
+        syncPeers(initial: true)
+        let actions = core.start(&replica)
+        perform(actions)
+    }
+
+    /// Re-reads the channel's parties: call it when they change (the mesh's membership was
+    /// updated), so that a member the ledger added is linked as soon as the transport knows it.
+    /// Commits re-check the ledger side by themselves.
+    public func refreshPeers() { syncPeers() }
+
+    /// The members this node currently sends to and listens to (sorted; for tests and status).
+    public var linkedPeers: [String] { links.keys.sorted() }
+
+    /// Links every peer that is a member of the replica and a party of the channel, and
+    /// unlinks the rest: their queue is finished (what is queued is dropped) and their tasks
+    /// are cancelled.
+    private func syncPeers(initial: Bool = false) {
+        guard started, !stopped else { return }
+        let members = replica.state.membership.records
+        let wanted = Dictionary(
+            channel.peers.filter { members[$0.name] != nil }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for (name, link) in links where wanted[name] == nil {
+            link.outbound.finish()
+            for t in link.tasks { t.cancel() }
+            links[name] = nil
+            logger.info("ledger peer unlinked", metadata: ["member": "\(name)"])
+        }
+        for (name, peer) in wanted where links[name] == nil {
+            links[name] = link(peer)
+            // A change of membership is worth the operator's eye; the links made at start are not.
+            logger.log(level: initial ? .debug : .info, "ledger peer linked", metadata: ["member": "\(name)"])
+        }
+    }
+
+    private func link(_ peer: PartyID) -> PeerLink {
+        let (stream, cont) = AsyncStream<(Tag, Payload)>.makeStream(bufferingPolicy: .unbounded)
+        let ch = channel
+        var tasks = [
+            Task.detached {
                 for await (tag, payload) in stream {
                     do { try await ch.send(payload, to: peer, session: LedgerNode.session, tag: tag) } catch {}
                 }
-            })
-            for tag in [LedgerNode.consensusTag, LedgerNode.transactionsTag] {
-                tasks.append(Task.detached { [weak self] in
-                    while !Task.isCancelled {
-                        let p: Payload
-                        do { p = try await ch.receive(from: peer, session: LedgerNode.session, tag: tag, timeout: nil) } catch {
-                            if let e = error as? NetError, e.code == .closed || e.code == .cancelled { return }
-                            continue
-                        }
-                        guard let self else { return }
-                        if tag == LedgerNode.consensusTag {
-                            await self.onConsensus(p, from: peer.name)
-                        } else {
-                            await self.onTransactions(p, from: peer.name)
-                        }
-                    }
-                })
             }
+        ]
+        for tag in [LedgerNode.consensusTag, LedgerNode.transactionsTag] {
+            tasks.append(Task.detached { [weak self] in
+                while !Task.isCancelled {
+                    let p: Payload
+                    do { p = try await ch.receive(from: peer, session: LedgerNode.session, tag: tag, timeout: nil) } catch {
+                        if let e = error as? NetError, e.code == .closed || e.code == .cancelled { return }
+                        continue
+                    }
+                    guard let self else { return }
+                    if tag == LedgerNode.consensusTag {
+                        await self.onConsensus(p, from: peer.name)
+                    } else {
+                        await self.onTransactions(p, from: peer.name)
+                    }
+                }
+            })
         }
-        let actions = core.start(&replica)
-        perform(actions)
+        return PeerLink(outbound: cont, tasks: tasks)
     }
 
     /// Yields the new height after each block this replica commits (coalesced to the latest
@@ -103,8 +147,11 @@ public actor LedgerNode {
         stopped = true
         for c in commitListeners.values { c.finish() }
         commitListeners = [:]
-        for t in tasks { t.cancel() }
-        for c in outbound.values { c.finish() }
+        for link in links.values {
+            link.outbound.finish()
+            for t in link.tasks { t.cancel() }
+        }
+        links = [:]
         for (_, ws) in waiters { for w in ws { w.resume(throwing: LedgerError(.closed, "the ledger node stopped")) } }
         waiters = [:]
         // Committed blocks sit in `-wal` until a checkpoint: without one, copying the database
@@ -212,7 +259,7 @@ public actor LedgerNode {
         for t in gossip { w.data(t) }
         gossip = []
         let payload = Payload(w.bytes)
-        for c in outbound.values { c.yield((LedgerNode.transactionsTag, payload)) }
+        for link in links.values { link.outbound.yield((LedgerNode.transactionsTag, payload)) }
     }
 
     private func perform(_ actions: [ConsensusAction]) {
@@ -220,9 +267,9 @@ public actor LedgerNode {
             switch a {
             case .broadcast(let m):
                 let payload = Payload(m.encoded)
-                for c in outbound.values { c.yield((LedgerNode.consensusTag, payload)) }
+                for link in links.values { link.outbound.yield((LedgerNode.consensusTag, payload)) }
             case .send(let to, let m):
-                outbound[to]?.yield((LedgerNode.consensusTag, Payload(m.encoded)))
+                links[to]?.outbound.yield((LedgerNode.consensusTag, Payload(m.encoded)))
             case .schedule(let t, let after):
                 Task { [weak self] in
                     try? await Task.sleep(for: after)
@@ -231,6 +278,9 @@ public actor LedgerNode {
             case .committed(let h, let hash):
                 logger.debug("committed", metadata: ["height": "\(h)", "hash": "\(hash.short)"])
                 for c in commitListeners.values { c.yield(h) }
+                // The block may have added or removed a member. The replica is already at the
+                // batch's last block, so the broadcasts after this action reach the new peers.
+                syncPeers()
             case .equivocation(let who, let what):
                 logger.warning("equivocation", metadata: ["member": "\(who)", "what": "\(what)"])
             }

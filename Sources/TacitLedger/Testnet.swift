@@ -1,5 +1,6 @@
 import Foundation
 public import TacitNet
+import X509
 
 /// Everything a consortium needs on disk, for one organisation's node: the files
 /// `tacit ledger testnet` writes, and what `tacit ledger serve` reads.
@@ -41,19 +42,9 @@ public enum LedgerFiles {
         var records: [MemberRecord] = []
         var ids: [SigningIdentity] = []
         for (name, endpoint) in members {
-            let sk = SigningKey.generate()
-            let ek = EncryptionKey.generate()
-            let curve = try CurveKeyPair.generate()
-            _ = try KeyFiles.write(name: name, keyPair: curve, directory: dir)
-            try LedgerKeyFiles.writeSecret(sk.rawRepresentation, kind: "ed25519", path: "\(dir)/\(name).signing.key")
-            try LedgerKeyFiles.writeSecret(ek.rawRepresentation, kind: "x25519", path: "\(dir)/\(name).enc.key")
-            let cert = try ConsortiumCA.issue(name: name, memberKey: sk.publicKey, caKey: caKey, caCertificate: caCert)
-            try LedgerKeyFiles.writeCertificate(cert, path: "\(dir)/\(name).crt")
-            records.append(
-                MemberRecord(
-                    name: name, certificateDER: try ConsortiumCA.der(cert), curveKey: curve.publicKey.z85, endpoint: endpoint,
-                    roles: ["member"], encryptionKey: ek.publicKey))
-            ids.append(SigningIdentity(name: name, key: sk))
+            let (record, id) = try writeMember(dir: dir, name: name, endpoint: endpoint, caKey: caKey, caCertificate: caCert)
+            records.append(record)
+            ids.append(id)
         }
         var g = Genesis(
             chainName: chainName, timestamp: Transaction.now(), caCertificateDER: try ConsortiumCA.der(caCert), members: records, policies: policies)
@@ -63,5 +54,31 @@ public enum LedgerFiles {
             throw LedgerError(.keyFile, "cannot write \(dir)/genesis.bin")
         }
         return g
+    }
+
+    /// Keys and a certificate under the testnet's CA (`DIR/ca.key`) for a member joining after
+    /// the genesis, in the same files as a founder's; returns the record a `MemberAdded`
+    /// carries. The member is not on the ledger until that transaction commits.
+    public static func createTestnetMember(dir: String, name: String, endpoint: String) throws -> MemberRecord {
+        let caKey = try SigningKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "ed25519", path: "\(dir)/ca.key"))
+        let caCert = try LedgerKeyFiles.readCertificate(path: "\(dir)/ca.crt")
+        return try writeMember(dir: dir, name: name, endpoint: endpoint, caKey: caKey, caCertificate: caCert).0
+    }
+
+    private static func writeMember(
+        dir: String, name: String, endpoint: String, caKey: SigningKey, caCertificate caCert: Certificate
+    ) throws -> (MemberRecord, SigningIdentity) {
+        let sk = SigningKey.generate()
+        let ek = EncryptionKey.generate()
+        let curve = try CurveKeyPair.generate()
+        _ = try KeyFiles.write(name: name, keyPair: curve, directory: dir)
+        try LedgerKeyFiles.writeSecret(sk.rawRepresentation, kind: "ed25519", path: "\(dir)/\(name).signing.key")
+        try LedgerKeyFiles.writeSecret(ek.rawRepresentation, kind: "x25519", path: "\(dir)/\(name).enc.key")
+        let cert = try ConsortiumCA.issue(name: name, memberKey: sk.publicKey, caKey: caKey, caCertificate: caCert)
+        try LedgerKeyFiles.writeCertificate(cert, path: "\(dir)/\(name).crt")
+        let record = MemberRecord(
+            name: name, certificateDER: try ConsortiumCA.der(cert), curveKey: curve.publicKey.z85, endpoint: endpoint,
+            roles: ["member"], encryptionKey: ek.publicKey)
+        return (record, SigningIdentity(name: name, key: sk))
     }
 }

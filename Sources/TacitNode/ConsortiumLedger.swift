@@ -86,6 +86,10 @@ public final class ConsortiumLedger: NodeLedger {
         self.logger = logger
     }
 
+    /// The members on this replica after its last committed block (membership changes
+    /// included), sorted by name.
+    public func members() async -> [PartyID] { await node.state.membership.names.map { PartyID($0) } }
+
     /// How long `submit` waits for its transaction to be committed.
     public func setSubmitTimeout(_ d: Duration) { timeout.withLock { $0 = d } }
 

@@ -44,7 +44,9 @@ public actor JobManager {
     let registry: JobProtocolRegistry
     let secrets: JobResources
     let reader: DatasetReader
-    let members: [PartyID]
+    /// The ledger's membership now: specs are checked against it when they are acted on, so a
+    /// member added since this node started can be named by a job at once.
+    let currentMembers: @Sendable () async -> [PartyID]
     let dataDirectory: String
     let stepTimeout: Duration
     let logger: Logger
@@ -62,16 +64,18 @@ public actor JobManager {
     /// Jobs whose spec failed validation, so each is logged once.
     private var ignored: Set<String> = []
 
+    /// `members` is read from the ledger (e.g. `ConsortiumLedger.members`) each time a spec is
+    /// checked.
     public init(party: PartyID, ledger: any NodeLedger, channel: any PartyChannel, registry: JobProtocolRegistry,
-                secrets: JobResources, datasets: [DatasetDeclaration], members: [PartyID], dataDirectory: String,
-                stepTimeout: Duration, logger: Logger, progressDelay: Duration? = nil) {
+                secrets: JobResources, datasets: [DatasetDeclaration], members: @escaping @Sendable () async -> [PartyID],
+                dataDirectory: String, stepTimeout: Duration, logger: Logger, progressDelay: Duration? = nil) {
         me = party
         self.ledger = ledger
         self.channel = channel
         self.registry = registry
         self.secrets = secrets
         reader = DatasetReader(owner: party, datasets: datasets)
-        self.members = members
+        self.currentMembers = members
         self.dataDirectory = dataDirectory
         self.stepTimeout = stepTimeout
         self.logger = logger
@@ -80,6 +84,15 @@ public actor JobManager {
             try? FileManager.default.createDirectory(atPath: dataDirectory + "/" + sub, withIntermediateDirectories: true,
                                                      attributes: [.posixPermissions: 0o700])
         }
+    }
+
+    /// A fixed membership, for a ledger that has no membership of its own (`InMemoryLedger`).
+    public init(party: PartyID, ledger: any NodeLedger, channel: any PartyChannel, registry: JobProtocolRegistry,
+                secrets: JobResources, datasets: [DatasetDeclaration], members: [PartyID], dataDirectory: String,
+                stepTimeout: Duration, logger: Logger, progressDelay: Duration? = nil) {
+        self.init(
+            party: party, ledger: ledger, channel: channel, registry: registry, secrets: secrets, datasets: datasets,
+            members: { members }, dataDirectory: dataDirectory, stepTimeout: stepTimeout, logger: logger, progressDelay: progressDelay)
     }
 
     public func start() {
@@ -110,6 +123,7 @@ public actor JobManager {
     func reconcile() async {
         if stopping { return }
         let book = JobBook(entries: await ledger.entries())
+        let members = await currentMembers()
         for job in book.records where job.spec.partyNames.contains(me) {
             // A spec on the ledger was written by another member: it meets the same rules as
             // one read from YAML before this node acts on it, or it is ignored (logged once).
@@ -270,7 +284,7 @@ public actor JobManager {
     // MARK: operator actions
 
     public func submit(specText: String, file: String?) async throws -> String {
-        let ctx = SpecContext(members: members, registry: registry, offered: [me: reader.datasets])
+        let ctx = SpecContext(members: await currentMembers(), registry: registry, offered: [me: reader.datasets])
         var spec = try JobSpec.parse(specText, file: file, context: ctx)
         guard spec.partyNames.contains(me) else {
             throw NodeError(.invalidSpec, "this node (\(me)) is not a party of the job; submit it from one of its parties' nodes")

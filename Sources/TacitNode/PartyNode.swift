@@ -28,7 +28,7 @@ public final class PartyNode: Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         chmod(config.dataDirectory, 0o700)
         let keyPair = CurveKeyPair(secretKey: try KeyFiles.readSecretKey(path: config.transportKeyPath))
-        let (genesis, genesisConsortium, identity) = try Self.ledgerIdentity(config, curvePublicKey: keyPair.publicKey.z85)
+        let (genesis, genesisConsortium, identity) = try Self.ledgerIdentity(config, curvePublicKey: keyPair.publicKey.z85, logger: logger)
         // The allow-list is the membership after every committed block, not the genesis: a
         // member removed since must not be admitted, one added since must be able to connect.
         var consortium = genesisConsortium
@@ -89,7 +89,7 @@ public final class PartyNode: Sendable {
             let delay = ProcessInfo.processInfo.environment["TACIT_TEST_PROGRESS_DELAY_MS"].flatMap(Int.init).map { Duration.milliseconds($0) }
             let jobs = JobManager(
                 party: config.name, ledger: ledger, channel: mesh, registry: registry, secrets: secrets, datasets: config.datasets,
-                members: consortium.names, dataDirectory: config.dataDirectory, stepTimeout: config.protocolTimeout,
+                members: { [ledger] in await ledger.members() }, dataDirectory: config.dataDirectory, stepTimeout: config.protocolTimeout,
                 logger: logger, progressDelay: delay)
             let follower = Self.followMembership(ledger: ledger, mesh: mesh, logger: logger)
             let node: PartyNode
@@ -116,32 +116,73 @@ public final class PartyNode: Sendable {
     }
 
     /// The genesis (checked against the CA this node trusts), the mesh's consortium derived
-    /// from its membership, and this node's ledger identity (its key must be the one the
-    /// genesis certifies for it, and its CURVE key the one the genesis lists).
-    static func ledgerIdentity(_ config: NodeConfig, curvePublicKey: String) throws -> (Genesis, Consortium, SigningIdentity) {
+    /// from the membership that lists this node, and this node's ledger identity (its key
+    /// must be the one that membership certifies for it, and its CURVE key the one it lists).
+    ///
+    /// The membership is the genesis's, or, for a member added after the genesis, that of the
+    /// local replica: its operator starts from a verified backup of a member's replica
+    /// (`tacit ledger backup`), which must still verify here as a chain from this genesis.
+    static func ledgerIdentity(_ config: NodeConfig, curvePublicKey: String, logger: Logger) throws -> (Genesis, Consortium, SigningIdentity) {
         do {
             let genesis = try LedgerFiles.genesis(path: config.genesisPath)
-            let membership = try genesis.verify()
+            let founders = try genesis.verify()
             if let caPath = config.caPath {
                 let ca = try ConsortiumCA.der(try LedgerKeyFiles.readCertificate(path: caPath))
                 guard ca == genesis.caCertificateDER else {
                     throw NodeError(.keys, "the genesis \(config.genesisPath) was issued under another CA than \(caPath); ask the consortium for its genesis")
                 }
             }
+            var membership = founders
+            var source = "the genesis \(config.genesisPath)"
+            if founders.records[config.name.name] == nil {
+                guard let m = try Self.verifiedReplicaMembership(genesis: genesis, databasePath: config.ledgerDatabasePath),
+                      m.records[config.name.name] != nil else {
+                    throw NodeError(
+                        .invalidConfig,
+                        "\(config.name) is not a member in the genesis \(config.genesisPath) (members: \(founders.names.joined(separator: ", "))) "
+                            + "nor on the ledger replica \(config.ledgerDatabasePath); a member added since the genesis starts from a "
+                            + "verified backup of a member's replica (tacit ledger backup, then tacit ledger verify --chain-id) copied there")
+                }
+                membership = m
+                source = "the ledger replica \(config.ledgerDatabasePath)"
+            }
             guard let me = membership.records[config.name.name] else {
-                throw NodeError(.invalidConfig, "\(config.name) is not a member in the genesis \(config.genesisPath) (members: \(membership.names.joined(separator: ", ")))")
+                throw NodeError(.invalidConfig, "\(config.name) is not a member in \(source) (members: \(membership.names.joined(separator: ", ")))")
             }
             guard me.curveKey == curvePublicKey else {
-                throw NodeError(.keys, "the transport key \(config.transportKeyPath) is not the CURVE key the genesis lists for \(config.name)")
+                throw NodeError(.keys, "the transport key \(config.transportKeyPath) is not the CURVE key \(source) lists for \(config.name)")
             }
             let key = try SigningKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "ed25519", path: config.signingKeyPath))
             guard membership.keys[config.name.name] == key.publicKey else {
-                throw NodeError(.keys, "the signing key \(config.signingKeyPath) is not the key \(config.name)'s certificate in the genesis certifies")
+                throw NodeError(.keys, "the signing key \(config.signingKeyPath) is not the key \(config.name)'s certificate in \(source) certifies")
             }
-            return (genesis, try LedgerFiles.consortium(membership), SigningIdentity(name: config.name.name, key: key))
+            guard let consortium = transportConsortium(membership, logger: logger) else {
+                throw NodeError(.invalidConfig, "no member in \(source) has a usable transport entry (CURVE key, endpoint)")
+            }
+            return (genesis, consortium, SigningIdentity(name: config.name.name, key: key))
         } catch let e as LedgerError {
             throw NodeError(.keys, e.reason)
         }
+    }
+
+    /// The membership of the replica at `databasePath` once the whole chain verified (every
+    /// block's quorum, every signature, every endorsement) from `genesis`; nil when there is no
+    /// replica. Throws if it does not verify or belongs to another genesis: the membership
+    /// then proves nothing.
+    static func verifiedReplicaMembership(genesis: Genesis, databasePath: String) throws -> Membership? {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return nil }
+        let store: LedgerStore
+        do { store = try LedgerStore(path: databasePath, readOnly: true) } catch let e as LedgerError {
+            throw NodeError(.ledger, "cannot open the ledger replica \(databasePath): \(e.reason)")
+        }
+        let report = LedgerVerifier.verify(store: store, expecting: .init(chainID: genesis.hash))
+        if let f = report.failure {
+            throw NodeError(
+                .ledger,
+                "the ledger replica \(databasePath) does not verify against the genesis \(genesis.hash.short)"
+                    + "\(f.height.map { " (block \($0))" } ?? ""): \(f.reason); start from a fresh backup of a member's replica")
+        }
+        return report.state?.membership
     }
 
     /// The membership after replaying the local replica, or nil when there is none yet (a new
@@ -228,6 +269,9 @@ public final class PartyNode: Sendable {
                 do {
                     try mesh.updateConsortium(wanted)
                     logger.notice("transport allow-list follows the ledger", metadata: ["members": "\(wanted.names.map(\.name))"])
+                    // The ledger links its peers from the mesh's parties: a member added now
+                    // takes part in consensus from this point, without a restart.
+                    await ledger.node.refreshPeers()
                 } catch let e as NetError where e.code == .invalidIdentity {
                     logger.critical("this node is no longer a member with its transport key on the ledger; its mesh keeps the last membership it had. \(e.reason)")
                 } catch {
