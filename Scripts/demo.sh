@@ -41,6 +41,13 @@ for p in "${PARTIES[@]}"; do
   "$TACIT" node status --config "$DIR/$p/node.yaml" | head -1
 done
 
+say "the threshold Paillier key goes on the ledger (registered by its holders; every node checks its share against it)"
+for _ in $(seq 1 600); do
+  if "$TACIT" node status --config "$DIR/insurer/node.yaml" | grep -q "registered at block"; then break; fi
+  sleep 0.1
+done
+"$TACIT" node status --config "$DIR/insurer/node.yaml" | grep -A1 "^paillier:"
+
 say "the insurer proposes the claim-total job"
 cat "$DIR/jobs/claim-total.yaml"
 out=$("$TACIT" job submit --config "$DIR/insurer/node.yaml" "$DIR/jobs/claim-total.yaml")

@@ -50,4 +50,9 @@ public struct RegisteredKey: Sendable, Equatable {
     public let record: ThresholdKeyRecord
     /// The block that registered it.
     public let height: UInt64
+
+    public init(record: ThresholdKeyRecord, height: UInt64) {
+        self.record = record
+        self.height = height
+    }
 }

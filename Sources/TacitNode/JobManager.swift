@@ -5,6 +5,7 @@ import TacitMath
 public import TacitJob
 public import TacitNet
 import TacitMPC
+public import TacitLedger
 
 /// What `tacit job status` shows.
 public struct JobStatus: Sendable, Hashable, Codable {
@@ -47,6 +48,9 @@ public actor JobManager {
     /// The ledger's membership now: specs are checked against it when they are acted on, so a
     /// member added since this node started can be named by a job at once.
     let currentMembers: @Sendable () async -> [PartyID]
+    /// The consortium's Paillier key on the ledger; nil for a ledger that keeps no keys
+    /// (`InMemoryLedger`), where the share is trusted as given.
+    let registeredPaillierKey: (@Sendable () async -> RegisteredKey?)?
     let dataDirectory: String
     let stepTimeout: Duration
     let logger: Logger
@@ -68,6 +72,7 @@ public actor JobManager {
     /// checked.
     public init(party: PartyID, ledger: any NodeLedger, channel: any PartyChannel, registry: JobProtocolRegistry,
                 secrets: JobResources, datasets: [DatasetDeclaration], members: @escaping @Sendable () async -> [PartyID],
+                paillierKey: (@Sendable () async -> RegisteredKey?)? = nil,
                 dataDirectory: String, stepTimeout: Duration, logger: Logger, progressDelay: Duration? = nil) {
         me = party
         self.ledger = ledger
@@ -76,6 +81,7 @@ public actor JobManager {
         self.secrets = secrets
         reader = DatasetReader(owner: party, datasets: datasets)
         self.currentMembers = members
+        self.registeredPaillierKey = paillierKey
         self.dataDirectory = dataDirectory
         self.stepTimeout = stepTimeout
         self.logger = logger
@@ -124,13 +130,17 @@ public actor JobManager {
         if stopping { return }
         let book = JobBook(entries: await ledger.entries())
         let members = await currentMembers()
+        let paillierKey = await registeredPaillierKey?()
         for job in book.records where job.spec.partyNames.contains(me) {
             // A spec on the ledger was written by another member: it meets the same rules as
             // one read from YAML before this node acts on it, or it is ignored (logged once).
-            let problems = job.spec.problems(in: registry, members: members)
+            var problems = job.spec.problems(in: registry, members: members).map(\.description)
+            if registeredPaillierKey != nil, !job.phase.isTerminal {
+                problems += PaillierKeyRegistration.jobProblems(job.spec, registry: registry, registered: paillierKey)
+            }
             guard problems.isEmpty else {
                 if ignored.insert(job.spec.id).inserted {
-                    logger.warning("ignoring a job proposed on the ledger: its spec is invalid: \(problems.map(\.description).joined(separator: "; "))",
+                    logger.warning("ignoring a job proposed on the ledger: its spec is invalid: \(problems.joined(separator: "; "))",
                                    metadata: ["proposer": "\(job.proposer)"])
                 }
                 continue
@@ -224,6 +234,14 @@ public actor JobManager {
         }
         let id = spec.id
         let delay = progressDelay
+        // A share that is not the ledger's key (another consortium's, or an older key's) is
+        // never used: the job fails here with why, at this party, before any message.
+        if let registeredPaillierKey, proto.descriptor.needs.contains(.paillierKeyShare), let m = secrets.paillier {
+            let holders = m.indexOf.sorted { $0.value < $1.value }.map(\.key.name)
+            if let problem = PaillierKeyRegistration.problem(share: m.share, holders: holders, me: me.name, registered: await registeredPaillierKey()) {
+                throw NodeError(.keys, problem)
+            }
+        }
         logger.info("running \(spec.protocolName)\(spec.engine.map { " on \($0)" } ?? "")", metadata: ["job": "\(id)"])
         do {
             return try await JobRunner.run(
@@ -288,6 +306,11 @@ public actor JobManager {
         var spec = try JobSpec.parse(specText, file: file, context: ctx)
         guard spec.partyNames.contains(me) else {
             throw NodeError(.invalidSpec, "this node (\(me)) is not a party of the job; submit it from one of its parties' nodes")
+        }
+        if let registeredPaillierKey,
+            let problem = PaillierKeyRegistration.jobProblems(spec, registry: registry, registered: await registeredPaillierKey()).first
+        {
+            throw NodeError(.invalidSpec, problem, file: file)
         }
         let book = JobBook(entries: await ledger.entries())
         if spec.id.isEmpty {

@@ -89,7 +89,8 @@ public final class PartyNode: Sendable {
             let delay = ProcessInfo.processInfo.environment["TACIT_TEST_PROGRESS_DELAY_MS"].flatMap(Int.init).map { Duration.milliseconds($0) }
             let jobs = JobManager(
                 party: config.name, ledger: ledger, channel: mesh, registry: registry, secrets: secrets, datasets: config.datasets,
-                members: { [ledger] in await ledger.members() }, dataDirectory: config.dataDirectory, stepTimeout: config.protocolTimeout,
+                members: { [ledger] in await ledger.members() },
+                paillierKey: { [ledger] in await ledger.node.state.keys[ThresholdKeyRecord.paillierScheme] }, dataDirectory: config.dataDirectory, stepTimeout: config.protocolTimeout,
                 logger: logger, progressDelay: delay)
             let follower = Self.followMembership(ledger: ledger, mesh: mesh, logger: logger)
             let node: PartyNode

@@ -387,6 +387,30 @@ struct EndToEndTests {
         #expect(bare.status != 0 && bare.err.contains("not to the key registered on the ledger at block"), "\(bare.err)")
     }
 
+    /// With no Paillier key on the ledger, a Paillier job is refused before it is proposed
+    /// (issue 12: it was accepted and failed only after the hospitals committed their inputs).
+    @Test func paillierJobIsRefusedWithoutARegisteredKey() async throws {
+        let c = try LocalConsortium(Self.parties)
+        defer { c.cleanup() }
+        for n in Self.parties {
+            let path = "\(c.dir)/\(n)/keys/paillier-share.json"
+            let data = try #require(FileManager.default.contents(atPath: path))
+            var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            json["registration"] = nil
+            try FileManager.default.removeItem(atPath: path)
+            #expect(FileManager.default.createFile(atPath: path, contents: try JSONSerialization.data(withJSONObject: json), attributes: [.posixPermissions: 0o600]))
+        }
+        let nodes = try await c.start(Self.parties)
+        defer { nodes.values.forEach { $0.kill() } }
+        let r = try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.spec(id: "no-key")))
+        #expect(!r.ok && r.error?.contains("none is registered on the ledger") == true, "\(r.error ?? "")")
+        let s = try nodes["insurer"]!.ask(ControlRequest(op: "node-status")).node
+        #expect(s?.paillierKey == nil && s?.paillierShareProblem?.contains("no Paillier key is registered") == true)
+        // Jobs that need no Paillier key are unaffected.
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "mean-ok", engine: "shamir", parameters: "  statistic: mean"))).ok)
+        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+    }
+
     @Test func brokenSpecGetsAnErrorPointingAtTheLine() async throws {
         let c = try LocalConsortium(Self.parties)
         defer { c.cleanup() }

@@ -5,6 +5,7 @@ import TacitLedger
 import TacitJob
 import TacitNet
 import TacitNode
+import TacitProtocols
 
 /// Every secret key file (ledger signing and encryption keys, the CA key, Paillier key
 /// shares; CURVE keys in TacitNetTests) is created 0600 by the call that creates it and never
@@ -235,5 +236,37 @@ struct GenesisInspectionTests {
         #expect(throws: NodeError.self) {
             try NodeConfigTemplate.write(to: "\(dir)/k.yaml", name: "alpha", genesis: "genesis.bin", ca: nil, keysDirectory: "nokeys", paillierShare: nil, bind: nil, dataDirectory: "data")
         }
+    }
+}
+
+@Suite("A Paillier job needs the ledger's key and a share at every party")
+struct PaillierJobPrerequisiteTests {
+    static let spec = """
+        id: t
+        protocol: paillier-aggregation
+        parties:
+          - {name: a, roles: [input], input: {dataset: claims, columns: [amount]}}
+          - {name: b, roles: [input], input: {dataset: claims, columns: [amount]}}
+          - {name: c, roles: [compute]}
+        outputs:
+          - {name: total, recipients: [c]}
+        """
+
+    @Test("no key, or a party outside the holders, is a problem; holders covering every party is not")
+    func problems() throws {
+        let spec = try JobSpec.parse(Self.spec, context: SpecContext(members: ["a", "b", "c"], registry: .standard()))
+        let none = PaillierKeyRegistration.jobProblems(spec, registry: .standard(), registered: nil)
+        #expect(none.count == 1 && none[0].contains("none is registered"))
+        func key(_ holders: [String]) -> RegisteredKey {
+            RegisteredKey(record: ThresholdKeyRecord(scheme: ThresholdKeyRecord.paillierScheme, publicKey: [1], holders: holders), height: 4)
+        }
+        let partial = PaillierKeyRegistration.jobProblems(spec, registry: .standard(), registered: key(["a", "c"]))
+        #expect(partial == ["b holds no share of the consortium's Paillier key (holders: a, c); paillier-aggregation needs every party of the job to hold one"])
+        #expect(PaillierKeyRegistration.jobProblems(spec, registry: .standard(), registered: key(["c", "b", "a", "d"])).isEmpty)
+        // A protocol that needs no key is never held back by it.
+        let stats = try JobSpec.parse(
+            Self.spec.replacingOccurrences(of: "paillier-aggregation", with: "statistics\nengine: shamir"),
+            context: SpecContext(members: ["a", "b", "c"], registry: .standard()))
+        #expect(PaillierKeyRegistration.jobProblems(stats, registry: .standard(), registered: nil).isEmpty)
     }
 }
