@@ -273,7 +273,7 @@ let package = Package(
             name: "TacitNetTests",
             // The peer helper is a build dependency so `swift build --build-tests` puts it
             // in the bin directory the multi-process tests launch it from.
-            dependencies: ["TacitNet", "TacitTestSupport", "tacit-net-peer"],
+            dependencies: ["TacitNet", "TacitBytes", "TacitTestSupport", "tacit-net-peer"],
             swiftSettings: tacitSettings
         ),
         .testTarget(
