@@ -193,6 +193,31 @@ public struct Transaction: Sendable, Equatable {
     public struct Endorsement: Sendable, Equatable {
         public let member: String
         public let signature: [UInt8]
+        public init(member: String, signature: [UInt8]) {
+            self.member = member
+            self.signature = signature
+        }
+    }
+
+    /// `identity`'s endorsement of this transaction, to send back to its author (who
+    /// collected the transaction from the members that must co-sign it).
+    public func endorsement(by identity: SigningIdentity) -> Endorsement {
+        Endorsement(member: identity.name, signature: identity.key.sign(DomainTag.transaction.bytes + signingPayload))
+    }
+
+    /// This transaction with `more` endorsements appended, after checking each against
+    /// `keys` (the endorsers' signing keys): a bad one names its member.
+    public func adding(_ more: [Endorsement], keys: [String: VerifyingKey]) throws -> Transaction {
+        let message = DomainTag.transaction.bytes + signingPayload
+        for e in more {
+            guard let key = keys[e.member] else { throw LedgerError(.unknownMember, "endorser \(e.member) is not a member") }
+            guard key.isValid(signature: e.signature, for: message) else {
+                throw LedgerError(.badSignature, "the endorsement by \(e.member) does not verify for transaction \(id.short)")
+            }
+        }
+        return Transaction(
+            chainID: chainID, author: author, nonce: nonce, timestamp: timestamp, body: body, sealed: sealed, signature: signature,
+            endorsements: endorsements + more, payload: signingPayload)
     }
 
     /// The bytes the author and endorsers sign (after the domain tag).

@@ -18,8 +18,11 @@ public struct ControlRequest: Sendable, Codable {
     public var job: String?
     public var columns: [String]?
     public var reason: String?
+    public var keygen: PaillierKeygenRequest?
 
-    public init(op: String, spec: String? = nil, file: String? = nil, job: String? = nil, columns: [String]? = nil, reason: String? = nil) {
+    public init(op: String, spec: String? = nil, file: String? = nil, job: String? = nil, columns: [String]? = nil, reason: String? = nil,
+                keygen: PaillierKeygenRequest? = nil) {
+        self.keygen = keygen
         self.op = op
         self.spec = spec
         self.file = file
@@ -28,7 +31,7 @@ public struct ControlRequest: Sendable, Codable {
         self.reason = reason
     }
 
-    public static let ops = ["submit", "approve", "reject", "status", "result", "list", "opening", "ledger", "verify", "node-status"]
+    public static let ops = ["submit", "approve", "reject", "status", "result", "list", "opening", "ledger", "verify", "node-status", "paillier-keygen", "paillier-keygen-status"]
 }
 
 public struct NodeStatus: Sendable, Codable, Hashable {
@@ -64,6 +67,7 @@ public struct ControlResponse: Sendable, Codable {
     public var entries: [LedgerEntry]?
     public var verification: LedgerVerification?
     public var node: NodeStatus?
+    public var keygen: PaillierKeygenStatus?
 
     public init(ok: Bool = true, error: String? = nil) {
         self.ok = ok

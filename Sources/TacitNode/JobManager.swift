@@ -43,7 +43,7 @@ public actor JobManager {
     let ledger: any NodeLedger
     let channel: any PartyChannel
     let registry: JobProtocolRegistry
-    let secrets: JobResources
+    private(set) var secrets: JobResources
     let reader: DatasetReader
     /// The ledger's membership now: specs are checked against it when they are acted on, so a
     /// member added since this node started can be named by a job at once.
@@ -99,6 +99,11 @@ public actor JobManager {
         self.init(
             party: party, ledger: ledger, channel: channel, registry: registry, secrets: secrets, datasets: datasets,
             members: { members }, dataDirectory: dataDirectory, stepTimeout: stepTimeout, logger: logger, progressDelay: progressDelay)
+    }
+
+    /// A share made by `tacit paillier keygen` while the node runs, used from the next run on.
+    func install(paillier material: PaillierKeyMaterial) {
+        secrets = JobResources(paillier: material)
     }
 
     public func start() {

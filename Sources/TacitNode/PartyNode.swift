@@ -16,12 +16,16 @@ public final class PartyNode: Sendable {
     public let jobs: JobManager
     private let control: ControlServer
     private let started = ContinuousClock.now
-    private let logger: Logger
+    let logger: Logger
     private let registry: JobProtocolRegistry
     /// Applies committed membership changes to the mesh's allow-list; ends with the ledger.
     private let membershipFollower: Task<Void, Never>
     /// This node's Paillier key share and the holders its file lists, for `node-status`.
-    private let paillierShare: (material: PaillierKeyMaterial, holders: [String])?
+    let paillierShare: Locked<(material: PaillierKeyMaterial, holders: [String])?>
+    /// The `tacit paillier keygen` ceremony of this node, if one ran since start.
+    let keygen = Locked(PaillierKeygenStatus(state: .idle))
+    /// How the ceremony makes the key: without a dealer unless a request says `dealer`.
+    static let distributedKeyMaker: PaillierKeyMaker? = nil
 
     public static func start(config: NodeConfig, registry: JobProtocolRegistry = .standard(), logger: Logger) async throws -> PartyNode {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
@@ -292,7 +296,7 @@ public final class PartyNode: Sendable {
         follower: Task<Void, Never>, paillierShare: (material: PaillierKeyMaterial, holders: [String])?, logger: Logger
     ) throws {
         self.membershipFollower = follower
-        self.paillierShare = paillierShare
+        self.paillierShare = Locked(paillierShare)
         self.config = config
         self.mesh = mesh
         self.ledger = ledger
@@ -341,6 +345,12 @@ public final class PartyNode: Sendable {
                 let all = await ledger.entries()
                 out.entries = r.job.map { j in all.filter { $0.transaction.jobID == j } } ?? all
             case "verify": out.verification = await ledger.verify()
+            case "paillier-keygen":
+                guard let request = r.keygen else { throw NodeError(.control, "op 'paillier-keygen' needs \"keygen\" (the parameters)") }
+                try await startKeygen(request)
+                out.keygen = keygen.withLock { $0 }
+            case "paillier-keygen-status":
+                out.keygen = keygen.withLock { $0 }
             case "node-status":
                 let list = await jobs.list()
                 let stats = mesh.stats
@@ -357,7 +367,7 @@ public final class PartyNode: Sendable {
                         "\(key.threshold)-of-\(key.parties), \(key.publicKey.bits) bits, holders \(registered.record.holders.joined(separator: ", ")), "
                         + "registered at block \(registered.height), fingerprint \(Fingerprint.sha256(registered.record.fingerprint.bytes))"
                 }
-                if let (material, holders) = paillierShare {
+                if let (material, holders) = paillierShare.withLock({ $0 }) {
                     out.node?.paillierShare = "share \(material.share.index), fingerprint \(PaillierKeyRegistration.fingerprint(material.share.thresholdKey, holders: holders))"
                     out.node?.paillierShareProblem = PaillierKeyRegistration.problem(
                         share: material.share, holders: holders, me: config.name.name, registered: registered)
