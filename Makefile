@@ -79,12 +79,9 @@ test-templates: deps
 # node, which under TSan's 5-15x slowdown would take most of CI's budget; its code paths,
 # mailbox and mesh I/O thread, are the transport suite's), and the two tests that run three
 # ledger members' consensus in one process (under TSan they do not commit within their
-# deadlines; the ledger's multi-process tests and the node suites cover the same code), and,
-# until it is diagnosed, the MPC process test: under TSan its peer reports a race between the
-# mesh I/O thread creating a payload (Payload.swift:67) and MPCContext.receivePieces reading
-# it (Payload.swift:43), open in issue 11.
+# deadlines; the ledger's multi-process tests and the node suites cover the same code).
 TSAN_SUITES := TacitNetTests|TacitMPCTests|TacitJobTests|TacitLedgerTests|TacitNodeTests
-TSAN_SKIP := HostileMemberTests|ConsortiumLedgerTests|LedgerTests/jobLifecycle|TacitMPCTests.ProcessTests
+TSAN_SKIP := HostileMemberTests|ConsortiumLedgerTests|LedgerTests/jobLifecycle
 test-tsan: deps py-deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" \

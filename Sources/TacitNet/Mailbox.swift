@@ -6,7 +6,16 @@ import Logging
 /// cancellation behave identically in tests and in production.
 ///
 /// Invariant: every continuation is resumed exactly once, by whoever removes its waiter from
-/// `state` under the lock (delivery, timeout, cancellation or close).
+/// `state` under the lock (delivery, timeout, cancellation or close), and what it resumes with
+/// (payload or error) is built before that lock is released.
+///
+/// That second half is for the thread sanitizer. A delivery can resume a receive's
+/// continuation before the receiving task has suspended; the task then goes on through the
+/// Swift runtime's fast path in `swift_continuation_await`, whose ordering is an atomic in
+/// the uninstrumented runtime with no TSan annotation, so TSan saw no happens-before between
+/// building the payload (on the mesh I/O thread) and reading it, and reported a race (issue
+/// 11, in the MPC peer). A receive that waited therefore takes the lock once more after it
+/// resumes: TSan sees that as ordered after the resumer's unlock.
 ///
 /// Unread messages are bounded per sender (`MailboxLimits`: count and bytes) and expire when
 /// nobody has received from their session for a while, so a member cannot grow this party's
@@ -176,6 +185,8 @@ final class Mailbox: Sendable {
             defer { s.nextID += 1 }
             return s.nextID
         }
+        // After the continuation returns or throws, so TSan orders the hand-off (type comment).
+        defer { state.withLock { _ in } }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Payload, any Error>) in
                 enum Action { case none, deliver(Payload), fail(NetError) }
@@ -222,6 +233,8 @@ final class Mailbox: Sendable {
     /// Drops what is queued for `session`, fails its waiting receivers, and drops anything
     /// that arrives for it later (counted as late), so a finished job frees its memory.
     func endSession(_ session: SessionID) {
+        // Built before the lock is released (the type's invariant).
+        let error = NetError(.closed, "\(session) was ended while a receive waited")
         let failed: [Waiter] = state.withLock { s in
             s.endedSessions.insert(session)
             Self.removeQueues(&s) { $0.session == session }
@@ -235,7 +248,7 @@ final class Mailbox: Sendable {
         }
         for w in failed {
             if let t = w.timer { DeadlineTimer.shared.cancel(t) }
-            w.continuation.resume(throwing: NetError(.closed, "\(session) was ended while a receive waited"))
+            w.continuation.resume(throwing: error)
         }
     }
 
