@@ -29,6 +29,10 @@ let fuzzTargets: [(String, [Target.Dependency])] = [
     ("FuzzJobSpecLedger", ["FuzzNodeSupport", tacit("TacitNode"), tacit("TacitJob")]),
     ("FuzzNodeConfig", [tacit("TacitNode")]),
     ("FuzzDatasetCSV", [tacit("TacitNode"), tacit("TacitJob")]),
+    ("FuzzControlRequest", [tacit("TacitNode")]),
+    ("FuzzLedgerExport", [
+        "FuzzLedgerSupport", tacit("TacitLedger"), tacit("TacitNode"), .product(name: "GRDB", package: "GRDB.swift"),
+    ]),
     ("FuzzMPCMessages", [
         tacit("TacitJob"), tacit("TacitJobHarness"), tacit("TacitProtocols"), tacit("TacitNet"), tacit("TacitCrypto"),
         tacit("TacitMath"), .product(name: "Logging", package: "swift-log"),
@@ -41,6 +45,7 @@ let package = Package(
     dependencies: [
         .package(name: "Tacit", path: ".."),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "FuzzSupport", dependencies: [tacit("TacitCrypto"), tacit("TacitMath")], swiftSettings: settings),

@@ -33,9 +33,11 @@ declare -A exe=(
   [node-config]=FuzzNodeConfig
   [dataset-csv]=FuzzDatasetCSV
   [mpc-messages]=FuzzMPCMessages
+  [control-request]=FuzzControlRequest
+  [ledger-export]=FuzzLedgerExport
 )
 order=(frame-header paillier-wire paillier-json ledger-transaction ledger-block ledger-consensus ledger-genesis
-       job-spec-yaml job-spec-ledger node-config dataset-csv mpc-messages)
+       job-spec-yaml job-spec-ledger node-config dataset-csv mpc-messages control-request ledger-export)
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${order[@]}")
 for t in "${targets[@]}"; do [ -n "${exe[$t]:-}" ] || { echo "fuzz: unknown target '$t' (targets: ${order[*]})"; exit 2; }; done
 

@@ -56,12 +56,17 @@ public struct ConsensusCore {
     /// Committed blocks sent to each peer since the last tick (sync and block requests): a
     /// request is 9 bytes, an answer up to 32 blocks, so answers are rationed per peer.
     var syncServed: [String: Int] = [:]
+    /// Blocks of the current height sent to each peer since the last tick (`blockRequest`).
+    var proposedServed: [String: Int] = [:]
     var lastTick: (UInt64, UInt32, Int) = (0, 0, -1)
 
     var actions: [ConsensusAction] = []
 
     /// Committed blocks answered to one peer's sync requests per tick.
     public static let syncBlocksPerTick = 32
+    /// Blocks of the current height (proposed, not committed) answered to one peer's
+    /// `blockRequest`s per tick.
+    public static let proposedBlocksPerTick = 2
 
     public init(identity: SigningIdentity, chainID: Hash256, nextHeight: UInt64, signState: SignState?, timeouts: ConsensusTimeouts = .init()) {
         self.identity = identity
@@ -283,6 +288,13 @@ public struct ConsensusCore {
                 syncServed[sender, default: 0] += 1
                 actions.append(.send(sender, .commit(b, c)))
             } else if let b = blocks[hash] {
+                // A block of the current height is as large as a committed one, and this
+                // 41-byte request could draw it again and again. An honest member asks each
+                // voter once per block it missed (`blockRequested`), so two answers per peer
+                // per tick are plenty; not counted in `syncServed`, whose 32 would let a
+                // flood draw 32 proposed blocks a tick.
+                guard proposedServed[sender, default: 0] < Self.proposedBlocksPerTick else { return }
+                proposedServed[sender, default: 0] += 1
                 actions.append(.send(sender, .block(b)))
             }
         case .block(let b):
@@ -443,6 +455,7 @@ public struct ConsensusCore {
     private mutating func onTick(_ app: inout some ConsensusApplication) {
         syncAsked = []
         syncServed = [:]
+        proposedServed = [:]
         actions.append(.broadcast(.status(committed: height - 1)))
         let now = (height, round, step.rawValue)
         if now == lastTick, active {

@@ -99,7 +99,11 @@ public final class LedgerStore: @unchecked Sendable {
     }
 
     public func lastHeight() throws -> UInt64 {
-        try wrap("reading height") { try db.read { UInt64(try Int64.fetchOne($0, sql: "SELECT MAX(height) FROM blocks") ?? 0) } }
+        let top = try wrap("reading height") { try db.read { try Int64.fetchOne($0, sql: "SELECT MAX(height) FROM blocks") ?? 0 } }
+        guard top >= 0 else {
+            throw LedgerError(.storage, "the blocks table of \(path) holds negative heights: the file was altered or is not a Tacit ledger")
+        }
+        return UInt64(top)
     }
 
     /// Appends a committed block and its transactions in one durable SQLite transaction.
@@ -139,22 +143,38 @@ public final class LedgerStore: @unchecked Sendable {
     }
 
     public func stored(at height: UInt64) throws -> StoredBlock? {
-        try wrap("reading block \(height)") {
+        guard let key = Int64(exactly: height) else { return nil }
+        return try wrap("reading block \(height)") {
             try db.read { db in
-                guard let row = try Row.fetchOne(db, sql: "SELECT hash, header, certificate FROM blocks WHERE height = ?", arguments: [Int64(height)])
+                guard let row = try Row.fetchOne(db, sql: "SELECT hash, header, certificate FROM blocks WHERE height = ?", arguments: [key])
                 else { return nil }
                 let txs = try Row.fetchAll(
                     db, sql: "SELECT position, id, author, nonce, kind, bytes FROM transactions WHERE height = ? ORDER BY position",
-                    arguments: [Int64(height)]
+                    arguments: [key]
                 ).map { r in
                     StoredTransaction(
-                        position: r["position"], id: Array(r["id"] as Data), author: r["author"], nonce: UInt64(bitPattern: r["nonce"]),
-                        kind: r["kind"], bytes: Array(r["bytes"] as Data))
+                        position: try column(r, "position", "transactions", height), id: Array(try column(r, "id", "transactions", height) as Data),
+                        author: try column(r, "author", "transactions", height),
+                        nonce: UInt64(bitPattern: try column(r, "nonce", "transactions", height)),
+                        kind: try column(r, "kind", "transactions", height), bytes: Array(try column(r, "bytes", "transactions", height) as Data))
                 }
                 return StoredBlock(
-                    height: height, hash: Array(row["hash"] as Data), header: Array(row["header"] as Data),
-                    certificate: Array(row["certificate"] as Data), transactions: txs)
+                    height: height, hash: Array(try column(row, "hash", "blocks", height) as Data),
+                    header: Array(try column(row, "header", "blocks", height) as Data),
+                    certificate: Array(try column(row, "certificate", "blocks", height) as Data), transactions: txs)
             }
+        }
+    }
+
+    /// One column of a stored row, or a storage error. A replica file can come from anyone (an
+    /// auditor verifies copies), and GRDB's non-throwing subscripts trap on a NULL or a value
+    /// of another type than asked for; SQLite itself only enforces the schema of files the
+    /// node created.
+    private func column<T: DatabaseValueConvertible>(_ row: Row, _ name: String, _ table: String, _ height: UInt64) throws -> T {
+        do { return try row.decode(T.self, forColumn: name) } catch {
+            throw LedgerError(
+                .storage, "column \(name) of the \(table) table at height \(height) is NULL or not a \(T.self): the file was altered or is not a Tacit ledger",
+                height: height)
         }
     }
 

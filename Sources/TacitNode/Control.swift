@@ -154,37 +154,45 @@ public final class ControlServer: Sendable {
             connections.withLock { _ = $0.remove(c) }
             Foundation.close(c)
         }
-        var buffer: [UInt8] = []
+        var lines = ControlLineReader(maxLineBytes: Self.maxLineBytes)
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = read(c, &chunk, chunk.count)
             if n <= 0 { return }
-            buffer += chunk[0..<n]
-            while let nl = buffer.firstIndex(of: 10) {
-                let line = Array(buffer[..<nl])
-                buffer.removeSubrange(...nl)
+            for line in lines.feed(chunk[0..<n]) {
                 if !write(respond(to: line), to: c) { return }
             }
-            if buffer.count > Self.maxLineBytes {
+            if lines.overflowed {
                 _ = write(.failure("request longer than \(Self.maxLineBytes) bytes without a newline; closing this connection"), to: c)
                 return
             }
         }
     }
 
-    private func respond(to line: [UInt8]) -> ControlResponse {
+    /// Everything checked before a request reaches the node's handler: a non-blank line
+    /// holding a JSON object with a known `op`. Separate from the socket so that `Fuzz/`
+    /// (target control-request) drives it with neither a socket nor a node.
+    static func request(from line: [UInt8]) throws(NodeError) -> ControlRequest {
         if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) {
-            return .failure("empty request; send one JSON object per line, e.g. {\"op\":\"list\"}")
+            throw NodeError(.control, "empty request; send one JSON object per line, e.g. {\"op\":\"list\"}")
         }
         let request: ControlRequest
         do {
             request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
         } catch {
-            return .failure("malformed request: not a JSON object with a string field \"op\" (\(Self.brief(error))); send one JSON object per line, e.g. {\"op\":\"list\"}")
+            throw NodeError(
+                .control,
+                "malformed request: not a JSON object with a string field \"op\" (\(Self.brief(error))); send one JSON object per line, e.g. {\"op\":\"list\"}")
         }
         guard ControlRequest.ops.contains(request.op) else {
-            return .failure("unknown op '\(request.op)'; ops: \(ControlRequest.ops.joined(separator: ", "))")
+            throw NodeError(.control, "unknown op '\(request.op)'; ops: \(ControlRequest.ops.joined(separator: ", "))")
         }
+        return request
+    }
+
+    private func respond(to line: [UInt8]) -> ControlResponse {
+        let request: ControlRequest
+        do { request = try Self.request(from: line) } catch { return .failure(error.message) }
         let box = Locked<ControlResponse?>(nil)
         let done = DispatchSemaphore(value: 0)
         let handler = self.handler
@@ -215,6 +223,37 @@ public final class ControlServer: Sendable {
         }
         return true
     }
+}
+
+/// Cuts the control socket's byte stream into lines (without their newline). Consumed bytes
+/// are dropped once per read, not once per line: a read of 64 KiB of newlines would otherwise
+/// shift the buffer for each of them.
+struct ControlLineReader {
+    let maxLineBytes: Int
+    private var buffer: [UInt8] = []
+
+    init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
+
+    /// The lines that `bytes` completes, in order.
+    mutating func feed(_ bytes: ArraySlice<UInt8>) -> [[UInt8]] {
+        var from = buffer.count
+        buffer += bytes
+        var start = 0
+        var lines: [[UInt8]] = []
+        while let nl = buffer[from...].firstIndex(of: 10) {
+            lines.append(Array(buffer[start..<nl]))
+            start = nl + 1
+            from = start
+        }
+        if start > 0 { buffer.removeFirst(start) }
+        return lines
+    }
+
+    /// The bytes still waiting for their newline are more than a request may be: the server
+    /// answers once and closes the connection.
+    var overflowed: Bool { buffer.count > maxLineBytes }
+
+    var pending: Int { buffer.count }
 }
 
 /// Talks to a node's control socket; blocking, one request at a time.

@@ -51,4 +51,51 @@ struct SyncRateLimitTests {
         }
         #expect(have == 100)
     }
+
+    func blocksSent(_ actions: [ConsensusAction], to peer: String) -> [Hash256] {
+        actions.compactMap { a in
+            if case .send(let p, .block(let b)) = a, p == peer { return b.hash }
+            return nil
+        }
+    }
+
+    @Test("a burst of requests for the proposed block gets a bounded answer per tick, and the next tick restores it")
+    func proposedBlockRequestsAreBounded() {
+        let ids = ["m0", "m1", "m2", "m3"].map { SigningIdentity(name: $0, key: .generate()) }
+        var keys: [String: VerifyingKey] = [:]
+        for id in ids { keys[id.name] = id.key.publicKey }
+        let chainID = Hash256.of(Array("proposed".utf8))
+        // The server is not the proposer of height 1 round 0, so it holds the block only
+        // because the proposal reached it.
+        var probe = ConsensusCore(identity: ids[0], chainID: chainID, nextHeight: 1, signState: nil)
+        var probeApp = SimApp(chainID: chainID, name: "m0", keys: keys, wantBlocks: 1)
+        _ = probe.start(&probeApp)
+        let proposerName = probe.proposer(1, 0)
+        let proposer = ids.first { $0.name == proposerName }!
+        let server = ids.first { $0.name != proposerName }!
+        let asker = ids.first { $0.name != proposerName && $0.name != server.name }!.name
+
+        var app = SimApp(chainID: chainID, name: server.name, keys: keys, wantBlocks: 1)
+        var core = ConsensusCore(identity: server, chainID: chainID, nextHeight: 1, signState: nil)
+        _ = core.start(&app)
+        // A large block: the answer is what a 41-byte request costs the server.
+        let txs = (0..<64).map { Array(repeating: UInt8($0), count: 4096) }
+        let block = Block.make(chainID: chainID, height: 1, previousHash: chainID, transactions: txs, timestamp: 1, proposer: proposerName)
+        let proposal = Proposal(chainID: chainID, height: 1, round: 0, polRound: -1, block: block, signer: proposer)
+        _ = core.receive(.proposal(proposal), from: proposerName, &app)
+
+        var sent: [Hash256] = []
+        for _ in 0..<50 { sent += blocksSent(core.receive(.blockRequest(height: 1, hash: block.hash), from: asker, &app), to: asker) }
+        #expect(!sent.isEmpty, "the proposed block was never answered: the test does not reach the path it checks")
+        #expect(sent.count <= ConsensusCore.proposedBlocksPerTick, "answered \(sent.count) proposed blocks to 50 requests of 41 bytes")
+        #expect(sent.allSatisfy { $0 == block.hash })
+        // Another peer has its own allowance.
+        let other = ids.first { ![proposerName, server.name, asker].contains($0.name) }!.name
+        #expect(blocksSent(core.receive(.blockRequest(height: 1, hash: block.hash), from: other, &app), to: other) == [block.hash])
+        // A tick restores the allowance: an honest member that asks after it is answered.
+        _ = core.timeout(TimeoutEvent(kind: .tick, height: 0, round: 0), &app)
+        var again: [Hash256] = []
+        for _ in 0..<50 { again += blocksSent(core.receive(.blockRequest(height: 1, hash: block.hash), from: asker, &app), to: asker) }
+        #expect(again.count == ConsensusCore.proposedBlocksPerTick)
+    }
 }

@@ -343,4 +343,33 @@ struct ControlSocketTests {
         server.close()
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    @Test("the line reader gives the same lines whatever the reads, and reports a line over the limit")
+    func lineReaderIsIndependentOfReads() throws {
+        let stream = Array("{\"op\":\"list\"}\n\n  \n{\"op\":\"status\",\"job\":\"j\"}\npartial".utf8)
+        var whole = ControlLineReader(maxLineBytes: 64)
+        let lines = whole.feed(stream[...])
+        #expect(lines.map { String(decoding: $0, as: UTF8.self) } == ["{\"op\":\"list\"}", "", "  ", "{\"op\":\"status\",\"job\":\"j\"}"])
+        #expect(whole.pending == 7 && !whole.overflowed)
+        for size in 1...9 {
+            var r = ControlLineReader(maxLineBytes: 64)
+            var got: [[UInt8]] = []
+            var at = 0
+            while at < stream.count {
+                got += r.feed(stream[at..<min(stream.count, at + size)])
+                at += size
+            }
+            #expect(got == lines, "reads of \(size) bytes")
+        }
+        #expect(try ControlServer.request(from: lines[0]).op == "list")
+        do {
+            _ = try ControlServer.request(from: lines[1])
+            Issue.record("a blank line was accepted as a request")
+        } catch {
+            #expect(error.code == .control && error.message.hasPrefix("empty request"))
+        }
+        var long = ControlLineReader(maxLineBytes: 64)
+        #expect(long.feed(Array(repeating: 65, count: 65)[...]).isEmpty)
+        #expect(long.overflowed)
+    }
 }
