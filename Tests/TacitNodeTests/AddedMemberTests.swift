@@ -288,7 +288,12 @@ struct AddedMemberTests {
                     outputs:
                       - {name: total, recipients: [D]}
                     """, file: nil)
-            for n in ["A", "B", "D"] { try await nodes[n]!.jobs.approve(id, columns: nil) }
+            // Committed at D's replica when submit returns; the others may still be a block behind.
+            let seen = ContinuousClock.now + .seconds(60)
+            for n in ["A", "B", "D"] {
+                while (try? await nodes[n]!.jobs.status(id)) == nil, ContinuousClock.now < seen { try await Task.sleep(for: .milliseconds(20)) }
+                try await nodes[n]!.jobs.approve(id, columns: nil)
+            }
             let deadline = ContinuousClock.now + .seconds(120)
             var phase = try await d.jobs.status(id).phase
             while !phase.isTerminal, ContinuousClock.now < deadline {

@@ -263,6 +263,12 @@ struct EndToEndTests {
             // The member's own ledger keys replace the ones `tacit init` dealt.
             try FileManager.default.removeItem(atPath: "\(keys)/\(n).signing.key")
             try FileManager.default.removeItem(atPath: "\(keys)/\(n).enc.key")
+            // The Paillier share `tacit init` dealt is for its own chain: a node on this genesis
+            // would refuse it. This consortium runs a secret-shared job and holds no share.
+            try FileManager.default.removeItem(atPath: "\(keys)/paillier-share.json")
+            let yaml = try String(contentsOfFile: c.config(n), encoding: .utf8)
+            try yaml.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("paillierShare:") }.joined(separator: "\n")
+                .write(toFile: c.config(n), atomically: true, encoding: .utf8)
             _ = try tacit(["ledger", "keys", "--name", n, "--out", keys])
             let again = try TacitBinary.run(["ledger", "keys", "--name", n, "--out", keys])
             #expect(again.status != 0 && again.err.contains("refusing to replace a key"), "\(again.err)")
@@ -321,7 +327,7 @@ struct EndToEndTests {
             try? FileManager.default.removeItem(atPath: "\(c.dir)/\(n)/genesis.bin")
             try FileManager.default.copyItem(atPath: genesis, toPath: "\(c.dir)/\(n)/genesis.bin")
         }
-        let nodes = try await c.start()
+        let nodes = try await c.start(Self.parties)
         defer { nodes.values.forEach { $0.kill() } }
         #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "sum-1", engine: "shamir", parameters: "  statistic: sum"))).ok)
         try await approveAll(nodes, "sum-1")

@@ -84,7 +84,7 @@ struct SecretFileTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let setup = try LocalConsortiumSetup(parties: ["alpha", "beta"], directory: "\(dir)/c", threshold: 2, keyBits: 256,
                                              insecureSmallKey: true, basePort: 45_000, protocolTimeoutSeconds: 30)
-        for p in setup.parties { try FileManager.default.createDirectory(atPath: "\(setup.root)/\(p)/keys", withIntermediateDirectories: true) }
+        try setup.createLedger()
         try setup.dealPaillierKey()
         for p in setup.parties { #expect(try mode("\(setup.root)/\(p)/keys/paillier-share.json") == 0o600) }
         let before = setup.parties.map { text("\(setup.root)/\($0)/keys/paillier-share.json") }
