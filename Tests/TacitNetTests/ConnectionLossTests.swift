@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TacitTestSupport
 
-@testable import TacitNet
+@_spi(Testing) @testable import TacitNet
 
 /// An established connection that ends without this party closing it is counted
 /// (`connectionsLost`) and logged naming the peer (issue 11: "log every drop"; a heartbeat
@@ -74,8 +74,8 @@ struct ConnectionLossTests {
         #expect(a.stderr.components(separatedBy: "lost the connection to a peer").count == 2)
     }
 
-    @Test("in process: closing one mesh counts two lost connections on the other and none on itself")
-    func inProcessClose() async throws {
+    /// A and B in this process over loopback, each having sent to the other.
+    static func pair(maxMessageSizeOfA: Int? = nil) async throws -> (ZeroMQMesh, ZeroMQMesh) {
         let (ka, kb) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
         let ports = try freePorts(2)
         let consortium = try Consortium(members: [
@@ -84,20 +84,53 @@ struct ConnectionLossTests {
         ])
         var ca = MeshConfiguration(name: "A", keyPair: ka, consortium: consortium)
         ca.linger = .milliseconds(100)
+        if let maxMessageSizeOfA { ca.maxMessageSize = maxMessageSizeOfA }
         var cb = MeshConfiguration(name: "B", keyPair: kb, consortium: consortium)
         cb.linger = .milliseconds(100)
         let a = try ZeroMQMesh(configuration: ca)
-        let b = try ZeroMQMesh(configuration: cb)
+        let b: ZeroMQMesh
+        do { b = try ZeroMQMesh(configuration: cb) } catch {
+            a.close()
+            throw error
+        }
+        do {
+            try await a.send(Payload([1]), to: "B", session: SessionID(1), tag: 1)
+            _ = try await b.receive(from: "A", session: SessionID(1), tag: 1, timeout: .seconds(30))
+            try await b.send(Payload([2]), to: "A", session: SessionID(1), tag: 1)
+            _ = try await a.receive(from: "B", session: SessionID(1), tag: 1, timeout: .seconds(30))
+        } catch {
+            a.close()
+            b.close()
+            throw error
+        }
+        return (a, b)
+    }
+
+    @Test("in process: closing one mesh counts two lost connections on the other and none on itself")
+    func inProcessClose() async throws {
+        let (a, b) = try await Self.pair()
         defer { a.close(); b.close() }
-        try await a.send(Payload([1]), to: "B", session: SessionID(1), tag: 1)
-        _ = try await b.receive(from: "A", session: SessionID(1), tag: 1, timeout: .seconds(30))
-        try await b.send(Payload([2]), to: "A", session: SessionID(1), tag: 1)
-        _ = try await a.receive(from: "B", session: SessionID(1), tag: 1, timeout: .seconds(30))
         #expect(a.stats.connectionsLost == 0)
         b.close()
         #expect(await eventually { a.stats.connectionsLost >= 2 }, "lost: \(a.stats.connectionsLost)")
         #expect(a.stats.connectionsLost == 2)
         #expect(b.stats.connectionsLost == 0)
         #expect(a.stats.description.contains("lost=2"))
+    }
+
+    @Test("a frame libzmq itself rejects as oversized ends the connection, counted as lost at both ends")
+    func frameOverLibzmqLimitIsCountedAsLost() async throws {
+        let (a, b) = try await Self.pair(maxMessageSizeOfA: 1024)
+        defer { a.close(); b.close() }
+        let header = FrameHeader(sender: "B", session: SessionID(1), tag: 2, payloadLength: UInt64(1024 + 2 * IOLoop.wireSlack))
+        try await b.sendRawFrames(
+            [header.encode(), [UInt8](repeating: 7, count: 1024 + 2 * IOLoop.wireSlack)], to: "A")
+        #expect(await eventually { a.stats.connectionsLost >= 1 && b.stats.connectionsLost >= 1 },
+            "lost: A \(a.stats.connectionsLost), B \(b.stats.connectionsLost)")
+        #expect(a.stats.connectionsLost == 1)
+        #expect(a.stats.oversizedDropped == 0)
+        // B redials; the link works again.
+        try await b.send(Payload([3]), to: "A", session: SessionID(1), tag: 3)
+        #expect(try await a.receive(from: "B", session: SessionID(1), tag: 3, timeout: .seconds(30)) == Payload([3]))
     }
 }
