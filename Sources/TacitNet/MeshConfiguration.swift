@@ -114,6 +114,12 @@ public struct MeshStats: Sendable, Equatable, CustomStringConvertible {
     /// Inbound handshakes that failed before the allow-list was asked: wrong security
     /// mechanism, or a CURVE handshake under another server key.
     public var handshakesFailed = 0
+    /// Established connections that ended without this party closing them: the peer
+    /// closed or died, the link failed, or a heartbeat timed out (one message that takes
+    /// longer than `heartbeatTimeout` to cross is cut). Counted at each end, once per
+    /// connection: on a lane towards a peer and on the bound socket for a peer's lane.
+    /// ZeroMQ redials; a message in flight on the connection is lost.
+    public var connectionsLost = 0
 
     public init() {}
 
@@ -123,7 +129,7 @@ public struct MeshStats: Sendable, Equatable, CustomStringConvertible {
             + "overLimit=\(overLimitDropped) expired=\(expiredDropped) "
             + "sendTimeouts=\(sendTimeouts) refused=\(connectionsRefused) notMember=\(notMemberDropped) "
             + "cut=\(connectionsCut) handshakeFailed=\(handshakesFailed) piecesDropped=\(piecesDropped) "
-            + "assembliesExpired=\(assembliesExpired)"
+            + "assembliesExpired=\(assembliesExpired) lost=\(connectionsLost)"
     }
 }
 

@@ -211,12 +211,16 @@ final class IOLoop: @unchecked Sendable {
 
     final class Lane: @unchecked Sendable {
         // @unchecked: the socket is used only inside `state.withLock`, and never once `closed`;
-        // `monitor`, `redialAt` and `backoff` belong to the I/O thread once the lane is published.
+        // `monitor`, `redialAt`, `backoff` and `connected` belong to the I/O thread once the
+        // lane is published.
         let member: Consortium.Member
         let state: Locked<LaneState>
         var monitor: SocketMonitor
         var redialAt: ContinuousClock.Instant?
         var backoff: Duration
+        /// Its handshake succeeded and no disconnect followed: a disconnect now is a lost
+        /// connection, not a failed attempt.
+        var connected = false
         init(member: Consortium.Member, socket: UnsafeMutableRawPointer, monitor: SocketMonitor, backoff: Duration) {
             self.member = member
             self.state = Locked(LaneState(socket: socket))
@@ -265,8 +269,21 @@ final class IOLoop: @unchecked Sendable {
     /// The I/O thread's copy of the roster, refreshed when its generation changes.
     private var view: (generation: UInt64, consortium: Consortium, lanes: [Lane])
     /// Inbound connections by file descriptor (learnt from received messages), with the key
-    /// that authenticated them: how a removed member's open connection is found and cut.
+    /// that authenticated them: how a removed member's open connection is found and cut, and
+    /// whom a lost one was from.
     private var connections: [Int32: CurvePublicKey] = [:]
+    /// Inbound connections whose handshake succeeded and that have not ended, known or not.
+    /// libzmq's monitor gives no descriptor with a handshake's outcome, so a lost connection
+    /// that delivered no message yet is recognised by this count exceeding `connections`.
+    private var inboundEstablished = 0
+    /// Descriptors of inbound connections that ended (or that `cut` shut down), until libzmq
+    /// accepts a new connection on the same number: messages read after the end are still
+    /// delivered, but their descriptor is no longer recorded (nor cut, which could hit a reuse).
+    private var endedFDs: Set<Int32> = []
+    private var cutFDs: Set<Int32> = []
+    /// The bound socket's last event was a failed handshake: libzmq reports every failed
+    /// handshake's disconnect right after it, on the same thread.
+    private var lastInboundEventFailed = false
     /// Large messages being reassembled, by sender and message id (I/O thread only).
     private var assemblies: [PartyID: [UInt64: Assembly]] = [:]
     private let messageIDs = Locked<UInt64>(0)
@@ -327,7 +344,8 @@ final class IOLoop: @unchecked Sendable {
             pull = try socket(ZMQ_PULL)
             pullMonitor = try SocketMonitor(
                 context: ctx, socket: pull,
-                events: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+                events: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                    | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED)
             created.append(pullMonitor.pair)
             try Self.commonOptions(pull, c)
             try ZMQ.setInt(pull, ZMQ_RCVHWM, c.receiveHighWaterMark, "ZMQ_RCVHWM")
@@ -412,9 +430,10 @@ final class IOLoop: @unchecked Sendable {
     /// What a lane watches: libzmq does not redial a connection whose handshake the peer
     /// refused (a protocol error ends the session for good), so a member that is refused
     /// while the peer has not yet applied the membership change that admits it would never
-    /// connect. The lane redials itself instead, with back-off.
+    /// connect. The lane redials itself instead, with back-off. Disconnects are watched so that
+    /// a lost connection is counted and logged (libzmq redials those itself).
     static let laneEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED
 
     private static func commonOptions(_ s: UnsafeMutableRawPointer, _ c: MeshConfiguration) throws {
         try ZMQ.setInt(s, ZMQ_LINGER, c.linger.milliseconds, "ZMQ_LINGER")
@@ -653,8 +672,10 @@ final class IOLoop: @unchecked Sendable {
                 while read(wakeRead, &buf, buf.count) > 0 {}
             }
             if items[1].revents & Int16(ZMQ_POLLIN) != 0 { serveZAP() }
-            if items[2].revents & Int16(ZMQ_POLLIN) != 0 { drainInbound() }
+            // Events before messages: a connection that ended and a new one given the same
+            // descriptor (after a handshake that needed the ZAP reply above) are then told apart.
             if items[3].revents & Int16(ZMQ_POLLIN) != 0 { serverEvents() }
+            if items[2].revents & Int16(ZMQ_POLLIN) != 0 { drainInbound() }
             for (i, lane) in lanes.enumerated() where items[4 + i].revents & Int16(ZMQ_POLLIN) != 0 {
                 laneEvents(lane)
             }
@@ -683,12 +704,22 @@ final class IOLoop: @unchecked Sendable {
         }
     }
 
-    /// Handshake outcomes of a lane: a refusal schedules a redial (see `laneEvents`).
+    /// Handshake outcomes of a lane: a refusal schedules a redial (see `laneEvents`); the end
+    /// of a connection that was up is counted and logged.
     private func laneEvents(_ lane: Lane) {
         for e in lane.monitor.drain() {
             if e.event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED {
                 lane.backoff = config.reconnectInterval
                 lane.redialAt = nil
+                lane.connected = true
+            } else if e.event == ZMQ_EVENT_DISCONNECTED {
+                // libzmq reports one after every failed handshake too; those are not losses.
+                guard lane.connected else { continue }
+                lane.connected = false
+                stats.withLock { $0.connectionsLost += 1 }
+                dropLog.warning(
+                    "lost the connection to a peer", "ZeroMQ redials it; " + lossDetail,
+                    metadata: ["peer": "\(lane.member.name)", "endpoint": "\(lane.member.endpoint)"])
             } else if lane.redialAt == nil {
                 lane.redialAt = .now + lane.backoff
                 dropLog.warning(
@@ -723,6 +754,7 @@ final class IOLoop: @unchecked Sendable {
                 if replaced {
                     lane.monitor.close()
                     lane.monitor = monitor
+                    lane.connected = false
                 } else {
                     zmq_close(socket)
                     monitor.close()
@@ -735,17 +767,69 @@ final class IOLoop: @unchecked Sendable {
         return next.map { max(1, $0.milliseconds) }
     }
 
-    /// Handshakes on this party's bound socket that failed before the ZAP allow-list was
-    /// asked (wrong mechanism, a CURVE handshake that did not decrypt): logged and counted
-    /// here, since nothing else sees them. Refusals by the allow-list itself are logged by
-    /// `serveZAP`.
+    /// Events of this party's bound socket. Handshakes that failed before the ZAP allow-list
+    /// was asked (wrong mechanism, a CURVE handshake that did not decrypt) are logged and
+    /// counted here, since nothing else sees them; refusals by the allow-list itself are
+    /// logged by `serveZAP`. Connections that ended after their handshake are counted and
+    /// logged as lost.
     private func serverEvents() {
-        for e in pullMonitor.drain() where e.event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH {
-            stats.withLock { $0.handshakesFailed += 1 }
-            dropLog.warning(
-                "refused connection before the allow-list", Self.describe(e),
-                metadata: ["bound": "\(boundEndpoint)"])
+        for e in pullMonitor.drain() {
+            let failed = e.event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || e.event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+            defer { lastInboundEventFailed = failed }
+            switch e.event {
+            case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+                inboundEstablished += 1
+            case ZMQ_EVENT_ACCEPTED:
+                let fd = Int32(bitPattern: e.value)
+                endedFDs.remove(fd)
+                cutFDs.remove(fd)
+                connections[fd] = nil
+            case ZMQ_EVENT_DISCONNECTED:
+                inboundEnded(Int32(bitPattern: e.value), afterFailedHandshake: lastInboundEventFailed)
+            case _ where failed:
+                stats.withLock { $0.handshakesFailed += 1 }
+                dropLog.warning(
+                    "refused connection before the allow-list", Self.describe(e),
+                    metadata: ["bound": "\(boundEndpoint)"])
+            default:
+                break
+            }
         }
+    }
+
+    /// An inbound connection on `fd` ended. It was lost if its handshake had succeeded and
+    /// this party did not cut it: known by its key if it delivered a message, otherwise
+    /// inferred from the count of established connections (a disconnect after a refusal by
+    /// ZAP is reported without a failure event just before it).
+    private func inboundEnded(_ fd: Int32, afterFailedHandshake: Bool) {
+        endedFDs.insert(fd)
+        if cutFDs.remove(fd) != nil {
+            inboundEstablished = max(0, inboundEstablished - 1)
+            return
+        }
+        if let key = connections.removeValue(forKey: fd) {
+            inboundEstablished = max(0, inboundEstablished - 1)
+            let name = view.consortium.member(withKey: key).map { "\($0.name)" } ?? "key \(key.z85)"
+            stats.withLock { $0.connectionsLost += 1 }
+            dropLog.warning(
+                "lost an inbound connection", "the peer redials it; " + lossDetail, metadata: ["peer": "\(name)"])
+            return
+        }
+        guard !afterFailedHandshake, inboundEstablished > connections.count else { return }
+        inboundEstablished -= 1
+        stats.withLock { $0.connectionsLost += 1 }
+        dropLog.warning(
+            "lost an inbound connection",
+            "which peer is not known (the connection had delivered no whole message); the peer redials it; " + lossDetail,
+            metadata: ["peer": "unknown", "bound": "\(boundEndpoint)"])
+    }
+
+    /// Why a connection may have ended and what to do; the same for both ends.
+    private var lossDetail: String {
+        "messages in flight on it were lost. The peer closed or died, the link failed, or a heartbeat timed out: "
+            + "a single message that takes longer than heartbeatTimeout (\(config.heartbeatTimeout)) to cross is cut, "
+            + "so over a slow link send large payloads in smaller pieces "
+            + "(lower pieceSize, now \(config.pieceSize) bytes, on the sender)"
     }
 
     static func describe(_ e: SocketMonitor.Event) -> String {
@@ -772,6 +856,9 @@ final class IOLoop: @unchecked Sendable {
     private func cut(_ fd: Int32, key: CurvePublicKey, why: String) {
         connections[fd] = nil
         guard fd >= 0 else { return }
+        // Its disconnect is this party's doing, counted here, not as a lost connection.
+        cutFDs.insert(fd)
+        endedFDs.insert(fd)
         #if canImport(Glibc)
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
         #else
@@ -905,7 +992,8 @@ final class IOLoop: @unchecked Sendable {
         let member = key.flatMap { view.consortium.member(withKey: $0) }
         let who = member?.name.name ?? key.map { "key \($0.z85)" } ?? head.property("Peer-Address") ?? "?"
         if let key {
-            let fd = head.sourceDescriptor
+            // A descriptor whose connection ended may already be another connection's.
+            let fd = endedFDs.contains(head.sourceDescriptor) ? -1 : head.sourceDescriptor
             if fd >= 0, connections[fd] != key { connections[fd] = key }
             guard admits(key) else {
                 drop(\.notMemberDropped, "the connection's key is not (or no longer) a consortium member", who)

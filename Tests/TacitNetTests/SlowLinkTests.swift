@@ -111,6 +111,10 @@ struct SlowLinkTests {
         #expect(connections.count == live)
         #expect(connections.last?.endedBy == nil)
         #expect((connections.last?.bytesToUpstream ?? 0) > Self.payload.count)
+        // Neither end lost a connection (the counter is not merely never incremented: the
+        // control below sees it move on the same link).
+        #expect(link.a.stats.connectionsLost == 0)
+        #expect(link.b.stats.connectionsLost == 0)
     }
 
     @Test("control: the same payload as one message is cut by the heartbeat and never arrives")
@@ -128,6 +132,12 @@ struct SlowLinkTests {
         let cut = link.proxy.connections[live - 1]
         #expect(cut.endedBy == "upstream")
         #expect(cut.bytesToUpstream < Self.payload.count, "the whole message crossed before the cut")
+        // The cut is counted at both ends, once each: B's heartbeat ended B's inbound side
+        // (whose peer B knows from the warm-up message), and A saw its lane to B end.
+        let counted = await eventually(timeout: .seconds(45)) {
+            link.a.stats.connectionsLost >= 1 && link.b.stats.connectionsLost >= 1
+        }
+        #expect(counted, "lost: A \(link.a.stats.connectionsLost), B \(link.b.stats.connectionsLost)")
         // Sent once A is on its new connection (a message sent earlier could die with the old
         // one). A's messages to B travel in order on one pipe, so had the large one arrived,
         // it would be in B's mailbox before this one.
@@ -138,6 +148,9 @@ struct SlowLinkTests {
         }
         #expect(e?.code == .timeout)
         #expect(link.b.stats.messagesReceived == 2)  // the warm-up and the small one
+        // The redialled connection carried the small message and was not lost in turn.
+        #expect(link.a.stats.connectionsLost == 1)
+        #expect(link.b.stats.connectionsLost == 1)
     }
 }
 
