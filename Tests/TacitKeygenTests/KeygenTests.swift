@@ -283,3 +283,45 @@ func subsets<T>(_ items: [T], size: Int) -> [[T]] {
     let head = items[0], tail = Array(items.dropFirst())
     return subsets(tail, size: size - 1).map { [head] + $0 } + subsets(tail, size: size)
 }
+
+@Suite("Keygen arithmetic")
+struct KeygenArithmeticTests {
+    @Test("the Jacobi symbol matches Euler's criterion mod primes and is multiplicative in n")
+    func jacobi() {
+        let primes: [BigInt] = [3, 5, 7, 11, 13, 101, 65537, BigInt.probablePrime(bits: 128)]
+        for p in primes {
+            for _ in 0..<40 {
+                let a = BigInt.random(below: p)
+                let euler = a.power((p - 1) >> 1, modulus: p)
+                let expected = a.isZero ? 0 : (euler == 1 ? 1 : -1)
+                #expect(a.jacobi(p) == expected, "(\(a)/\(p))")
+            }
+        }
+        for _ in 0..<40 {
+            let p = primes.randomElement()!, q = primes.randomElement()!
+            let a = BigInt.random(below: p * q)
+            #expect(a.jacobi(p * q) == a.jacobi(p) * a.jacobi(q))
+        }
+    }
+
+    @Test("trial division finds exactly the multiples of its primes")
+    func trialDivision() {
+        let trial = TrialDivision(primes: SmallPrimes.upTo(1 << 16).filter { $0 > 700 })
+        let big = BigInt.probablePrime(bits: 300)
+        #expect(!trial.hasFactor(big))
+        #expect(trial.hasFactor(big * 65521))
+        #expect(trial.hasFactor(big * 701))
+        #expect(!trial.hasFactor(big * 691))
+    }
+
+    @Test("big integers survive the fixed-width word encoding")
+    func words() {
+        for bits in [1, 63, 64, 65, 1000] {
+            let v = BigInt.random(bits: bits)
+            var out: [UInt64] = []
+            BigWords.append(v, width: BigWords.count(bits: bits), to: &out)
+            #expect(out.count == BigWords.count(bits: bits))
+            #expect(BigWords.read(out[...]) == v)
+        }
+    }
+}
