@@ -1,7 +1,7 @@
 public import TacitCrypto
-public import TacitMath
+import TacitMath
 public import TacitNet
-public import TacitMPC
+import TacitMPC
 
 /// Generation of a threshold Paillier key by the parties themselves, without a dealer: no
 /// party ever learns p, q, φ(n) or the decryption exponent. See `README.md` beside this file
