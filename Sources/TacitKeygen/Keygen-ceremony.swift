@@ -96,7 +96,7 @@ struct Ceremony {
     mutating func agree() async throws {
         var description = ByteWriter()
         for v in [parameters.bits, parameters.threshold, parameters.statisticalSecurity, parameters.biprimalityPasses,
-                  parameters.batchSize, parameters.trialDivisionBound, n] {
+                  parameters.batchSize, parameters.trialDivisionBound, parameters.maxCandidates, n] {
             description.u64(UInt64(v))
         }
         let digest = SHA256Bytes.hash(description.bytes)
@@ -107,7 +107,7 @@ struct Ceremony {
             if i + 1 == me { contributions.append(mine); continue }
             guard let w = got[party] else { preconditionFailure("exchange returns every peer or throws") }
             guard Self.bytes(w[0..<4]) == digest else {
-                throw MPCError(.invalidParameter, "\(party) runs the key generation with different parameters (bits, threshold, security, batch or party count): every founder must use the same settings", peer: party)
+                throw MPCError(.invalidParameter, "\(party) runs the key generation with different parameters (bits, threshold, security, batch, budget or party count): every founder must use the same settings", peer: party)
             }
             contributions.append(Self.bytes(w[4..<8]))
         }

@@ -133,6 +133,14 @@ struct KeygenFailureTests {
         let results = await ceremony(parties: 3, parameters(bits: 512, threshold: 2),
                                      override: [culprit: parameters(bits: 512, threshold: 3)])
         expectNamed(results, codes: [.invalidParameter])
+        // A different candidate budget would make the parties stop at different rounds.
+        var budget = parameters(bits: 512, threshold: 2)
+        budget.maxCandidates = 1000
+        let other = await ceremony(parties: 3, parameters(bits: 512, threshold: 2), override: [culprit: budget])
+        expectNamed(other, codes: [.invalidParameter])
+        for (party, result) in other where party != culprit {
+            if case .failure(let e as MPCError) = result { #expect(e.code == .invalidParameter || e.code == .peerAborted, "\(party): \(e)") }
+        }
     }
 
     @Test("parameters that cannot work are refused with invalidParameter or unsupported")
