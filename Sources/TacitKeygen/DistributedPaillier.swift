@@ -89,8 +89,8 @@ public enum DistributedPaillier {
         let q: BigInt
         let beta: BigInt
         let r: BigInt
-        /// What this party received of the other parties' sharings of their p_j: one point
-        /// of each degree-τ polynomial (its view of the modulus round).
+        /// This party's point of every party's degree-τ sharing of its p_j (index j − 1, its
+        /// own included): its view of the modulus round.
         let receivedPShares: [BigInt]
     }
 
