@@ -62,6 +62,7 @@ let package = Package(
         .library(name: "TacitCrypto", targets: ["TacitCrypto"]),
         .library(name: "TacitNet", targets: ["TacitNet"]),
         .library(name: "TacitMPC", targets: ["TacitMPC"]),
+        .library(name: "TacitKeygen", targets: ["TacitKeygen"]),
         .library(name: "TacitJob", targets: ["TacitJob"]),
         .library(name: "TacitJobHarness", targets: ["TacitJobHarness"]),
         .library(name: "TacitProtocols", targets: ["TacitProtocols"]),
@@ -161,6 +162,14 @@ let package = Package(
         .target(
             name: "TacitMPC",
             dependencies: ["TacitMath", "TacitCrypto", "TacitNet"],
+            swiftSettings: tacitSettings
+        ),
+        // Dealer-free threshold Paillier key generation (Boneh–Franklin modulus, Nishide–Sakurai
+        // shares) as a ceremony over an MPCContext.
+        .target(
+            name: "TacitKeygen",
+            dependencies: ["TacitMPC", "TacitCrypto", "TacitMath", "TacitNet", "TacitBytes"],
+            exclude: ["README.md"],
             swiftSettings: tacitSettings
         ),
         // The job layer: the job-protocol API (context, outputs, result digests, registry).
@@ -282,6 +291,11 @@ let package = Package(
                 "TacitMPC", "TacitProtocols", "TacitAdditive", "TacitShamir", "TacitEngineTemplate", "TacitEngineConformance",
                 "TacitMath", "TacitNet", "TacitBytes", "TacitTestSupport", "tacit-mpc-peer",
             ],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
+            name: "TacitKeygenTests",
+            dependencies: ["TacitKeygen", "TacitMPC", "TacitCrypto", "TacitMath", "TacitNet", "TacitTestSupport"],
             swiftSettings: tacitSettings
         ),
         .testTarget(

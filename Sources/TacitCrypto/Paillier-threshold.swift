@@ -5,7 +5,10 @@ public import TacitMath
 // d ≡ 0 (mod m), d ≡ 1 (mod n) is shared with a polynomial of degree t − 1 over Z_{nm};
 // party i publishes c_i = c^(2Δ s_i) with a Fiat–Shamir proof that
 // log_{c⁴}(c_i²) = log_v(v_i), where v_i = v^(Δ s_i) is its public verification key and
-// Δ = parties!. Any t valid shares give c^(4Δ² d) = (1 + n)^(4Δ² x), hence x.
+// Δ = parties!. Any t valid shares give c^(4Δ² d) = (1 + n)^(4Δ² θ x), hence x, where
+// θ = d mod n is public: 1 for a dealt key (d ≡ 1 mod n), and a random unit for a key
+// generated without a dealer (d = β·φ(n), Nishide–Sakurai; see TacitKeygen), whose shares
+// are integer Shamir shares of d rather than shares mod nm, hence the public `shareBits`.
 
 extension Paillier {
     /// The public side of a threshold key: the Paillier public key, the threshold, and every
@@ -20,6 +23,13 @@ extension Paillier {
         public let verificationBase: BigInt
         /// `verificationKeys[i − 1] = v^(Δ s_i) mod n²` for party i.
         public let verificationKeys: [BigInt]
+        /// θ = d mod n for the shared exponent d (d ≡ 0 mod the group order's non-n part):
+        /// 1 for a dealt key; β·φ(n) mod n for a dealer-free one. Combining divides it out.
+        public let theta: BigInt
+        /// The public bound on a share's bit length, which the constant-time exponentiations
+        /// and the proof's nonce size use: 2·|n| for a dealt key (s_i < nm), larger for the
+        /// integer shares of a dealer-free key.
+        public let shareBits: Int
 
         /// Δ = parties!.
         public var delta: BigInt { Self.factorial(parties) }
@@ -30,9 +40,16 @@ extension Paillier {
             return result
         }
 
-        /// Rebuilds and validates a threshold public key received from a dealer.
+        /// The largest `shareBits` accepted: far above what any honest generation uses
+        /// (|n|·2 plus a few hundred bits of statistical slack), so a decoded key cannot make
+        /// every decryption share exponentiate with an absurdly long exponent.
+        static func maximumShareBits(_ n: BigInt) -> Int { 4 * n.bitWidth + 4096 }
+
+        /// Rebuilds and validates a threshold public key received from a dealer or from a
+        /// dealer-free generation (`theta`, `shareBits`: see those properties; the defaults
+        /// are a dealt key's).
         public init(publicKey: PublicKey, threshold: Int, parties: Int, verificationBase: BigInt,
-                    verificationKeys: [BigInt]) throws {
+                    verificationKeys: [BigInt], theta: BigInt = 1, shareBits: Int? = nil) throws {
             guard parties >= 1, threshold >= 1, threshold <= parties else {
                 throw PaillierError(.invalidThresholdParameters, "a threshold of \(threshold) of \(parties) parties is impossible: need 1 ≤ t ≤ parties")
             }
@@ -44,17 +61,26 @@ extension Paillier {
                     throw PaillierError(.invalidKey, i == 0 ? "the verification base is not in Z*_{n²}" : "the verification key of party \(i) is not in Z*_{n²}", party: i == 0 ? nil : i)
                 }
             }
+            guard theta > 0, theta < publicKey.n, theta.gcd(publicKey.n) == 1 else {
+                throw PaillierError(.invalidKey, "θ (the shared exponent mod n) is not a unit mod n: the key was generated or stored wrongly; generate it again")
+            }
+            let bits = shareBits ?? 2 * publicKey.n.bitWidth
+            guard bits >= 2 * publicKey.n.bitWidth, bits <= Self.maximumShareBits(publicKey.n) else {
+                throw PaillierError(.invalidThresholdParameters, "a share bound of \(bits) bits is outside \(2 * publicKey.n.bitWidth)...\(Self.maximumShareBits(publicKey.n)) for a \(publicKey.n.bitWidth)-bit modulus")
+            }
             self.init(unchecked: publicKey, threshold: threshold, parties: parties,
-                      verificationBase: verificationBase, verificationKeys: verificationKeys)
+                      verificationBase: verificationBase, verificationKeys: verificationKeys, theta: theta, shareBits: bits)
         }
 
         init(unchecked publicKey: PublicKey, threshold: Int, parties: Int, verificationBase: BigInt,
-             verificationKeys: [BigInt]) {
+             verificationKeys: [BigInt], theta: BigInt = 1, shareBits: Int? = nil) {
             self.publicKey = publicKey
             self.threshold = threshold
             self.parties = parties
             self.verificationBase = verificationBase
             self.verificationKeys = verificationKeys
+            self.theta = theta
+            self.shareBits = shareBits ?? 2 * publicKey.n.bitWidth
         }
     }
 
@@ -63,9 +89,10 @@ extension Paillier {
         public let thresholdKey: ThresholdPublicKey
         /// 1-based party index.
         public let index: Int
-        /// s_i = f(i) mod nm.
+        /// s_i = f(i) mod nm (dealt), or the integer share of d (dealer-free).
         let secret: BigInt
-        /// The public bound on |s_i|'s length (|nm|), so timing does not depend on it.
+        /// The public bound on |s_i|'s length (the key's `shareBits`), so timing does not
+        /// depend on it.
         let secretBits: Int
 
         /// Rebuilds a share (from storage), checking it against the party's verification key.
@@ -73,9 +100,7 @@ extension Paillier {
             guard (1...thresholdKey.parties).contains(index) else {
                 throw PaillierError(.invalidThresholdParameters, "party index \(index) is outside 1...\(thresholdKey.parties)", party: index)
             }
-            let n = thresholdKey.publicKey.n
-            let bits = 2 * n.bitWidth
-            guard !secret.isNegative, secret.bitWidth <= bits else {
+            guard !secret.isNegative, secret.bitWidth <= thresholdKey.shareBits else {
                 throw PaillierError(.invalidKey, "the key share of party \(index) is out of range", party: index)
             }
             let expected = thresholdKey.verificationBase.power(thresholdKey.delta * secret, modulus: thresholdKey.publicKey.nSquared)
@@ -89,7 +114,7 @@ extension Paillier {
             self.thresholdKey = thresholdKey
             self.index = index
             self.secret = secret
-            secretBits = 2 * thresholdKey.publicKey.n.bitWidth
+            secretBits = thresholdKey.shareBits
         }
 
         /// The secret share s_i, for storing it (protect it as a private key).
@@ -214,7 +239,7 @@ extension Paillier.ThresholdPublicKey {
     }
 
     /// The bound on an honest response z: |r| + 1 bits.
-    var responseBits: Int { delta.bitWidth + 2 * publicKey.n.bitWidth + 1 + 256 + 128 + 1 }
+    var responseBits: Int { delta.bitWidth + shareBits + 1 + 256 + 128 + 1 }
 
     /// Checks one share's proof against `ciphertext`; throws
     /// ``PaillierError/Code/invalidDecryptionShare`` naming the party if it fails.
@@ -298,9 +323,13 @@ extension Paillier.ThresholdPublicKey {
             if mu.isNegative { term = term.inverse(nSquared)! }
             context.multiply(&product, by: term)
         }
-        // product = (1 + n)^(4Δ² x) mod n²
+        // product = (1 + n)^(4Δ² θ x) mod n²
         let l = (product - 1) / n
-        let scale = (4 * delta * delta).inverse(n)!
+        // θ is a unit (checked when the key is built) and 4Δ² is too (Δ < p, q), so the
+        // inverse exists.
+        guard let scale = (4 * delta * delta * theta).inverse(n) else {
+            throw PaillierError(.invalidKey, "4Δ²θ is not invertible mod n: the threshold key is malformed")
+        }
         return (l * scale).modulo(n)
     }
 }
