@@ -225,6 +225,7 @@ let package = Package(
                 "TacitJob",
                 "TacitJobHarness",
                 "TacitProtocols",
+                "TacitKeygen",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -18,7 +18,8 @@ public import TacitBytes
 /// - ciphertext list: `u16 k`, `u32 count`, count × c (2k bytes each);
 /// - decryption share: `u16 party`, `u16 k`, c_i (2k bytes), e (32 bytes), `u16 z length`, z;
 /// - threshold public key: `u16 k`, n (k bytes), `u16 threshold`, `u16 parties`, v (2k bytes),
-///   parties × v_i (2k bytes each). No hs: a reader derives its own base.
+///   parties × v_i (2k bytes each), θ (k bytes), `u16 shareBits`. No hs: a reader derives its
+///   own base.
 ///
 /// Details and an example are in `Docs/TacitCrypto.md`.
 extension Paillier {
@@ -145,12 +146,14 @@ extension Paillier {
         /// The public side of a threshold key, as the ledger records it (`KeyRegistered`).
         public static func encode(_ key: ThresholdPublicKey) -> [UInt8] {
             let k = key.publicKey.n.byteCount
-            var out = header(.thresholdPublicKey, capacity: 11 + k + (key.parties + 1) * 2 * k)
+            var out = header(.thresholdPublicKey, capacity: 13 + 2 * k + (key.parties + 1) * 2 * k)
             out.u16(field16(k))
             out.raw(try! key.publicKey.n.bigEndianBytes(width: k))
             out.u16(field16(key.threshold))
             out.u16(field16(key.parties))
             for v in [key.verificationBase] + key.verificationKeys { out.raw(try! v.bigEndianBytes(width: 2 * k)) }
+            out.raw(try! key.theta.bigEndianBytes(width: k))
+            out.u16(field16(key.shareBits))
             return out.bytes
         }
 
@@ -165,16 +168,18 @@ extension Paillier {
             guard n.byteCount == k else { throw reader.failure("n has leading zero bytes (non-canonical)") }
             let threshold = Int(try reader.u16("the threshold"))
             let parties = Int(try reader.u16("the number of parties"))
-            guard parties + 1 <= reader.remaining / (2 * k) else {
+            guard parties + 1 <= (reader.remaining - k - 2) / (2 * k) else {
                 throw reader.failure("\(parties) verification keys do not fit in the \(reader.remaining) bytes left")
             }
             let base = BigInt(bigEndianBytes: try reader.slice(2 * k, "the verification base"))
             var keys: [BigInt] = []
             for i in 0..<parties { keys.append(BigInt(bigEndianBytes: try reader.slice(2 * k, "verification key \(i + 1)"))) }
+            let theta = BigInt(bigEndianBytes: try reader.slice(k, "θ"))
+            let shareBits = Int(try reader.u16("the share bound"))
             try reader.finish()
             return try ThresholdPublicKey(
                 publicKey: try PublicKey(n: n, hs: nil, policy: policy), threshold: threshold, parties: parties, verificationBase: base,
-                verificationKeys: keys)
+                verificationKeys: keys, theta: theta, shareBits: shareBits)
         }
 
         // MARK: Helpers

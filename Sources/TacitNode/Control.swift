@@ -46,6 +46,8 @@ public struct NodeStatus: Sendable, Codable, Hashable {
     public var uptimeSeconds: Int
     public var messagesSent: Int
     public var messagesReceived: Int
+    public var bytesSent: Int = 0
+    public var bytesReceived: Int = 0
     /// The consortium's threshold Paillier key on the ledger (threshold, size, holders, block,
     /// fingerprint); nil when none is registered.
     public var paillierKey: String?

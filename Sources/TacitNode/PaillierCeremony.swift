@@ -6,6 +6,7 @@ import TacitJob
 import TacitLedger
 import TacitMath
 public import TacitNet
+import TacitKeygen
 
 /// What `tacit paillier keygen` asks its node: the holders run the same request at the same
 /// time (each at its own node), and their nodes make the key together over the mesh.
@@ -190,6 +191,38 @@ enum PaillierCeremony {
         }
         return (share, registered)
     }
+
+    /// Without a dealer: `TacitKeygen`'s Boneh–Franklin modulus and Nishide–Sakurai shares.
+    static let distributed: PaillierKeyMaker = { ch, holders, t, bits, policy, progress in
+        var parameters = DistributedPaillier.Parameters(bits: bits, threshold: t, policy: policy)
+        parameters.policy = policy
+        let outcome = try await DistributedPaillier.generate(
+            channel: ch, parties: holders, parameters: parameters, timeout: .seconds(300),
+            progress: { p in
+                let step: String
+                switch p.phase {
+                case .modulus: step = "sieving and computing candidate moduli (\(p.candidatesTried) tried)"
+                case .biprimality: step = "testing candidates for biprimality (\(p.biprimalityTests) tested, \(p.candidatesTried) tried)"
+                case .decryptionKey: step = "sharing the decryption key"
+                case .verification: step = "verification keys and a test decryption"
+                case .done: step = "key made"
+                }
+                // Candidates needed are random (a few thousand for 2048 bits): the bar shows
+                // the phase's place, and the count inside the modulus search.
+                let fraction: Double
+                switch p.phase {
+                case .modulus, .biprimality: fraction = min(0.85, 0.85 * Double(p.candidatesTried) / Double(max(1, 2 * Self.expectedCandidates(bits))))
+                case .decryptionKey: fraction = 0.9
+                case .verification: fraction = 0.95
+                case .done: fraction = 1
+                }
+                progress(step, fraction)
+            })
+        return outcome.share
+    }
+
+    /// About how many candidate moduli a search tries (the TacitKeygen README's estimate).
+    static func expectedCandidates(_ bits: Int) -> Int { max(100, bits * bits / 1130) }
 
     /// The trusted-dealer maker (`--dealer`, tests only): the first holder deals and sends each
     /// share to its holder over the encrypted mesh. The dealer sees the whole key.

@@ -15,6 +15,9 @@ public struct PaillierShareFile: Codable, Sendable {
     public var threshold: Int
     public var verificationBase: String
     public var verificationKeys: [String]
+    /// θ and the share bound of a key made without a dealer; absent for a dealt key (θ = 1).
+    public var theta: String?
+    public var shareBits: Int?
     /// Consortium members in share-index order (index = position + 1).
     public var holders: [String]
     public var index: Int
@@ -31,6 +34,8 @@ public struct PaillierShareFile: Codable, Sendable {
         threshold = k.threshold
         verificationBase = k.verificationBase.description
         verificationKeys = k.verificationKeys.map(\.description)
+        theta = k.theta == 1 ? nil : k.theta.description
+        shareBits = k.shareBits == 2 * k.publicKey.n.bitWidth ? nil : k.shareBits
         self.holders = holders
         index = share.index
         secret = share.secretShare.description
@@ -63,7 +68,8 @@ public struct PaillierShareFile: Codable, Sendable {
             let pk = try Paillier.PublicKey(n: try big(n, "n"), hs: try hs.map { try big($0, "hs") }, policy: policy)
             let tk = try Paillier.ThresholdPublicKey(
                 publicKey: pk, threshold: threshold, parties: holders.count, verificationBase: try big(verificationBase, "verification base"),
-                verificationKeys: try verificationKeys.map { try big($0, "verification key") })
+                verificationKeys: try verificationKeys.map { try big($0, "verification key") }, theta: try theta.map { try big($0, "θ") } ?? 1,
+                shareBits: shareBits)
             let share = try Paillier.ThresholdKeyShare(thresholdKey: tk, index: index, secret: try big(secret, "secret"))
             var map: [PartyID: Int] = [:]
             for (i, h) in holders.enumerated() { map[PartyID(h)] = i + 1 }

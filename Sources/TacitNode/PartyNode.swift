@@ -25,7 +25,7 @@ public final class PartyNode: Sendable {
     /// The `tacit paillier keygen` ceremony of this node, if one ran since start.
     let keygen = Locked(PaillierKeygenStatus(state: .idle))
     /// How the ceremony makes the key: without a dealer unless a request says `dealer`.
-    static let distributedKeyMaker: PaillierKeyMaker? = nil
+    static let distributedKeyMaker: PaillierKeyMaker? = PaillierCeremony.distributed
 
     public static func start(config: NodeConfig, registry: JobProtocolRegistry = .standard(), logger: Logger) async throws -> PartyNode {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
@@ -361,6 +361,8 @@ public final class PartyNode: Sendable {
                     jobsByPhase: Dictionary(grouping: list, by: \.phase.rawValue).mapValues(\.count),
                     runningJobs: await jobs.runningJobs, uptimeSeconds: Int((ContinuousClock.now - started).components.seconds),
                     messagesSent: stats.messagesSent, messagesReceived: stats.messagesReceived)
+                out.node?.bytesSent = stats.bytesSent
+                out.node?.bytesReceived = stats.bytesReceived
                 let registered = await ledger.node.state.keys[ThresholdKeyRecord.paillierScheme]
                 if let registered, let key = try? Paillier.Wire.decodeThresholdPublicKey(registered.record.publicKey, policy: .insecureAnySizeForTesting) {
                     out.node?.paillierKey =

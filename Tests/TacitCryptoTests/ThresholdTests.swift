@@ -137,8 +137,12 @@ struct ThresholdWireTests {
         var manyParties = bytes
         manyParties[5 + 2 + k + 2] = 0xff  // claims far more verification keys than bytes
         #expect(throws: PaillierError.self) { _ = try Paillier.Wire.decodeThresholdPublicKey(manyParties, policy: Keys.policy) }
+        var zeroTheta = bytes
+        for i in (bytes.count - 2 - k)..<(bytes.count - 2) { zeroTheta[i] = 0 }  // θ = 0 is no unit
+        let t = #expect(throws: PaillierError.self) { _ = try Paillier.Wire.decodeThresholdPublicKey(zeroTheta, policy: Keys.policy) }
+        #expect(t?.code == .invalidKey)
         var zeroKey = bytes
-        for i in (bytes.count - 2 * k)..<bytes.count { zeroKey[i] = 0 }  // the last verification key is 0
+        for i in (bytes.count - 2 - 3 * k)..<(bytes.count - 2 - k) { zeroKey[i] = 0 }  // the last verification key is 0
         let z = #expect(throws: PaillierError.self) { _ = try Paillier.Wire.decodeThresholdPublicKey(zeroKey, policy: Keys.policy) }
         #expect(z?.code == .invalidKey)
     }

@@ -83,25 +83,15 @@ struct FoundingTests {
         #expect(!early.ok && early.error?.contains("none is registered") == true, "\(early.error ?? "")")
 
         // Every holder runs the same command at its own node, at the same time.
-        // Threads, not tasks: each run blocks until its process exits, and three blocking
-        // tasks on a 2-thread pool would start the third holder only after another finished.
-        let results = Locked([String: (Int32, String)]())
-        let group = DispatchGroup()
+        // A holder with other parameters fails the ceremony on every holder, named.
+        let mismatched = await keygenAtEveryHolder(dir) { $0 == "insurer" ? ["--threshold", "3"] : [] }
         for n in Self.parties {
-            group.enter()
-            Thread.detachNewThread {
-                let r = try? TacitBinary.run(["paillier", "keygen", "--config", "\(dir)/\(n)/node.yaml", "--bits", "512"] + Self.keygenMode, timeout: 300)
-                results.withLock { $0[n] = r.map { ($0.status, $0.out + $0.err) } ?? (-1, "could not run tacit") }
-                group.leave()
-            }
+            let (status, text) = try #require(mismatched[n])
+            #expect(status == 1 && text.contains("runs the ceremony with other parameters"), "\(n): \(text)")
+            #expect(text.contains(n == "insurer" ? "hospital-a" : "insurer"), "\(n) names the other side: \(text)")
         }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                group.wait()
-                c.resume()
-            }
-        }
-        let outputs = results.withLock { $0 }
+        // Retried with the next attempt and the same parameters everywhere.
+        let outputs = await keygenAtEveryHolder(dir) { _ in ["--attempt", "2"] }
         var fingerprints: Set<String> = []
         for n in Self.parties {
             let (status, text) = try #require(outputs[n])
@@ -135,6 +125,30 @@ struct FoundingTests {
         let result = try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "total"))
         #expect(result.result?.outputs.first?.value == .number("2133.35"))
         for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+    }
+
+    /// `tacit paillier keygen` at every holder at once, with `extra(holder)` options. Threads,
+    /// not tasks: each run blocks until its process exits, and three blocking tasks on a
+    /// 2-thread pool would start the third holder only after another finished.
+    func keygenAtEveryHolder(_ dir: String, extra: @escaping @Sendable (String) -> [String]) async -> [String: (Int32, String)] {
+        let results = Locked([String: (Int32, String)]())
+        let group = DispatchGroup()
+        for n in Self.parties {
+            group.enter()
+            Thread.detachNewThread {
+                let args = ["paillier", "keygen", "--config", "\(dir)/\(n)/node.yaml", "--bits", "512"] + Self.keygenMode + extra(n)
+                let r = try? TacitBinary.run(args, timeout: 300)
+                results.withLock { $0[n] = r.map { ($0.status, $0.out + $0.err) } ?? (-1, "could not run tacit") }
+                group.leave()
+            }
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                group.wait()
+                c.resume()
+            }
+        }
+        return results.withLock { $0 }
     }
 
     /// How the key is made here: without a dealer once the dealer-free generation is built in.

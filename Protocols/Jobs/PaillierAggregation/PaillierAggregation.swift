@@ -51,7 +51,7 @@ public struct PaillierAggregation: JobProtocol {
     public let descriptor = JobDescriptor(
         name: "paillier-aggregation",
         summary: "sum, count or mean of one numeric column across parties under threshold Paillier",
-        security: "semi-honest: private against fewer than t colluding parties (t = the key's threshold); trusted dealer at consortium setup. Checked against a cheating party: ciphertexts are committed to before any is sent, every party holds the same ones, decryption shares carry proofs. Not checked: that a ciphertext encrypts the party's approved input",
+        security: "semi-honest: private against fewer than t colluding parties (t = the key's threshold); the key is the one on the ledger, made by its holders without a dealer (tacit paillier keygen) or, in a local try-out, dealt by tacit init, whose dealer sees it whole. Checked against a cheating party: ciphertexts are committed to before any is sent, every party holds the same ones, decryption shares carry proofs. Not checked: that a ciphertext encrypts the party's approved input",
         learns: "Recipients learn the statistic (for a mean, also the total and the row count); every party learns the number of input parties and the result digest; nobody learns another party's rows or local sum. Still possible for a malicious input party: contributing any value (no proof ties a ciphertext to its approved input), including one made from ciphertexts of an earlier job, so a recipient colluding with it could learn another party's local sum from that earlier job; it cannot use the other parties' ciphertexts of this job.",
         parameters: [
             JobParameter("statistic", "sum, count or mean (default sum)"),
