@@ -22,7 +22,7 @@ def one_run(i):
     try:
         # `tacit init` lays out keys, certificates, genesis and configs; its dealt key is
         # removed so the nodes start with none, as founders do.
-        tacit("init", "--parties", ",".join(PARTIES), "--key-bits", "512", "--insecure-small-key", d)
+        tacit("init", "--parties", ",".join(PARTIES), "--key-bits", "512", "--insecure-small-key", "--dealer", d)
         cfgs = {p: f"{d}/{p}/node.yaml" for p in PARTIES}
         for p, cfg in cfgs.items():
             os.remove(f"{d}/{p}/keys/paillier-share.json")

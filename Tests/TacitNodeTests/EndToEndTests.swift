@@ -43,7 +43,8 @@ struct EndToEndTests {
     }
 
     @Test func fullJobThenRestartPreservesLedgerAndStates() async throws {
-        let c = try LocalConsortium(Self.parties)
+        // The key as `tacit init` makes it by default: without a dealer.
+        let c = try LocalConsortium(Self.parties, dealer: false)
         defer { c.cleanup() }
         var nodes = try await c.start()
         defer { nodes.values.forEach { $0.kill() } }

@@ -157,11 +157,13 @@ struct LocalConsortium {
     let dir: String
     let names: [String]
 
-    init(_ names: [String], timeout: Int = 8) throws {
+    /// `dealer`: the Paillier key dealt (fast); false makes it as `tacit init` does by default,
+    /// without a dealer.
+    init(_ names: [String], timeout: Int = 8, dealer: Bool = true) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("tn-\(UUID().uuidString.prefix(8))").path
         self.names = names
         let r = try TacitBinary.run(["init", "--parties", names.joined(separator: ","), "--key-bits", "512", "--insecure-small-key",
-                                     "--protocol-timeout", "\(timeout)", dir])
+                                     "--protocol-timeout", "\(timeout)", dir] + (dealer ? ["--dealer"] : []))
         guard r.status == 0 else { throw TestFailure("tacit init failed: \(r.out)\n\(r.err)") }
     }
 

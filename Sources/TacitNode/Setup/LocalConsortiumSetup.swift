@@ -4,6 +4,7 @@ import TacitJob
 import TacitCrypto
 import TacitLedger
 import TacitNet
+import TacitKeygen
 
 /// A ready local consortium to try Tacit (`tacit init`): a consortium CA, every party's keys
 /// and certificate, a genesis signed by every founding member, a dealt threshold Paillier
@@ -93,9 +94,43 @@ public struct LocalConsortiumSetup: Sendable {
     /// Deals a `keyBits`-bit `threshold`-of-n Paillier key as a trusted dealer and writes
     /// each party's share (ROOT/PARTY/keys/paillier-share.json, mode 0600).
     public func dealPaillierKey() throws {
-        let sorted = parties.sorted()
         let policy: Paillier.KeySizePolicy = insecureSmallKey ? .insecureAnySizeForTesting : .standard
         let (key, shares) = try Paillier.dealThresholdKey(bits: keyBits, threshold: threshold, parties: parties.count, policy: policy)
+        try writePaillierShares(key, shares)
+    }
+
+    /// Makes the Paillier key the way founders do (`TacitKeygen`, no dealer), every party run
+    /// here over an in-memory mesh, and writes the shares as `dealPaillierKey` does. This one
+    /// process still sees every share: it is the same code path, not the same trust.
+    public func generatePaillierKey(progress: (@Sendable (String) -> Void)? = nil) async throws {
+        let sorted = parties.sorted().map { PartyID($0) }
+        var parameters = DistributedPaillier.Parameters(bits: keyBits, threshold: threshold)
+        parameters.policy = insecureSmallKey ? .insecureAnySizeForTesting : .standard
+        let mesh = InMemoryMesh(parties: sorted)
+        let p = parameters
+        var report: (@Sendable (DistributedPaillier.Progress) -> Void)?
+        if let progress {
+            report = { (q: DistributedPaillier.Progress) -> Void in
+                progress("\(q.phase.rawValue): \(q.candidatesTried) candidates tried, \(q.biprimalityTests) tested for biprimality")
+            }
+        }
+        let firstReport = report
+        let outcomes = try await withThrowingTaskGroup(of: DistributedPaillier.Outcome.self) { group in
+            for (i, party) in sorted.enumerated() {
+                let channel = mesh.channel(for: party).session(SessionID(1))
+                let r = i == 0 ? firstReport : nil
+                group.addTask { try await DistributedPaillier.generate(channel: channel, parties: sorted, parameters: p, progress: r) }
+            }
+            var all: [DistributedPaillier.Outcome] = []
+            for try await o in group { all.append(o) }
+            return all.sorted { $0.share.index < $1.share.index }
+        }
+        guard let key = outcomes.first?.publicKey else { throw NodeError(.setup, "the key generation produced no share") }
+        try writePaillierShares(key, outcomes.map { (o: DistributedPaillier.Outcome) in o.share })
+    }
+
+    private func writePaillierShares(_ key: Paillier.ThresholdPublicKey, _ shares: [Paillier.ThresholdKeyShare]) throws {
+        let sorted = parties.sorted()
         // Every member's signing key is here: the registration is signed now, and the first
         // node to start puts it on the ledger.
         let genesis = try LedgerFiles.genesis(path: "\(root)/genesis.bin")
