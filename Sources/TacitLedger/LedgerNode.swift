@@ -248,7 +248,7 @@ public actor LedgerNode {
     private func scheduleGossip() {
         guard !gossipScheduled, !gossip.isEmpty else { return }
         gossipScheduled = true
-        Task { await self.flushGossip() }
+        Task { self.flushGossip() }
     }
 
     private func flushGossip() {
