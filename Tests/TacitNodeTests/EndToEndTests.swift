@@ -44,12 +44,12 @@ struct EndToEndTests {
 
     @Test func fullJobThenRestartPreservesLedgerAndStates() async throws {
         // The key as `tacit init` makes it by default: without a dealer.
-        let c = try LocalConsortium(Self.parties, dealer: false)
+        let c = try await LocalConsortium(Self.parties, dealer: false)
         defer { c.cleanup() }
         var nodes = try await c.start()
         defer { nodes.values.forEach { $0.kill() } }
 
-        let submit = try TacitBinary.run(["job", "submit", "--config", c.config("insurer"), try c.writeSpec(Self.spec(id: "total-1"))])
+        let submit = try await TacitBinary.run(["job", "submit", "--config", c.config("insurer"), try c.writeSpec(Self.spec(id: "total-1"))])
         #expect(submit.status == 0, "\(submit.err)")
         try await approveAll(nodes, "total-1")
         for n in Self.parties {
@@ -66,7 +66,7 @@ struct EndToEndTests {
         #expect(try nodes["hospital-a"]!.ask(ControlRequest(op: "submit", spec: Self.spec(id: "pending-1"))).ok)
         _ = try await nodes["insurer"]!.waitFor("pending-1", "visible") { _ in true }
 
-        for n in Self.parties { #expect(nodes[n]!.terminate() == 0, "\(n) did not exit cleanly:\n\(nodes[n]!.stderr)") }
+        for n in Self.parties { #expect(await nodes[n]!.terminate() == 0, "\(n) did not exit cleanly:\n\(nodes[n]!.stderr)") }
         nodes = try await c.start()
         for n in Self.parties {
             let s = try #require(try nodes[n]!.status("total-1"))
@@ -82,12 +82,12 @@ struct EndToEndTests {
         try await approveAll(nodes, "pending-1")
         let s = try await nodes["insurer"]!.waitFor("pending-1", "completed") { $0.phase.isTerminal }
         #expect(s.phase == .completed)
-        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+        for n in Self.parties { #expect(await nodes[n]!.terminate() == 0) }
 
         // Each replica is the consortium's real ledger: TacitLedger's verifier re-checks chain,
         // signatures, certificates, quorums and its own job invariants, offline.
         for n in Self.parties {
-            let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/\(n)/data/ledger.sqlite"])
+            let v = try await TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/\(n)/data/ledger.sqlite"])
             #expect(v.status == 0, "\(v.out)\(v.err)")
             #expect(v.out.contains("job total-1 (paillier-aggregation): complete"), "\(v.out)")
             #expect(v.out.contains("job pending-1 (paillier-aggregation): complete"), "\(v.out)")
@@ -95,7 +95,7 @@ struct EndToEndTests {
     }
 
     @Test func jobWithoutOwnersApprovalNeverRuns() async throws {
-        let c = try LocalConsortium(Self.parties)
+        let c = try await LocalConsortium(Self.parties)
         defer { c.cleanup() }
         let nodes = try await c.start()
         defer { nodes.values.forEach { $0.kill() } }
@@ -118,11 +118,11 @@ struct EndToEndTests {
             #expect(s.reason?.contains("not this quarter") == true)
             #expect(s.commitments.isEmpty)
         }
-        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+        for n in Self.parties { #expect(await nodes[n]!.terminate() == 0) }
     }
 
     @Test func unapprovedColumnIsRefused() async throws {
-        let c = try LocalConsortium(Self.parties)
+        let c = try await LocalConsortium(Self.parties)
         defer { c.cleanup() }
         let nodes = try await c.start()
         defer { nodes.values.forEach { $0.kill() } }
@@ -141,19 +141,19 @@ struct EndToEndTests {
         #expect(r.error?.contains("which you did not approve") == true, "\(r.error ?? "")")
         // Without --columns a data owner is shown what it would consent to; with no terminal to
         // confirm on, nothing is approved.
-        let bare = try TacitBinary.run(["job", "approve", "--config", c.config("hospital-a"), "age"])
+        let bare = try await TacitBinary.run(["job", "approve", "--config", c.config("hospital-a"), "age"])
         #expect(bare.status == 1)
         #expect(bare.err.contains("patient_age") && bare.err.contains("--columns"), "\(bare.err)")
         let s = try #require(try nodes["hospital-a"]!.status("age"))
         #expect(s.approvals.isEmpty)
-        let confirmed = try TacitBinary.run(["job", "approve", "--config", c.config("hospital-a"), "age", "--yes"])
+        let confirmed = try await TacitBinary.run(["job", "approve", "--config", c.config("hospital-a"), "age", "--yes"])
         #expect(confirmed.status == 0, "\(confirmed.err)")
         #expect(try await nodes["hospital-a"]!.waitFor("age", "approved by hospital-a") { $0.approvals == ["hospital-a"] }.approvals == ["hospital-a"])
-        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+        for n in Self.parties { #expect(await nodes[n]!.terminate() == 0) }
     }
 
     @Test func partyKilledMidJobFailsTheJobAndOthersExitCleanly() async throws {
-        let c = try LocalConsortium(Self.parties, timeout: 4)
+        let c = try await LocalConsortium(Self.parties, timeout: 4)
         defer { c.cleanup() }
         // Each progress step pauses, so the run is long enough to kill a party inside it.
         let nodes = try await c.start(environment: ["TACIT_TEST_PROGRESS_DELAY_MS": "1500"])
@@ -169,15 +169,15 @@ struct EndToEndTests {
         }
         // Nothing was revealed: the insurer has no result.
         #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/insurer/data/results/killed.json"))
-        for n in ["insurer", "hospital-a"] { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
+        for n in ["insurer", "hospital-a"] { #expect(await nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
         // Restarted, the killed party does not resume the run: it catches up with the failure
         // from its peers' replicas (or records that it restarted mid-run) and stays failed.
         let again = try await c.start()
         defer { again.values.forEach { $0.kill() } }
         let s = try await again["hospital-b"]!.waitFor("killed", "failed") { $0.phase == .failed }
         #expect(s.phase == .failed)
-        for n in Self.parties { #expect(again[n]!.terminate() == 0) }
-        let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/hospital-b/data/ledger.sqlite"])
+        for n in Self.parties { #expect(await again[n]!.terminate() == 0) }
+        let v = try await TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/hospital-b/data/ledger.sqlite"])
         #expect(v.status == 0 && v.out.contains("job killed (paillier-aggregation): failed"), "\(v.out)\(v.err)")
     }
 
@@ -207,7 +207,7 @@ struct EndToEndTests {
     /// The secret-sharing family (TacitMPC's protocols as job protocols): a mean under Shamir
     /// and a count above a threshold (secure comparison) under additive sharing with a dealer.
     @Test func secretSharedStatisticsRunAsJobs() async throws {
-        let c = try LocalConsortium(Self.parties)
+        let c = try await LocalConsortium(Self.parties)
         defer { c.cleanup() }
         let nodes = try await c.start()
         defer { nodes.values.forEach { $0.kill() } }
@@ -217,7 +217,7 @@ struct EndToEndTests {
             ("above-1", "additive-dealer", "  statistic: count-above\n  threshold: \"500.00\"\n  dealer: insurer", "4"),
         ]
         for (id, proto, params, _) in jobs {
-            let submit = try TacitBinary.run(
+            let submit = try await TacitBinary.run(
                 ["job", "submit", "--config", c.config("insurer"), try c.writeSpec(Self.mpcSpec(id: id, engine: proto, parameters: params), name: "\(id).yaml")])
             #expect(submit.status == 0, "\(submit.err)")
             try await approveAll(nodes, id)
@@ -234,13 +234,13 @@ struct EndToEndTests {
             #expect(!(try nodes["hospital-b"]!.ask(ControlRequest(op: "result", job: id))).ok)
         }
         // A spec the protocol cannot run is refused before it reaches the ledger.
-        let bad = try TacitBinary.run([
+        let bad = try await TacitBinary.run([
             "job", "submit", "--config", c.config("insurer"),
             try c.writeSpec(Self.mpcSpec(id: "bad-1", engine: "shamir", parameters: "  statistic: count-above"), name: "bad-1.yaml"),
         ])
         #expect(bad.status != 0 && bad.err.contains("count-above needs a threshold"), "\(bad.err)")
-        for n in Self.parties { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
-        let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/hospital-a/data/ledger.sqlite"])
+        for n in Self.parties { #expect(await nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
+        let v = try await TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/hospital-a/data/ledger.sqlite"])
         #expect(v.status == 0 && v.out.contains("job mean-1 (statistics/shamir): complete") && v.out.contains("job above-1 (statistics/additive-dealer): complete"), "\(v.out)\(v.err)")
     }
 
@@ -248,15 +248,15 @@ struct EndToEndTests {
     /// ledger keys, the CA certifies only public keys, the genesis is assembled from public
     /// records and signed by each founder in turn; nodes refuse it until every founder signed.
     @Test func genesisFoundedAcrossMembersRunsAJob() async throws {
-        let c = try LocalConsortium(Self.parties)
+        let c = try await LocalConsortium(Self.parties)
         defer { c.cleanup() }
-        func tacit(_ args: [String]) throws -> String {
-            let r = try TacitBinary.run(args)
+        func tacit(_ args: [String]) async throws -> String {
+            let r = try await TacitBinary.run(args)
             guard r.status == 0 else { throw TestFailure("tacit \(args.joined(separator: " ")): \(r.out)\(r.err)") }
             return r.out
         }
         let ca = "\(c.dir)/real-ca"
-        _ = try tacit(["ca", "init", "--dir", ca])
+        _ = try await tacit(["ca", "init", "--dir", ca])
         let ports = try freePorts(Self.parties.count)
         var records: [String] = []
         for (i, n) in Self.parties.enumerated() {
@@ -270,57 +270,57 @@ struct EndToEndTests {
             let yaml = try String(contentsOfFile: c.config(n), encoding: .utf8)
             try yaml.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("paillierShare:") }.joined(separator: "\n")
                 .write(toFile: c.config(n), atomically: true, encoding: .utf8)
-            _ = try tacit(["ledger", "keys", "--name", n, "--out", keys])
-            let again = try TacitBinary.run(["ledger", "keys", "--name", n, "--out", keys])
+            _ = try await tacit(["ledger", "keys", "--name", n, "--out", keys])
+            let again = try await TacitBinary.run(["ledger", "keys", "--name", n, "--out", keys])
             #expect(again.status != 0 && again.err.contains("refusing to replace a key"), "\(again.err)")
-            _ = try tacit(["ca", "issue", "--ca", ca, "--member", n, "--public-key", "\(keys)/\(n).signing.pub", "--out", "\(c.dir)/\(n)"])
+            _ = try await tacit(["ca", "issue", "--ca", ca, "--member", n, "--public-key", "\(keys)/\(n).signing.pub", "--out", "\(c.dir)/\(n)"])
             #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/\(n)/\(n).signing.key"))
             records.append("\(c.dir)/\(n).member")
-            _ = try tacit([
+            _ = try await tacit([
                 "ledger", "member", "--name", n, "--keys", keys, "--cert", "\(c.dir)/\(n)/\(n).crt", "--ca", "\(ca)/ca.crt",
                 "--endpoint", "tcp://127.0.0.1:\(ports[i])", "--out", records.last!,
             ])
         }
         let genesis = "\(c.dir)/real-genesis.bin"
-        _ = try tacit(["ledger", "genesis", "--ca", "\(ca)/ca.crt", "--chain", "e2e"] + records.flatMap { ["--member", $0] } + ["--out", genesis])
+        _ = try await tacit(["ledger", "genesis", "--ca", "\(ca)/ca.crt", "--chain", "e2e"] + records.flatMap { ["--member", $0] } + ["--out", genesis])
         for n in Self.parties {
             try FileManager.default.removeItem(atPath: "\(c.dir)/\(n)/ca.crt")
             try FileManager.default.copyItem(atPath: "\(ca)/ca.crt", toPath: "\(c.dir)/\(n)/ca.crt")
         }
         // A founder's key that its certificate does not certify is refused.
-        let wrong = try TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/hospital-a/keys/hospital-a.signing.key"])
+        let wrong = try await TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/hospital-a/keys/hospital-a.signing.key"])
         #expect(wrong.status != 0 && wrong.err.contains("is not the key insurer's certificate"), "\(wrong.err)")
         // What founders compare before signing: `inspect` lists each member's fingerprints as
         // the member computes them from its own files, and the CA it was issued under.
-        let shown = try tacit(["ledger", "inspect", genesis, "--ca", "\(ca)/ca.crt"])
+        let shown = try await tacit(["ledger", "inspect", genesis, "--ca", "\(ca)/ca.crt"])
         #expect(shown.contains("matches the CA certificate given with --ca") && shown.contains("to sign     \(Self.parties.sorted().joined(separator: ", "))"), "\(shown)")
         for n in Self.parties {
-            let own = try tacit(["keys", "fingerprint", "\(c.dir)/\(n)/keys/\(n).pub", "\(c.dir)/\(n)/keys/\(n).signing.pub"])
+            let own = try await tacit(["keys", "fingerprint", "\(c.dir)/\(n)/keys/\(n).pub", "\(c.dir)/\(n)/keys/\(n).signing.pub"])
             let prints = own.split(separator: "\n").compactMap { $0.components(separatedBy: "SHA-256 ").last }
             #expect(prints.count == 2)
             for p in prints { #expect(shown.contains(p), "\(n)'s fingerprint \(p) is not in the inspection") }
         }
-        let caPrint = try tacit(["ca", "fingerprint", "\(ca)/ca.crt"]).components(separatedBy: "SHA-256 ").last?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let caPrint = try await tacit(["ca", "fingerprint", "\(ca)/ca.crt"]).components(separatedBy: "SHA-256 ").last?.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(caPrint.map { shown.contains("SHA-256 \($0)") } == true)
         // Under another CA than the founder trusts: shown, and neither inspected as fine nor signed.
         let otherCA = "\(c.dir)/other-ca"
-        _ = try tacit(["ca", "init", "--dir", otherCA])
-        let foreign = try TacitBinary.run(["ledger", "inspect", genesis, "--ca", "\(otherCA)/ca.crt"])
+        _ = try await tacit(["ca", "init", "--dir", otherCA])
+        let foreign = try await TacitBinary.run(["ledger", "inspect", genesis, "--ca", "\(otherCA)/ca.crt"])
         #expect(foreign.status == 1 && foreign.out.contains("DOES NOT MATCH"), "\(foreign.out)\(foreign.err)")
-        let refused = try TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/insurer/keys/insurer.signing.key", "--ca", "\(otherCA)/ca.crt", "--yes"])
+        let refused = try await TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/insurer/keys/insurer.signing.key", "--ca", "\(otherCA)/ca.crt", "--yes"])
         #expect(refused.status == 1 && refused.err.contains("issued under another CA"), "\(refused.err)")
         // Without --yes and with no terminal to confirm on, nothing is signed.
-        let unconfirmed = try TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/insurer/keys/insurer.signing.key"])
+        let unconfirmed = try await TacitBinary.run(["ledger", "sign-genesis", "--genesis", genesis, "--name", "insurer", "--key", "\(c.dir)/insurer/keys/insurer.signing.key"])
         #expect(unconfirmed.status == 1 && unconfirmed.err.contains("not signed"), "\(unconfirmed.err)")
-        #expect(try tacit(["ledger", "inspect", genesis]).contains("signed by   nobody yet"))
+        #expect(try await tacit(["ledger", "inspect", genesis]).contains("signed by   nobody yet"))
         for (k, n) in Self.parties.enumerated() {
-            let out = try tacit(["ledger", "sign-genesis", "--genesis", genesis, "--name", n, "--key", "\(c.dir)/\(n)/keys/\(n).signing.key", "--ca", "\(ca)/ca.crt", "--yes"])
+            let out = try await tacit(["ledger", "sign-genesis", "--genesis", genesis, "--name", n, "--key", "\(c.dir)/\(n)/keys/\(n).signing.key", "--ca", "\(ca)/ca.crt", "--yes"])
             #expect(out.contains(k == Self.parties.count - 1 ? "complete" : "still to sign"), "\(out)")
             if k == 0 {
                 // Not every founder has signed: a node refuses the genesis.
                 try FileManager.default.removeItem(atPath: "\(c.dir)/\(n)/genesis.bin")
                 try FileManager.default.copyItem(atPath: genesis, toPath: "\(c.dir)/\(n)/genesis.bin")
-                let early = try TacitBinary.run(["node", "--config", c.config(n)], timeout: 60)
+                let early = try await TacitBinary.run(["node", "--config", c.config(n)], timeout: 60)
                 #expect(early.status != 0 && early.err.contains("lacks the signature"), "\(early.err)")
             }
         }
@@ -337,15 +337,15 @@ struct EndToEndTests {
             #expect(s.phase == .completed, "\(n): \(s.reason ?? "")")
         }
         #expect(try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "sum-1")).result?.outputs.first?.value == .number("18892.84"))
-        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
-        let v = try TacitBinary.run(["ledger", "show", "--db", "\(c.dir)/insurer/data/ledger.sqlite"])
+        for n in Self.parties { #expect(await nodes[n]!.terminate() == 0) }
+        let v = try await TacitBinary.run(["ledger", "show", "--db", "\(c.dir)/insurer/data/ledger.sqlite"])
         #expect(v.out.contains("chain e2e"), "\(v.out)")
     }
 
     /// The secret-sharing family when a party dies: the survivors' MPC run aborts on the
     /// missing peer, the job fails on the ledger naming it, and nothing is opened.
     @Test func partyKilledMidSecretSharedJobFailsIt() async throws {
-        let c = try LocalConsortium(Self.parties, timeout: 4)
+        let c = try await LocalConsortium(Self.parties, timeout: 4)
         defer { c.cleanup() }
         let nodes = try await c.start(environment: ["TACIT_TEST_PROGRESS_DELAY_MS": "1500"])
         defer { nodes.values.forEach { $0.kill() } }
@@ -359,22 +359,22 @@ struct EndToEndTests {
             #expect(s.reason?.contains("hospital-b") == true, "\(s.reason ?? "")")
         }
         #expect(!FileManager.default.fileExists(atPath: "\(c.dir)/insurer/data/results/mpc-killed.json"))
-        for n in ["insurer", "hospital-a"] { #expect(nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
+        for n in ["insurer", "hospital-a"] { #expect(await nodes[n]!.terminate() == 0, "\(nodes[n]!.stderr)") }
     }
 
     /// A share dealt for another consortium (or another key) is never used: the genesis did
     /// not record the key, so nodes used to accept it (issue 12).
     @Test func paillierShareMustMatchTheLedgersKey() async throws {
-        let c = try LocalConsortium(Self.parties)
+        let c = try await LocalConsortium(Self.parties)
         defer { c.cleanup() }
         var nodes = try await c.start()
         defer { nodes.values.forEach { $0.kill() } }
-        let status = try TacitBinary.run(["node", "status", "--config", c.config("hospital-a")])
+        let status = try await TacitBinary.run(["node", "status", "--config", c.config("hospital-a")])
         #expect(status.status == 0 && status.out.contains("registered at block") && status.out.contains("matches the ledger's key"), "\(status.out)\(status.err)")
-        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+        for n in Self.parties { #expect(await nodes[n]!.terminate() == 0) }
         nodes = [:]
 
-        let other = try LocalConsortium(Self.parties)
+        let other = try await LocalConsortium(Self.parties)
         defer { other.cleanup() }
         let mine = "\(c.dir)/hospital-a/keys/paillier-share.json"
         let foreign = try #require(FileManager.default.contents(atPath: "\(other.dir)/hospital-a/keys/paillier-share.json"))
@@ -384,20 +384,20 @@ struct EndToEndTests {
         }
         // As dealt for the other consortium: its registration names the other chain.
         try install(foreign)
-        let withRegistration = try TacitBinary.run(["node", "--config", c.config("hospital-a")], timeout: 60)
+        let withRegistration = try await TacitBinary.run(["node", "--config", c.config("hospital-a")], timeout: 60)
         #expect(withRegistration.status != 0 && withRegistration.err.contains("for another key or consortium"), "\(withRegistration.err)")
         // Without it: the key on this ledger is another one.
         var json = try #require(try JSONSerialization.jsonObject(with: foreign) as? [String: Any])
         json["registration"] = nil
         try install(try JSONSerialization.data(withJSONObject: json))
-        let bare = try TacitBinary.run(["node", "--config", c.config("hospital-a")], timeout: 60)
+        let bare = try await TacitBinary.run(["node", "--config", c.config("hospital-a")], timeout: 60)
         #expect(bare.status != 0 && bare.err.contains("not to the key registered on the ledger at block"), "\(bare.err)")
     }
 
     /// With no Paillier key on the ledger, a Paillier job is refused before it is proposed
     /// (issue 12: it was accepted and failed only after the hospitals committed their inputs).
     @Test func paillierJobIsRefusedWithoutARegisteredKey() async throws {
-        let c = try LocalConsortium(Self.parties)
+        let c = try await LocalConsortium(Self.parties)
         defer { c.cleanup() }
         for n in Self.parties {
             let path = "\(c.dir)/\(n)/keys/paillier-share.json"
@@ -415,22 +415,22 @@ struct EndToEndTests {
         #expect(s?.paillierKey == nil && s?.paillierShareProblem?.contains("no Paillier key is registered") == true)
         // Jobs that need no Paillier key are unaffected.
         #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "mean-ok", engine: "shamir", parameters: "  statistic: mean"))).ok)
-        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+        for n in Self.parties { #expect(await nodes[n]!.terminate() == 0) }
     }
 
     @Test func brokenSpecGetsAnErrorPointingAtTheLine() async throws {
-        let c = try LocalConsortium(Self.parties)
+        let c = try await LocalConsortium(Self.parties)
         defer { c.cleanup() }
         let nodes = try await c.start(["insurer"])
         defer { nodes.values.forEach { $0.kill() } }
         let broken = Self.spec(id: "bad").replacingOccurrences(of: "  - name: hospital-b\n", with: "  - name: hospital-z\n")
         let path = try c.writeSpec(broken, name: "bad.yaml")
-        let r = try TacitBinary.run(["job", "submit", "--config", c.config("insurer"), path])
+        let r = try await TacitBinary.run(["job", "submit", "--config", c.config("insurer"), path])
         #expect(r.status != 0)
         #expect(r.err.contains("\(path):8:"), "\(r.err)")
         #expect(r.err.contains("'hospital-z' is not a member of this consortium"), "\(r.err)")
         // The node is still there and still has no jobs.
         #expect(try nodes["insurer"]!.ask(ControlRequest(op: "list")).jobs?.isEmpty == true)
-        #expect(nodes["insurer"]!.terminate() == 0)
+        #expect(await nodes["insurer"]!.terminate() == 0)
     }
 }

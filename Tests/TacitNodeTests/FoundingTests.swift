@@ -15,36 +15,36 @@ struct FoundingTests {
     static let parties = ["hospital-a", "hospital-b", "insurer"]
     static let claims = ["hospital-a": ["100.25", "2000.00"], "hospital-b": ["33.10"]]
 
-    func tacit(_ args: [String], timeout: TimeInterval = 120) throws -> String {
-        let r = try TacitBinary.run(args, timeout: timeout)
+    func tacit(_ args: [String], timeout: TimeInterval = 120) async throws -> String {
+        let r = try await TacitBinary.run(args, timeout: timeout)
         guard r.status == 0 else { throw TestFailure("tacit \(args.joined(separator: " ")): \(r.out)\(r.err)") }
         return r.out
     }
 
-    func found(in dir: String) throws {
+    func found(in dir: String) async throws {
         let ports = try freePorts(Self.parties.count)
-        _ = try tacit(["ca", "init", "--dir", "\(dir)/ca"])
+        _ = try await tacit(["ca", "init", "--dir", "\(dir)/ca"])
         var records: [String] = []
         for (i, n) in Self.parties.enumerated() {
             let keys = "\(dir)/\(n)/keys"
-            _ = try tacit(["keys", "generate", "--name", n, "--out", keys])
-            _ = try tacit(["ledger", "keys", "--name", n, "--out", keys])
-            _ = try tacit(["ca", "issue", "--ca", "\(dir)/ca", "--member", n, "--public-key", "\(keys)/\(n).signing.pub", "--out", "\(dir)/\(n)"])
+            _ = try await tacit(["keys", "generate", "--name", n, "--out", keys])
+            _ = try await tacit(["ledger", "keys", "--name", n, "--out", keys])
+            _ = try await tacit(["ca", "issue", "--ca", "\(dir)/ca", "--member", n, "--public-key", "\(keys)/\(n).signing.pub", "--out", "\(dir)/\(n)"])
             records.append("\(dir)/\(n).member")
-            _ = try tacit([
+            _ = try await tacit([
                 "ledger", "member", "--name", n, "--keys", keys, "--cert", "\(dir)/\(n)/\(n).crt", "--ca", "\(dir)/ca/ca.crt",
                 "--endpoint", "tcp://127.0.0.1:\(ports[i])", "--out", records[i],
             ])
         }
         let genesis = "\(dir)/genesis.bin"
-        _ = try tacit(["ledger", "genesis", "--ca", "\(dir)/ca/ca.crt", "--chain", "founding"] + records.flatMap { ["--member", $0] } + ["--out", genesis])
+        _ = try await tacit(["ledger", "genesis", "--ca", "\(dir)/ca/ca.crt", "--chain", "founding"] + records.flatMap { ["--member", $0] } + ["--out", genesis])
         for n in Self.parties {
-            _ = try tacit(["ledger", "sign-genesis", "--genesis", genesis, "--name", n, "--key", "\(dir)/\(n)/keys/\(n).signing.key", "--ca", "\(dir)/ca/ca.crt", "--yes"])
+            _ = try await tacit(["ledger", "sign-genesis", "--genesis", genesis, "--name", n, "--key", "\(dir)/\(n)/keys/\(n).signing.key", "--ca", "\(dir)/ca/ca.crt", "--yes"])
         }
         for n in Self.parties {
             try FileManager.default.copyItem(atPath: genesis, toPath: "\(dir)/\(n)/genesis.bin")
             try FileManager.default.copyItem(atPath: "\(dir)/ca/ca.crt", toPath: "\(dir)/\(n)/ca.crt")
-            _ = try tacit(["node", "config", "--name", n, "--genesis", "genesis.bin", "--ca", "ca.crt", "--keys", "keys", "--data", "data", "--out", "\(dir)/\(n)/node.yaml"])
+            _ = try await tacit(["node", "config", "--name", n, "--genesis", "genesis.bin", "--ca", "ca.crt", "--keys", "keys", "--data", "data", "--out", "\(dir)/\(n)/node.yaml"])
             var extra = "allowInsecureKeySizes: true\nprotocolTimeoutSeconds: 20\n"
             if let amounts = Self.claims[n] {
                 try FileManager.default.createDirectory(atPath: "\(dir)/\(n)/data", withIntermediateDirectories: true)
@@ -62,7 +62,7 @@ struct FoundingTests {
     @Test func foundedWithoutInitMakesItsPaillierKeyAndRunsAJob() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tn-found-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try found(in: dir)
+        try await found(in: dir)
         var nodes: [String: NodeProcess] = [:]
         defer { nodes.values.forEach { $0.kill() } }
         for n in Self.parties { nodes[n] = try NodeProcess(name: n, config: "\(dir)/\(n)/node.yaml") }
@@ -108,7 +108,7 @@ struct FoundingTests {
             #expect(s.paillierKey?.contains(try #require(fingerprints.first)) == true && s.paillierShareProblem == nil, "\(n): \(String(describing: s))")
         }
         // A second ceremony cannot overwrite a share.
-        let again = try TacitBinary.run(["paillier", "keygen", "--config", "\(dir)/insurer/node.yaml", "--bits", "512"] + Self.keygenMode)
+        let again = try await TacitBinary.run(["paillier", "keygen", "--config", "\(dir)/insurer/node.yaml", "--bits", "512"] + Self.keygenMode)
         #expect(again.status == 1 && again.err.contains("already exists"), "\(again.err)")
 
         // The share is in use at once: the job runs and the insurer learns the total.
@@ -124,7 +124,7 @@ struct FoundingTests {
         }
         let result = try nodes["insurer"]!.ask(ControlRequest(op: "result", job: "total"))
         #expect(result.result?.outputs.first?.value == .number("2133.35"))
-        for n in Self.parties { #expect(nodes[n]!.terminate() == 0) }
+        for n in Self.parties { #expect(await nodes[n]!.terminate() == 0) }
     }
 
     /// `tacit paillier keygen` at every holder at once, with `extra(holder)` options. Threads,
@@ -137,7 +137,7 @@ struct FoundingTests {
             group.enter()
             Thread.detachNewThread {
                 let args = ["paillier", "keygen", "--config", "\(dir)/\(n)/node.yaml", "--bits", "512"] + Self.keygenMode + extra(n)
-                let r = try? TacitBinary.run(args, timeout: 300)
+                let r = try? TacitBinary.runBlocking(args, timeout: 300)
                 results.withLock { $0[n] = r.map { ($0.status, $0.out + $0.err) } ?? (-1, "could not run tacit") }
                 group.leave()
             }

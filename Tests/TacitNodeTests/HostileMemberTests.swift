@@ -97,7 +97,7 @@ struct HostileMemberTests {
 
     @Test("a member sending wrong protocol messages fails the jobs it is in, named as the culprit; flooding a node with garbage during a job leaves the job, the node, its memory and its replica intact")
     func hostileMemberFailsOnlyItsOwnJobs() async throws {
-        let c = try LocalConsortium(Self.honest + [Self.hostile], timeout: 30)
+        let c = try await LocalConsortium(Self.honest + [Self.hostile], timeout: 30)
         defer { c.cleanup() }
         // Each progress step pauses, so the first job is still running while the flood starts.
         let nodes = try await c.start(Self.honest, environment: ["TACIT_TEST_PROGRESS_DELAY_MS": "1500"])
@@ -183,9 +183,9 @@ struct HostileMemberTests {
                 "the insurer's resident memory: \(mib(before)) MiB before the flood, \(mib(afterOne)) MiB after one round, \(mib(afterTwo)) MiB after two")
 
         #expect(try await mallory.ask("quit") == "BYE")
-        for n in Self.honest { #expect(nodes[n]!.terminate() == 0, "\(n) did not exit cleanly:\n\(nodes[n]!.stderr.suffix(4000))") }
+        for n in Self.honest { #expect(await nodes[n]!.terminate() == 0, "\(n) did not exit cleanly:\n\(nodes[n]!.stderr.suffix(4000))") }
         for n in Self.honest {
-            let v = try TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/\(n)/data/ledger.sqlite"])
+            let v = try await TacitBinary.run(["ledger", "verify", "--db", "\(c.dir)/\(n)/data/ledger.sqlite"])
             #expect(v.status == 0, "\(n): \(v.out)\(v.err)")
             #expect(v.out.contains("job flooded (paillier-aggregation): complete"), "\(n): \(v.out)")
             #expect(v.out.contains("job sabotaged (paillier-aggregation): failed"), "\(n): \(v.out)")

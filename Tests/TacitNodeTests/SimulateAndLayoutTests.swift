@@ -18,12 +18,12 @@ struct SimulateTests {
     }
 
     @Test("statistics on shamir prints the mean a plaintext computation gives")
-    func meanMatchesPlaintext() throws {
+    func meanMatchesPlaintext() async throws {
         let (a, b, values) = try writeInputs()
         var mean = values.reduce(0, +) / Decimal(values.count)
         var rounded = Decimal()
         NSDecimalRound(&rounded, &mean, 2, .plain)
-        let r = try TacitBinary.run([
+        let r = try await TacitBinary.run([
             "simulate", "statistics", "--parties", "3", "--engine", "shamir", "--input", "hospital-a=\(a)", "--input", "hospital-b=\(b)",
             "--column", "amount", "--param", "statistic=mean",
         ])
@@ -33,7 +33,7 @@ struct SimulateTests {
     }
 
     @Test("a wrong protocol, engine, party count or input file is a clear error with exit status 1")
-    func badArguments() throws {
+    func badArguments() async throws {
         let (a, b, _) = try writeInputs()
         let base = ["--input", "hospital-a=\(a)", "--input", "hospital-b=\(b)", "--column", "amount"]
         let cases: [([String], String)] = [
@@ -51,7 +51,7 @@ struct SimulateTests {
              "a column is listed twice"),
         ]
         for (args, message) in cases {
-            let r = try TacitBinary.run(args)
+            let r = try await TacitBinary.run(args)
             #expect(r.status == 1, "\(args): exit \(r.status), \(r.err)")
             #expect(r.err.contains(message), "\(args): \(r.err)")
             #expect(!r.err.contains("Fatal error"), "\(args): trapped")

@@ -22,9 +22,20 @@ enum TacitBinary {
         return candidates[0].appendingPathComponent("tacit")
     }
 
-    /// Runs `tacit ARGS` to completion: (exit status, stdout, stderr).
+    /// Runs `tacit ARGS` to completion: (exit status, stdout, stderr). The wait is on a thread
+    /// of its own: a test blocking one of the two cooperative threads (CI has two cores) for
+    /// the length of a subprocess starves every other test's tasks, the in-process consensus
+    /// tests first.
     @discardableResult
-    static func run(_ args: [String], timeout: TimeInterval = 120) throws -> (status: Int32, out: String, err: String) {
+    static func run(_ args: [String], timeout: TimeInterval = 120) async throws -> (status: Int32, out: String, err: String) {
+        try await withCheckedThrowingContinuation { c in
+            Thread.detachNewThread { c.resume(with: Result { try runBlocking(args, timeout: timeout) }) }
+        }
+    }
+
+    /// `run`, blocking the calling thread: only for threads of a test's own.
+    @discardableResult
+    static func runBlocking(_ args: [String], timeout: TimeInterval = 120) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = url
         p.arguments = args
@@ -134,8 +145,14 @@ final class NodeProcess: @unchecked Sendable {
         throw TestFailure("\(name): job \(job) not \(what) within \(timeout); last: \(String(describing: last?.phase)) \(last?.reason ?? "")\n\(stderr)")
     }
 
-    /// SIGTERM and wait; returns the exit status.
-    func terminate(timeout: TimeInterval = 30) -> Int32 {
+    /// SIGTERM and wait (on a thread of its own, not a cooperative one); returns the exit status.
+    func terminate(timeout: TimeInterval = 30) async -> Int32 {
+        await withCheckedContinuation { c in
+            Thread.detachNewThread { c.resume(returning: self.terminateBlocking(timeout: timeout)) }
+        }
+    }
+
+    func terminateBlocking(timeout: TimeInterval = 30) -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         Foundation.kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(timeout)
@@ -159,10 +176,10 @@ struct LocalConsortium {
 
     /// `dealer`: the Paillier key dealt (fast); false makes it as `tacit init` does by default,
     /// without a dealer.
-    init(_ names: [String], timeout: Int = 8, dealer: Bool = true) throws {
+    init(_ names: [String], timeout: Int = 8, dealer: Bool = true) async throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("tn-\(UUID().uuidString.prefix(8))").path
         self.names = names
-        let r = try TacitBinary.run(["init", "--parties", names.joined(separator: ","), "--key-bits", "512", "--insecure-small-key",
+        let r = try await TacitBinary.run(["init", "--parties", names.joined(separator: ","), "--key-bits", "512", "--insecure-small-key",
                                      "--protocol-timeout", "\(timeout)", dir] + (dealer ? ["--dealer"] : []))
         guard r.status == 0 else { throw TestFailure("tacit init failed: \(r.out)\n\(r.err)") }
     }
