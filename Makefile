@@ -62,9 +62,15 @@ py-deps:
 build: deps
 	$(SWIFT) build
 
+# Tests that run several ledger members' consensus inside one process (in-memory mesh, every
+# member on the two cooperative threads): beside the parallel suite on CI's two loaded cores
+# they can miss their commit deadlines, so they run on their own after it, where each takes
+# about a second. A real starved-scheduler liveness question; issue 18's ledger work owns it.
+SERIAL_TESTS := PeerLinkTests|LedgerTests/jobLifecycle|ConsortiumLedgerTests
 test: deps py-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip '$(SERIAL_TESTS)'
+	$(SWIFT) test --skip-build --filter '$(SERIAL_TESTS)'
 	$(MAKE) test-templates
 	$(MAKE) test-tsan
 
@@ -82,7 +88,7 @@ test-templates: deps
 # ledger members' consensus in one process (under TSan they do not commit within their
 # deadlines; the ledger's multi-process tests and the node suites cover the same code).
 TSAN_SUITES := TacitNetTests|TacitMPCTests|TacitJobTests|TacitLedgerTests|TacitNodeTests
-TSAN_SKIP := HostileMemberTests|ConsortiumLedgerTests|LedgerTests/jobLifecycle
+TSAN_SKIP := HostileMemberTests|$(SERIAL_TESTS)
 test-tsan: deps py-deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" \
