@@ -23,20 +23,7 @@ struct AuditMembershipTests {
         try l.commit([l.tx("d", 1, job("by-d", ["d"]))], to: r)
         try l.commit([Transaction(chainID: l.genesis.hash, author: l.ids["a"]!, nonce: 11, body: .memberRemoved(name: "c"), endorsers: [l.ids["b"]!, l.ids["c"]!, d])], to: r)
         let after = l.block([l.tx("a", 12, job("after", ["a"]))], height: 5, previous: r.state.lastHash, timestamp: max(Transaction.now(), r.state.lastTimestamp))
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Scripts/verify_ledger_export.py").path
-        func audit(_ file: String) throws -> (Int32, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: python)
-            p.arguments = [script, file]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        func audit(_ file: String) throws -> (Int32, String) { try runPythonAuditor(python, file) }
         // A bad replica: block 5 certified by a and c, c being no longer a member (2 of 3
         // would be a quorum of the new membership, and of the genesis one).
         let bad = "\(l.dir)/bad.db"

@@ -5,10 +5,10 @@ import TacitTestSupport
 
 @testable import TacitLedger
 
-/// `tacit ledger …` as a child process: (exit status, standard output).
-func runTacit(_ args: [String]) throws -> (Int32, String) {
+/// A child process to completion: (exit status, standard output and error together).
+func runProcess(_ executable: URL, _ args: [String]) throws -> (Int32, String) {
     let p = Process()
-    p.executableURL = MemberProcess.binary
+    p.executableURL = executable
     p.arguments = args
     let out = Pipe()
     p.standardOutput = out
@@ -17,6 +17,16 @@ func runTacit(_ args: [String]) throws -> (Int32, String) {
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// `tacit ledger …` as a child process: (exit status, standard output).
+func runTacit(_ args: [String]) throws -> (Int32, String) { try runProcess(MemberProcess.binary, args) }
+
+/// The independent auditor, `Scripts/verify_ledger_export.py`, on an export file.
+func runPythonAuditor(_ python: String, _ export: String) throws -> (Int32, String) {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Scripts/verify_ledger_export.py").path
+    return try runProcess(URL(fileURLWithPath: python), [script, export])
 }
 
 /// A replica of `l` at `path` with `blocks` one-transaction blocks by `a`, `tag` in the job ids.

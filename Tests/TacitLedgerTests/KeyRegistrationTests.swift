@@ -102,21 +102,10 @@ struct KeyRegistrationTests {
         let forged = l.block([unendorsed], height: 3, previous: r.state.lastHash, timestamp: max(Transaction.now(), r.state.lastTimestamp))
         try badStore.append(forged, certificate: l.certificate(for: forged), transactions: [unendorsed])
         #expect(LedgerVerifier.verify(store: badStore).failure?.code == .notAuthorised)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Scripts/verify_ledger_export.py").path
         func audit(_ db: String) throws -> (Int32, String) {
             let file = db + ".json"
             FileManager.default.createFile(atPath: file, contents: try LedgerExport.json(store: try LedgerStore(path: db)))
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: python)
-            p.arguments = [script, file]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+            return try runPythonAuditor(python, file)
         }
         let (ok, okOut) = try audit(l.db("a"))
         #expect(ok == 0 && okOut.contains("2 blocks"), "\(okOut)")
