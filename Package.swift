@@ -29,6 +29,7 @@ let jobFolders: [ProtocolFolder] = [
     ProtocolFolder(folder: "Statistics", target: "TacitStatistics"),
     ProtocolFolder(folder: "PaillierAggregation", target: "TacitPaillierAggregation"),
     ProtocolFolder(folder: "MeanVariance", target: "TacitMeanVariance"),
+    ProtocolFolder(folder: "Millionaires", target: "TacitMillionaires"),
     ProtocolFolder(folder: "_Template", target: "TacitJobTemplate", shipped: false),
 ]
 
