@@ -43,10 +43,8 @@ struct EndToEndTests {
     }
 
     @Test func fullJobThenRestartPreservesLedgerAndStates() async throws {
-        // Dealt: `tacit init`'s default, the dealer-free generation with every party's task in
-        // one process, made TSan report its random draws as a race (a runtime hand-off TSan does
-        // not see, as in the mailbox); the node-level generation runs under TSan in FoundingTests.
-        let c = try await LocalConsortium(Self.parties)
+        // The key as `tacit init` makes it by default: without a dealer.
+        let c = try await LocalConsortium(Self.parties, dealer: false)
         defer { c.cleanup() }
         var nodes = try await c.start()
         defer { nodes.values.forEach { $0.kill() } }
