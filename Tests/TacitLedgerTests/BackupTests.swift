@@ -11,7 +11,7 @@ struct BackupTests {
         defer { l.cleanup() }
         try await l.start()
         let a = l.nodes["a"]!
-        for i in 0..<3 { _ = try await a.submitAndWait(await a.author(job("w\(i)", ["a"]))) }
+        for i in 0..<3 { _ = try await a.submitAndWait(await a.author(job("w\(i)", ["a"])), timeout: commitTimeout) }
         let h = await a.height
         await l.stop()
         // What the docs told operators to do: copy the database file.

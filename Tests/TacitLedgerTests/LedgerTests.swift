@@ -43,6 +43,14 @@ final class TestLedger: @unchecked Sendable {
     }
 }
 
+/// How long a test waits for an in-process transaction to commit. The nodes share the test
+/// process's two cooperative threads with every other test running in parallel, and a
+/// CPU-bound test (key generation, a view test's thousands of shares) holds a thread without
+/// suspending: under the thread sanitizer the consensus tasks can get no turn for a minute,
+/// which the 60 s default took for a lost quorum. A quorum that is really lost shows in
+/// tests that expect it, with their own deadline.
+let commitTimeout: Duration = .seconds(300)
+
 /// Polls `condition` until it holds; the generous deadline is for 2 loaded CI cores, where a
 /// replica can lag by seconds. Fails the test (instead of comparing too early) if it never holds.
 func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () async -> Bool) async throws {
@@ -68,15 +76,15 @@ struct LedgerTests {
         defer { l.cleanup() }
         try await l.start()
         let a = l.nodes["a"]!, b = l.nodes["b"]!
-        _ = try await a.submitAndWait(await a.author(job("j1", ["a", "b"])))
-        _ = try await a.submitAndWait(await a.author(.jobApproved(jobID: "j1", fields: ["x"])))
-        _ = try await b.submitAndWait(await b.author(.jobApproved(jobID: "j1", fields: ["x"])))
-        _ = try await a.submitAndWait(await a.author(.inputCommitted(jobID: "j1", commitment: Hash256.of([1]))))
-        _ = try await b.submitAndWait(await b.author(.inputCommitted(jobID: "j1", commitment: Hash256.of([2]))))
+        _ = try await a.submitAndWait(await a.author(job("j1", ["a", "b"])), timeout: commitTimeout)
+        _ = try await a.submitAndWait(await a.author(.jobApproved(jobID: "j1", fields: ["x"])), timeout: commitTimeout)
+        _ = try await b.submitAndWait(await b.author(.jobApproved(jobID: "j1", fields: ["x"])), timeout: commitTimeout)
+        _ = try await a.submitAndWait(await a.author(.inputCommitted(jobID: "j1", commitment: Hash256.of([1]))), timeout: commitTimeout)
+        _ = try await b.submitAndWait(await b.author(.inputCommitted(jobID: "j1", commitment: Hash256.of([2]))), timeout: commitTimeout)
         let membership = await a.state.membership
         let sealed = try SealedField.seal(name: "result", value: Array("42".utf8), to: ["b"], in: membership)
-        _ = try await a.submitAndWait(await a.author(.resultRecorded(jobID: "j1", resultDigest: Hash256.of([9]), result: []), sealed: [sealed]))
-        let h = try await b.submitAndWait(await b.author(.resultRecorded(jobID: "j1", resultDigest: Hash256.of([9]), result: [])))
+        _ = try await a.submitAndWait(await a.author(.resultRecorded(jobID: "j1", resultDigest: Hash256.of([9]), result: []), sealed: [sealed]), timeout: commitTimeout)
+        let h = try await b.submitAndWait(await b.author(.resultRecorded(jobID: "j1", resultDigest: Hash256.of([9]), result: [])), timeout: commitTimeout)
         // Every replica reaches the same chain.
         // No transaction follows, so no block follows h: once every replica has h, they must agree.
         for n in l.names { try await waitUntil("\(n) reaches height \(h)") { await l.nodes[n]!.height >= h } }
@@ -101,7 +109,7 @@ struct LedgerTests {
         defer { l.cleanup() }
         try await l.start()
         let a = l.nodes["a"]!
-        for i in 0..<4 { _ = try await a.submitAndWait(await a.author(job("t\(i)", ["a"]))) }
+        for i in 0..<4 { _ = try await a.submitAndWait(await a.author(job("t\(i)", ["a"])), timeout: commitTimeout) }
         let target = await a.height
         for n in l.names { try await waitUntil("\(n) reaches height \(target)") { await l.nodes[n]!.height >= target } }
         await l.stop()
@@ -257,7 +265,7 @@ struct AuditTests {
         defer { l.cleanup() }
         try await l.start()
         let a = l.nodes["a"]!
-        for i in 0..<3 { _ = try await a.submitAndWait(await a.author(job("p\(i)", ["a"]))) }
+        for i in 0..<3 { _ = try await a.submitAndWait(await a.author(job("p\(i)", ["a"])), timeout: commitTimeout) }
         await l.stop()
         let json = try LedgerExport.json(store: try LedgerStore(path: l.db("a")))
         let good = "\(l.dir)/export.json"

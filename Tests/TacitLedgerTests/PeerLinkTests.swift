@@ -55,7 +55,7 @@ struct PeerLinkTests {
             #expect(await a.linkedPeers == ["b", "c"])
 
             let add = Transaction(chainID: genesis.hash, author: ids["a"]!, nonce: 1, body: .memberAdded(recordD), endorsers: [ids["b"]!, ids["c"]!])
-            _ = try await a.submitAndWait(add)
+            _ = try await a.submitAndWait(add, timeout: commitTimeout)
             // d is a member now but the channel does not know it yet: nothing to link.
             #expect(await a.linkedPeers == ["b", "c"])
             listed.withLock { $0 = ["a", "b", "c", "d"] }
@@ -66,7 +66,7 @@ struct PeerLinkTests {
             try LedgerStore(path: "\(dir)/a.db", readOnly: true).backup(to: "\(dir)/d.db")
             try await startNode("d")
             await nodes.removeValue(forKey: "c")?.stop()
-            let h = try await a.submitAndWait(await a.author(job("after-d", ["a", "d"])), timeout: .seconds(90))
+            let h = try await a.submitAndWait(await a.author(job("after-d", ["a", "d"])), timeout: commitTimeout)
             let d = try #require(nodes["d"])
             try await waitUntil("d reaches height \(h)") { await d.height >= h }
             #expect(await d.hash(at: h) == a.hash(at: h))
@@ -74,7 +74,7 @@ struct PeerLinkTests {
             // A removal unlinks at its commit, although the channel still lists the member.
             let remove = Transaction(
                 chainID: genesis.hash, author: ids["a"]!, nonce: 10, body: .memberRemoved(name: "c"), endorsers: [ids["b"]!, ids["c"]!, ids["d"]!])
-            _ = try await a.submitAndWait(remove, timeout: .seconds(90))
+            _ = try await a.submitAndWait(remove, timeout: commitTimeout)
             #expect(await a.linkedPeers == ["b", "d"])
 
             await a.stop()

@@ -76,7 +76,7 @@ struct AddedMemberTests {
         do {
             for n in Self.founders { members[n] = try await Member.start(n, dir: dir, genesis: genesis, consortium: start) }
             let a = try #require(members["A"])
-            let added = try await a.ledger.node.submitAndWait(try Self.addition(recordD, dir: dir, genesis: genesis), timeout: .seconds(60))
+            let added = try await a.ledger.node.submitAndWait(try Self.addition(recordD, dir: dir, genesis: genesis), timeout: commitTimeout)
 
             // D's operator copies A's replica (`tacit ledger backup`) and verifies it against the
             // consortium's chain id before starting from it.
@@ -94,7 +94,7 @@ struct AddedMemberTests {
             await members.removeValue(forKey: "C")?.stop()
             let header = JobHeader(jobID: "after-d", protocolName: "sum", parties: [.init(name: "A", role: "input", inputFields: ["x"])])
             let tx = await a.ledger.node.author(.jobProposed(header, spec: Array("{}".utf8)))
-            let h = try await a.ledger.node.submitAndWait(tx, timeout: .seconds(90))
+            let h = try await a.ledger.node.submitAndWait(tx, timeout: commitTimeout)
             #expect(h > added)
             let deadline = ContinuousClock.now + .seconds(60)
             while await d.ledger.node.height < h, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -126,7 +126,7 @@ struct AddedMemberTests {
             await node.start()
             nodes.append(node)
         }
-        do { _ = try await nodes[0].submitAndWait(try addition(recordD, dir: dir, genesis: genesis), timeout: .seconds(60)) } catch {
+        do { _ = try await nodes[0].submitAndWait(try addition(recordD, dir: dir, genesis: genesis), timeout: commitTimeout) } catch {
             for n in nodes { await n.stop() }
             throw error
         }
@@ -268,7 +268,7 @@ struct AddedMemberTests {
         do {
             for n in Self.founders { nodes[n] = try await PartyNode.start(config: try Self.nodeConfig(n, dir: dir), logger: Self.quiet) }
             let a = try #require(nodes["A"])
-            _ = try await a.ledger.node.submitAndWait(try Self.addition(recordD, dir: dir, genesis: genesis), timeout: .seconds(60))
+            _ = try await a.ledger.node.submitAndWait(try Self.addition(recordD, dir: dir, genesis: genesis), timeout: commitTimeout)
             let configD = try Self.nodeConfig("D", dir: dir)
             _ = try LedgerReplica(path: a.config.ledgerDatabasePath).backup(to: configD.ledgerDatabasePath)
             nodes["D"] = try await PartyNode.start(config: configD, logger: Self.quiet)

@@ -55,7 +55,7 @@ struct MembershipAllowListTests {
         let removal = Transaction(
             chainID: genesis.hash, author: ids[0], nonce: 1, body: .memberRemoved(name: "C"), endorsers: [ids[1], ids[2]])
         do {
-            _ = try await ledgerA.node.submitAndWait(removal, timeout: .seconds(60))
+            _ = try await ledgerA.node.submitAndWait(removal, timeout: commitTimeout)
         } catch {
             await stop()
             throw error

@@ -6,6 +6,11 @@ import TacitNode
 import TacitProtocols
 import TacitBytes
 
+/// How long a test waits for an in-process ledger transaction to commit: the consensus tasks
+/// share two cooperative threads with every test running in parallel, some CPU-bound without
+/// a suspension point, and under the thread sanitizer they can get no turn for a minute.
+let commitTimeout: Duration = .seconds(300)
+
 /// The `tacit` binary built beside the tests (whatever --scratch-path was used).
 enum TacitBinary {
     static var url: URL {
