@@ -98,6 +98,25 @@ struct DGKPropertyTests {
         #expect(try pk.encrypt(3) != pk.encrypt(3))
     }
 
+    @Test("the key holder's CRT randomisers lie in the subgroup of h, differ, and encrypt like the public ones")
+    func holderRandomizers() throws {
+        let order = key.vp * key.vq
+        var seen = Set<BigInt>()
+        for m in 0..<pk.u {
+            let r = key.randomizer()
+            #expect(r > 0 && r < pk.n)
+            #expect(r.power(order, modulus: pk.n) == 1)
+            #expect(r != 1)
+            seen.insert(r)
+            #expect(try key.decrypt(pk.encrypt(m, randomizer: r)) == m)
+            #expect(try key.decrypt(key.encrypt(m)) == m)
+            #expect(key.isZero(try key.encrypt(m)) == (m == 0))
+        }
+        #expect(seen.count == pk.u)
+        // The public randomisers lie in the same subgroup.
+        #expect(pk.randomizer().power(order, modulus: pk.n) == 1)
+    }
+
     @Test("add, scalar multiply (public and secret), negate and subtract work mod u")
     func homomorphic() throws {
         let u = pk.u

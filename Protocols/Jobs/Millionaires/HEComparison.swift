@@ -16,42 +16,49 @@ import Foundation
 /// goes where). The y-holder, knowing its digit y_i, selects without the x-holder learning
 /// which:
 ///
-/// - `w_i = Tc_i(y_i+1) ⊞ T_i(y_i) = E([x_i ≠ y_i])`, `W_i = ⊞_{j>i} w_j` (digits above i
-///   differ somewhere iff W_i ≠ 0), `W = ⊞_j w_j`;
-/// - the less-than set, with a random bit δ (Veugen's trick that turns the revealed bit into
-///   a share): `c_i = (δ = 0 ? Tc_i(y_i) : T_i(y_i+1)) ⊞ W_i`, zero iff the first differing
-///   digit is i and `x_i < y_i` (δ = 0) or `x_i > y_i` (δ = 1); and Veugen's extra element
-///   `c_* = W ⊞ E(1 − δ)`, zero iff δ = 1 and x = y. So some element is zero iff
-///   `[x < y] ⊕ δ = 1`;
-/// - the equality set, with a random bit ε: for ε = 1, `q_i = E([x_i = y_i]) ⊞ W_i` (zero
-///   iff the first differing digit is i: some q_i is zero iff x ≠ y) and a dummy E(1); for
-///   ε = 0, W (zero iff x = y) and D dummies. So some element is zero iff `[x = y] ⊕ ε = 1`.
-///   Both candidate sets are always computed, so the work does not depend on ε.
+/// 1. `w_i = Tc_i(y_i+1) ⊞ T_i(y_i) = E([x_i ≠ y_i])`, `W_i = ⊞_{j>i} w_j` (the digits above
+///    i differ somewhere iff W_i ≠ 0), `W = ⊞_j w_j` (zero iff x = y; at most D < u).
+/// 2. The less-than set, with a random bit δ (Veugen's trick that turns the revealed bit into
+///    a share): `c_i = (δ = 0 ? Tc_i(y_i) : T_i(y_i+1)) ⊞ W_i`, zero iff the first differing
+///    digit is i and `x_i < y_i` (δ = 0) or `x_i > y_i` (δ = 1); and Veugen's extra element
+///    `c_* = W ⊞ E(1 − δ)`, zero iff δ = 1 and x = y. So some element is zero iff
+///    `[x < y] ⊕ δ = 1`. Each element is multiplied by a fresh `r ∈ Z_u*` (constant-time),
+///    re-randomised with a precomputed `h^r'`, and the set shuffled. With it goes
+///    `E(a)`, `a = ρ + r·W` for random ρ ∈ Z_u, r ∈ Z_u*: uniform to the x-holder, and
+///    `a = ρ` iff x = y.
+/// 3. Equality is then a one-digit comparison of a (which the x-holder decrypts) with ρ in
+///    radix u: the x-holder sends `T(v), Tc(v)` of a for `1 ≤ v < u`, and the y-holder answers
+///    with the two-element equality set of that digit under a random bit ε: for ε = 1,
+///    `E([a = ρ])` and a dummy E(1) (some element is zero iff a ≠ ρ); for ε = 0, `E([a ≠ ρ])`
+///    and a dummy. So some element is zero iff `[x = y] ⊕ ε = 1`; blinded, re-randomised and
+///    swapped at random like the rest.
 ///
-/// Every element is multiplied by a fresh random `r ∈ Z_u*` (constant-time exponentiation),
-/// re-randomised with a precomputed `h^r'`, and each set is shuffled. The x-holder zero-tests
-/// all of them (no early exit): its shares are "some element of the set is zero", the
-/// y-holder's are δ and ε. Sums never wrap: the largest plaintext is `1 + D`, and u is the
-/// smallest prime above `D + 1` (19 for 64-bit values in 4-bit digits, 67 bitwise).
+/// The x-holder tests every element (no early exit): its shares are "some element of the set
+/// is zero"; the y-holder's are δ and ε. Sums never wrap: the largest plaintext is `1 + D`,
+/// and u is the smallest prime above `D + 1` (19 for 64-bit values in 4-bit digits, 67
+/// bitwise).
 ///
-/// **Why radix 2^k.** The x-holder's zero tests (a t-bit exponentiation modulo the 1024-bit
-/// p, about 0.1 ms each) dominate the online phase: the bitwise protocol needs 2·65 of them
-/// for `<` and `=`; 4-bit digits need 2·17, at the price of 30 ciphertexts per digit in the
-/// x-holder's message instead of 2 (all made offline).
+/// **Why radix 2^k and the decrypted equality.** The x-holder's zero tests (a t-bit
+/// exponentiation modulo the 1024-bit p, about 0.1 ms each) dominate the online phase. The
+/// bitwise protocol with a second masked set for equality needs 2·65 of them; 4-bit digits
+/// need D + 1 = 17 for `<`, one decryption and 2 for `=` (20 in all), at the price of 30
+/// ciphertexts per digit in the x-holder's first message instead of 2 (all made offline, by
+/// CRT with the factors) and one more round trip.
 ///
 /// **Messages** (tags 100...149 of the session; each starts with a status byte, 0 = go on,
 /// 1 = abort followed by a reason, so that a party that refuses a message makes its peer
 /// fail too instead of leaving it waiting): the key once (x→y, tag 100) and its acceptance
-/// (y→x, tag 104); per batch, the digit encryptions (x→y, 101), the two sets per pair
-/// (y→x, 102) and an acknowledgement (x→y, 103) so the y-holder learns whether its message
-/// was accepted. Online rounds: 2 messages from the x-holder, 1 from the y-holder.
+/// (y→x, 104); per batch, the digit thresholds (x→y, 101), the less-than sets and E(a)
+/// (y→x, 102), the thresholds of a (x→y, 105), the equality sets (y→x, 106) and an
+/// acknowledgement (x→y, 103) so the y-holder learns whether its last message was accepted.
+/// Online: 3 messages from the x-holder, 2 from the y-holder, whatever the batch size.
 ///
 /// **Security.** Semi-honest, two parties, no dealer. The y-holder sees only DGK ciphertexts
-/// (semantic security of DGK); the x-holder sees, per set, elements that are 0 or uniform in
-/// Z_u* in a random order, with at most one zero, i.e. one bit masked by δ or ε. The
-/// y-holder cannot check that g and h have the right orders (that needs the factors): a
-/// malicious key owner is outside the model. Selecting by the y-holder's digits indexes
-/// memory by a secret (a cache-timing side channel on a shared host is not addressed).
+/// (semantic security of DGK); the x-holder sees sets whose elements are 0 or uniform in Z_u*
+/// in a random order, with at most one zero (one bit, masked by δ or ε), and a, uniform in
+/// Z_u. The y-holder cannot check that g and h have the right orders (that needs the
+/// factors): a malicious key owner is outside the model. Selecting by the y-holder's digits
+/// indexes memory by a secret (a cache-timing side channel on a shared host is not addressed).
 public final class HEComparison: ComparisonPath {
     public let role: ComparisonRole
     public let bits: Int
@@ -85,6 +92,8 @@ public final class HEComparison: ComparisonPath {
     static let replyTag: Tag = 102
     static let ackTag: Tag = 103
     static let keyAckTag: Tag = 104
+    static let smallTag: Tag = 105
+    static let equalityTag: Tag = 106
 
     /// - Parameters:
     ///   - channel: a session between exactly two parties, this one and the peer.
@@ -143,20 +152,22 @@ public final class HEComparison: ComparisonPath {
             guard let pk = publicKey, count > 0 else { return }
             switch role {
             case .holdsX:
-                let slots = layout.slots * count
+                guard let key = secretKey else { throw JobError(.protocolFailure, "no DGK key") }
+                let slots = (layout.slots + DigitLayout(radix: pk.u).slots) * count
                 let made = await parallel(Array(0..<slots), tasks: tasks) { chunk in
                     let k = pk.n.byteCount
-                    // h^r and g·h^r' are below n, so their k-byte forms always exist.
+                    // Key-holder randomisers (CRT, half-size moduli); both values are below n,
+                    // so their k-byte forms always exist.
                     return chunk.map { _ in
-                        let zero = (try? pk.randomizer().bigEndianBytes(width: k)) ?? []
-                        let one = (try? (pk.g * pk.randomizer()).modulo(pk.n).bigEndianBytes(width: k)) ?? []
+                        let zero = (try? key.randomizer().bigEndianBytes(width: k)) ?? []
+                        let one = (try? (pk.g * key.randomizer()).modulo(pk.n).bigEndianBytes(width: k)) ?? []
                         return (zero, one)
                     }
                 }
                 zeros.append(contentsOf: made.map(\.0))
                 ones.append(contentsOf: made.map(\.1))
             case .holdsY:
-                let made = await parallel(Array(0..<(layout.replyPerPair * count)), tasks: tasks) { chunk in
+                let made = await parallel(Array(0..<((layout.digits + 4) * count)), tasks: tasks) { chunk in
                     chunk.map { _ in pk.randomizer() }
                 }
                 randomizers.append(contentsOf: made)
@@ -180,8 +191,8 @@ public final class HEComparison: ComparisonPath {
             out.u8(UInt8(digitBits))
             out.raw(DGK.Wire.encode(key.publicKey))
             try await send(out.bytes, tag: Self.keyTag, online: false)
-            // The fixed-base table for h, while the peer checks the key.
-            key.publicKey.precompute()
+            // The fixed-base tables, while the peer checks the key.
+            key.precompute()
             let reader = try await receive(tag: Self.keyAckTag, online: false, abortTag: nil)
             try readerChecked { try reader.finish() }
             publicKey = key.publicKey
@@ -244,135 +255,113 @@ public final class HEComparison: ComparisonPath {
 
     private func compareAsX(_ x: [UInt64]) async throws -> ComparisonShares {
         guard let key = secretKey, let pk = publicKey else { throw JobError(.protocolFailure, "no DGK key") }
-        let k = pk.n.byteCount
-        let slots = layout.slots
-        let perPair = 2 * slots
-        // Picks, per slot, which prepared encryption is T and which Tc: no arithmetic online.
-        var out = ByteWriter(capacity: 16 + x.count * perPair * k)
-        out.u8(0)
-        out.u32(UInt32(x.count))
-        out.u16(UInt16(k))
-        out.u32(UInt32(x.count * perPair))
-        let base0 = zeros.count - x.count * slots
-        for (j, value) in x.enumerated() {
-            for i in 0..<layout.digits {
-                let digit = Int(layout.digit(value, i))
-                let offset = base0 + j * slots + layout.slotOffset[i]
-                let thresholds = layout.radix[i] - 1
-                for v in 1...thresholds { out.raw(digit < v ? ones[offset + v - 1] : zeros[offset + v - 1]) }
-                for v in 1...thresholds { out.raw(digit < v ? zeros[offset + v - 1] : ones[offset + v - 1]) }
-            }
-        }
-        zeros.removeLast(x.count * slots)
-        ones.removeLast(x.count * slots)
-        prepared -= x.count
-        try await send(out.bytes, tag: Self.digitsTag, online: true)
+        let small = DigitLayout(radix: pk.u)
+        let stride = layout.slots + small.slots
+        let first = zeros.count - x.count * stride
+        // Round 1: the digits' threshold encryptions, picked from what was prepared.
+        try await send(Self.thresholdMessage(x, layout: layout, zeros: zeros, ones: ones, first: first, stride: stride, k: pk.n.byteCount),
+                       tag: Self.digitsTag, online: true)
 
-        var reader = try await receive(tag: Self.replyTag, online: true, abortTag: Self.ackTag)
+        // Round 2: per pair the less-than set and E(r·W + ρ).
         let setSize = layout.digits + 1
-        let list: [DGK.Ciphertext]
-        do {
-            do {
-                var dgkReader = ByteReader(Array(reader.bytes[reader.offset...]), what: "comparison reply", errors: DGKError.self)
-                list = try DGK.Wire.readList(&dgkReader, publicKey: pk, expected: x.count * 2 * setSize)
-                try dgkReader.finish()
-            } catch let e as DGKError {
-                throw peerError("\(peer) sent a comparison reply that is not valid: \(e.message)")
+        let reply = try await receiveList(tag: Self.replyTag, count: x.count * (setSize + 1), pk: pk, abortTag: Self.smallTag, what: "comparison reply")
+        // Every element is tested (no early exit), on `tasks` tasks; the last of each pair is
+        // decrypted instead.
+        let tested: [Int?] = await parallel(Array(reply.indices), tasks: tasks) { chunk in
+            let decryptor = key.makeDecryptor()
+            return chunk.map { e in
+                if e % (setSize + 1) == setSize { return try? decryptor.decrypt(reply[e]) }
+                return decryptor.isZero(reply[e]) ? 1 : 0
             }
-            _ = reader
-        } catch let e as JobError {
-            await abort(tag: Self.ackTag, e)
-            throw e
         }
-        // Every element is tested (no early exit), on `tasks` tasks.
-        let zero = await parallel(list, tasks: tasks) { chunk in
+        var lessThan: [Bool] = [], masked: [UInt64] = []
+        for j in 0..<x.count {
+            let base = j * (setSize + 1)
+            lessThan.append(tested[base..<base + setSize].contains(1))
+            guard let a = tested[base + setSize] else {
+                let error = peerError("\(peer) sent a masked difference that does not decrypt under this party's DGK key")
+                await abort(tag: Self.smallTag, error)
+                throw error
+            }
+            masked.append(UInt64(a))
+        }
+
+        // Round 3: the masked values a = ρ + r·W, as one digit of radix u; round 4: the
+        // equality set of [a = ρ].
+        try await send(Self.thresholdMessage(masked, layout: small, zeros: zeros, ones: ones, first: first + layout.slots, stride: stride, k: pk.n.byteCount),
+                       tag: Self.smallTag, online: true)
+        zeros.removeLast(x.count * stride)
+        ones.removeLast(x.count * stride)
+        prepared -= x.count
+        let eqSets = try await receiveList(tag: Self.equalityTag, count: x.count * 2, pk: pk, abortTag: Self.ackTag, what: "equality reply")
+        let zero = await parallel(eqSets, tasks: tasks) { chunk in
             let decryptor = key.makeDecryptor()
             return chunk.map { decryptor.isZero($0) }
         }
-        var lessThan: [Bool] = [], equal: [Bool] = []
-        lessThan.reserveCapacity(x.count)
-        equal.reserveCapacity(x.count)
-        for j in 0..<x.count {
-            let base = j * 2 * setSize
-            lessThan.append(zero[base..<base + setSize].contains(true))
-            equal.append(zero[base + setSize..<base + 2 * setSize].contains(true))
-        }
+        let equal = (0..<x.count).map { j in zero[2 * j] || zero[2 * j + 1] }
         try await send([0], tag: Self.ackTag, online: true)
         return ComparisonShares(lessThan: lessThan, equal: equal)
     }
 
     private func compareAsY(_ y: [UInt64]) async throws -> ComparisonShares {
         guard let pk = publicKey else { throw JobError(.protocolFailure, "no DGK key") }
-        var reader = try await receive(tag: Self.digitsTag, online: true, abortTag: Self.replyTag)
         let k = pk.n.byteCount
-        let perPair = 2 * layout.slots
-        let body: Int
-        do {
-            let count = Int(try reader.u32("the pair count"))
-            guard count == y.count else {
-                throw peerError("\(peer) sent digit encryptions for \(count) pairs; this batch has \(y.count)")
-            }
-            let width = Int(try reader.u16("the modulus length"))
-            guard width == k else { throw peerError("\(peer) sent ciphertexts of \(width) bytes; its key's are \(k)") }
-            let total = Int(try reader.u32("the ciphertext count"))
-            guard total == count * perPair else {
-                throw peerError("\(peer) sent \(total) digit encryptions for \(count) pairs; expected \(count * perPair)")
-            }
-            guard reader.remaining == total * k else {
-                throw peerError("\(peer) sent a digit message of \(reader.remaining) bytes after its header; \(total) ciphertexts take \(total * k) (truncated or padded)")
-            }
-            body = reader.offset
-            if let bad = Self.firstOutOfRange(reader.bytes, from: body, count: total, width: k, modulus: pk.n) {
-                throw peerError("\(peer) sent digit encryption \(bad), which is outside 1..<n for its DGK key")
-            }
-        } catch let e as JobError {
-            await abort(tag: Self.replyTag, e)
-            throw e
-        } catch let e as JobFailureFromReader {
-            let error = peerError("\(peer) sent a malformed digit message: \(e.failure)")
-            await abort(tag: Self.replyTag, error)
-            throw error
-        }
+        let small = DigitLayout(radix: pk.u)
+        let setSize = layout.digits + 1
+        let perPairRandomizers = setSize + 3
+        let digits = try await receiveThresholds(tag: Self.digitsTag, pairs: y.count, layout: layout, pk: pk, abortTag: Self.replyTag)
 
         // Secret choices, drawn here with the CSPRNG.
         var rng = SecureRandom()
         let delta = y.map { _ in Bool.random(using: &rng) }
         let epsilon = y.map { _ in Bool.random(using: &rng) }
-        let setSize = layout.digits + 1
-        let replyPerPair = 2 * setSize
-        let blinds = (0..<(y.count * replyPerPair)).map { _ in Int.random(in: 1..<pk.u, using: &rng) }
-        let rerandomizers = Array(randomizers.suffix(y.count * replyPerPair))
-        randomizers.removeLast(y.count * replyPerPair)
+        let rho = y.map { _ in Int.random(in: 0..<pk.u, using: &rng) }
+        let mask = y.map { _ in Int.random(in: 1..<pk.u, using: &rng) }
+        var rerandomizers = Array(randomizers.suffix(y.count * perPairRandomizers))
+        randomizers.removeLast(y.count * perPairRandomizers)
         prepared -= y.count
 
-        let bytes = reader.bytes
+        // The less-than sets and W, by pairs; then E(r·W + ρ) = W^r · g^ρ.
         let layout = self.layout
         let items = (0..<y.count).map { j in PairInput(index: j, y: y[j], delta: delta[j], epsilon: epsilon[j]) }
-        let sets = await parallel(items, tasks: tasks) { chunk in
+        let stage = await parallel(items, tasks: tasks) { chunk in
             let ctx = ModularContext(modulus: pk.n)
             return chunk.map { item in
-                let base = body + item.index * perPair * k
-                let raw = Self.sets(layout: layout, pk: pk, ctx: ctx, y: item.y, delta: item.delta, epsilon: item.epsilon) { offset in
-                    BigInt(bigEndianBytes: bytes[(base + offset * k)..<(base + (offset + 1) * k)])
+                Self.sets(layout: layout, pk: pk, ctx: ctx, y: item.y, delta: item.delta, epsilon: nil) { offset in
+                    digits.ciphertext(pair: item.index, offset)
                 }
-                let first = item.index * replyPerPair
-                var blinded = raw.enumerated().map { (e, c) -> BigInt in
-                    var power = ctx.makeResult()
-                    ctx.constantTimePower(c, BigInt(blinds[first + e]), exponentBits: BigInt(pk.u - 1).bitWidth, into: &power)
-                    return ctx.multiply(power, rerandomizers[first + e])
-                }
-                var generator = SecureRandom()
-                blinded[0..<setSize].shuffle(using: &generator)
-                blinded[setSize..<2 * setSize].shuffle(using: &generator)
-                return blinded
             }
         }
-        var out = ByteWriter(capacity: 16 + y.count * replyPerPair * k)
-        out.u8(0)
-        out.u16(UInt16(k))
-        out.u32(UInt32(y.count * replyPerPair))
-        for set in sets { for c in set { out.raw(try! c.bigEndianBytes(width: k)) } }
-        try await send(out.bytes, tag: Self.replyTag, online: true)
+        var raw: [BigInt] = [], blinds: [Int] = []
+        raw.reserveCapacity(y.count * (setSize + 1))
+        for j in 0..<y.count {
+            raw.append(contentsOf: stage[j].less)
+            blinds.append(contentsOf: (0..<setSize).map { _ in Int.random(in: 1..<pk.u, using: &rng) })
+            raw.append(stage[j].differing)
+            blinds.append(mask[j])
+        }
+        var reply = await Self.blind(raw, by: blinds, randomizers: Array(rerandomizers.prefix(raw.count)), pk: pk, tasks: tasks,
+                                     offsets: (0..<y.count).map { rho[$0] }, every: setSize + 1)
+        rerandomizers.removeFirst(raw.count)
+        var generator = SecureRandom()
+        for j in 0..<y.count { reply[j * (setSize + 1)..<j * (setSize + 1) + setSize].shuffle(using: &generator) }
+        try await send(Self.listMessage(reply, k: k), tag: Self.replyTag, online: true)
+
+        // The equality of a = ρ + r·W and ρ, as a one-digit comparison in radix u.
+        let masked = try await receiveThresholds(tag: Self.smallTag, pairs: y.count, layout: small, pk: pk, abortTag: Self.equalityTag)
+        var eqRaw: [BigInt] = []
+        eqRaw.reserveCapacity(2 * y.count)
+        let ctx = ModularContext(modulus: pk.n)
+        for j in 0..<y.count {
+            let sets = Self.sets(layout: small, pk: pk, ctx: ctx, y: UInt64(rho[j]), delta: nil, epsilon: epsilon[j]) { offset in
+                masked.ciphertext(pair: j, offset)
+            }
+            eqRaw.append(contentsOf: sets.equal)
+        }
+        let eqBlinds = eqRaw.map { _ in Int.random(in: 1..<pk.u, using: &rng) }
+        var eqReply = await Self.blind(eqRaw, by: eqBlinds, randomizers: rerandomizers, pk: pk, tasks: tasks, offsets: nil, every: 1)
+        for j in 0..<y.count where Bool.random(using: &generator) { eqReply.swapAt(2 * j, 2 * j + 1) }
+        try await send(Self.listMessage(eqReply, k: k), tag: Self.equalityTag, online: true)
 
         let ack = try await receive(tag: Self.ackTag, online: true, abortTag: nil)
         try readerChecked { try ack.finish() }
@@ -386,14 +375,133 @@ public final class HEComparison: ComparisonPath {
         let epsilon: Bool
     }
 
-    /// The two sets for one pair before blinding: D + 1 less-than elements, then D + 1
-    /// equality elements. `ct(o)` reads the x-holder's o-th ciphertext of this pair.
-    static func sets(layout: DigitLayout, pk: DGK.PublicKey, ctx: ModularContext, y: UInt64, delta: Bool, epsilon: Bool,
-                     ct: (Int) -> BigInt) -> [BigInt] {
+    /// The x-holder's threshold encryptions of `values` in `layout`'s digits: per pair, per
+    /// digit, `T(1..<radix)` then `Tc(1..<radix)`, each slot's prepared E(0) or E(1) going
+    /// to T or Tc as the digit says (no arithmetic online).
+    static func thresholdMessage(_ values: [UInt64], layout: DigitLayout, zeros: [[UInt8]], ones: [[UInt8]],
+                                 first: Int, stride: Int, k: Int) -> [UInt8] {
+        let perPair = 2 * layout.slots
+        var out = ByteWriter(capacity: 16 + values.count * perPair * k)
+        out.u8(0)
+        out.u32(UInt32(values.count))
+        out.u16(UInt16(k))
+        out.u32(UInt32(values.count * perPair))
+        for (j, value) in values.enumerated() {
+            for i in 0..<layout.digits {
+                let digit = Int(layout.digit(value, i))
+                let offset = first + j * stride + layout.slotOffset[i]
+                let thresholds = layout.radix[i] - 1
+                for v in 1...thresholds { out.raw(digit < v ? ones[offset + v - 1] : zeros[offset + v - 1]) }
+                for v in 1...thresholds { out.raw(digit < v ? zeros[offset + v - 1] : ones[offset + v - 1]) }
+            }
+        }
+        return out.bytes
+    }
+
+    /// A received threshold message, checked; ciphertexts are built only when selected.
+    struct Thresholds: Sendable {
+        let bytes: [UInt8]
+        let body: Int
+        let perPair: Int
+        let k: Int
+        func ciphertext(pair: Int, _ offset: Int) -> BigInt {
+            let start = body + (pair * perPair + offset) * k
+            return BigInt(bigEndianBytes: bytes[start..<start + k])
+        }
+    }
+
+    /// Reads the x-holder's threshold message for `pairs` pairs in `layout`: every length and
+    /// count, and every ciphertext's range (on the bytes).
+    private func receiveThresholds(tag: Tag, pairs: Int, layout: DigitLayout, pk: DGK.PublicKey, abortTag: Tag) async throws -> Thresholds {
+        var reader = try await receive(tag: tag, online: true, abortTag: abortTag)
+        let k = pk.n.byteCount
+        let perPair = 2 * layout.slots
+        do {
+            let count = Int(try reader.u32("the pair count"))
+            guard count == pairs else {
+                throw peerError("\(peer) sent threshold encryptions for \(count) pairs; this batch has \(pairs)")
+            }
+            let width = Int(try reader.u16("the modulus length"))
+            guard width == k else { throw peerError("\(peer) sent ciphertexts of \(width) bytes; its key's are \(k)") }
+            let total = Int(try reader.u32("the ciphertext count"))
+            guard total == count * perPair else {
+                throw peerError("\(peer) sent \(total) threshold encryptions for \(count) pairs; expected \(count * perPair)")
+            }
+            guard reader.remaining == total * k else {
+                throw peerError("\(peer) sent a threshold message of \(reader.remaining) bytes after its header; \(total) ciphertexts take \(total * k) (truncated or padded)")
+            }
+            if let bad = Self.firstOutOfRange(reader.bytes, from: reader.offset, count: total, width: k, modulus: pk.n) {
+                throw peerError("\(peer) sent threshold encryption \(bad), which is outside 1..<n for its DGK key")
+            }
+            return Thresholds(bytes: reader.bytes, body: reader.offset, perPair: perPair, k: k)
+        } catch let e as JobError {
+            await abort(tag: abortTag, e)
+            throw e
+        } catch let e as JobFailureFromReader {
+            let error = peerError("\(peer) sent a malformed threshold message: \(e.failure)")
+            await abort(tag: abortTag, error)
+            throw error
+        }
+    }
+
+    /// Reads a list of exactly `count` ciphertexts, each validated.
+    private func receiveList(tag: Tag, count: Int, pk: DGK.PublicKey, abortTag: Tag, what: String) async throws -> [DGK.Ciphertext] {
+        let reader = try await receive(tag: tag, online: true, abortTag: abortTag)
+        do {
+            var dgkReader = ByteReader(Array(reader.bytes[reader.offset...]), what: what, errors: DGKError.self)
+            let list = try DGK.Wire.readList(&dgkReader, publicKey: pk, expected: count)
+            try dgkReader.finish()
+            return list
+        } catch let e as DGKError {
+            let error = peerError("\(peer) sent a \(what) that is not valid: \(e.message)")
+            await abort(tag: abortTag, error)
+            throw error
+        }
+    }
+
+    static func listMessage(_ list: [BigInt], k: Int) -> [UInt8] {
+        var out = ByteWriter(capacity: 8 + list.count * k)
+        out.u8(0)
+        out.u16(UInt16(k))
+        out.u32(UInt32(list.count))
+        // Every element is below n, so its k-byte form exists.
+        for c in list { out.raw((try? c.bigEndianBytes(width: k)) ?? []) }
+        return out.bytes
+    }
+
+    /// `c_e^{b_e} · randomizer_e` for every element (constant-time in the secret b_e), and
+    /// `· g^{offsets[j]}` on the last element of each group of `every`, split over the tasks.
+    static func blind(_ raw: [BigInt], by blinds: [Int], randomizers: [BigInt], pk: DGK.PublicKey, tasks: Int,
+                      offsets: [Int]?, every: Int) async -> [BigInt] {
+        let exponentBits = BigInt(pk.u - 1).bitWidth
+        return await parallel(Array(raw.indices), tasks: tasks) { chunk in
+            let ctx = ModularContext(modulus: pk.n)
+            return chunk.map { e in
+                var power = ctx.makeResult()
+                ctx.constantTimePower(raw[e], BigInt(blinds[e]), exponentBits: exponentBits, into: &power)
+                ctx.multiply(&power, by: randomizers[e])
+                if let offsets, e % every == every - 1 { ctx.multiply(&power, by: pk.constant(offsets[e / every]).value) }
+                return power
+            }
+        }
+    }
+
+    struct PairSets: Sendable {
+        var less: [BigInt] = []
+        var equal: [BigInt] = []
+        /// W = ⊞ w_j: an encryption of the number of differing digits.
+        var differing = BigInt(1)
+    }
+
+    /// One pair's sets before blinding: with δ, the D + 1 less-than elements; with ε, the
+    /// D + 1 equality elements; and W. `ct(o)` reads the x-holder's o-th ciphertext of this
+    /// pair.
+    static func sets(layout: DigitLayout, pk: DGK.PublicKey, ctx: ModularContext, y: UInt64, delta: Bool?, epsilon: Bool?,
+                     ct: (Int) -> BigInt) -> PairSets {
         let one = BigInt(1)
         let g = pk.constant(1).value
         let minusOne = pk.constant(-1).value
-        // T_i(v) for 0 ≤ v ≤ K: E(0) and E(1) are the trivial 1 and g at the ends.
+        // T_i(v) for 0 ≤ v ≤ radix: E(0) and E(1) are the trivial 1 and g at the ends.
         func T(_ i: Int, _ v: Int) -> BigInt {
             let radix = layout.radix[i]
             if v == 0 { return one }
@@ -407,31 +515,39 @@ public final class HEComparison: ComparisonPath {
             return ct(layout.slotOffset[i] * 2 + (radix - 1) + (v - 1))
         }
         let d = layout.digits
-        var lt = [BigInt](repeating: one, count: d + 1)
+        var out = PairSets()
+        var less = [BigInt](repeating: one, count: d + 1)
         var eqReal = [BigInt](repeating: one, count: d + 1)
         var w = one  // W_i: the sum of w_j over the digits above i
         for i in stride(from: d - 1, through: 0, by: -1) {
             let yi = Int(layout.digit(y, i))
             let le = T(i, yi + 1), ge = Tc(i, yi)
-            // The same two multiplications whichever δ is.
-            lt[i] = ctx.multiply(delta ? le : ge, w)
-            var eq = ctx.multiply(le, ge)
-            ctx.multiply(&eq, by: minusOne)
-            ctx.multiply(&eq, by: w)
-            eqReal[i] = eq
+            if let delta {
+                // The same multiplication whichever δ is.
+                less[i] = ctx.multiply(delta ? le : ge, w)
+            }
+            if epsilon != nil {
+                var eq = ctx.multiply(le, ge)
+                ctx.multiply(&eq, by: minusOne)
+                ctx.multiply(&eq, by: w)
+                eqReal[i] = eq
+            }
             let differs = ctx.multiply(Tc(i, yi + 1), T(i, yi))
             ctx.multiply(&w, by: differs)
         }
-        // Veugen's extra element: W ⊞ E(1 − δ), zero iff δ = 1 and x = y.
-        lt[d] = ctx.multiply(w, delta ? one : g)
-        eqReal[d] = g
-        var eqSet = [BigInt](repeating: g, count: d + 1)
-        if epsilon {
-            eqSet = eqReal
-        } else {
-            eqSet[d] = w
+        out.differing = w
+        if let delta {
+            // Veugen's extra element: W ⊞ E(1 − δ), zero iff δ = 1 and x = y.
+            less[d] = ctx.multiply(w, delta ? one : g)
+            out.less = less
         }
-        return lt + eqSet
+        if let epsilon {
+            eqReal[d] = g
+            var eqSet = [BigInt](repeating: g, count: d + 1)
+            if epsilon { eqSet = eqReal } else { eqSet[d] = w }
+            out.equal = eqSet
+        }
+        return out
     }
 
     /// The index of the first `width`-byte big-endian value in `bytes[from...]` that is 0 or
@@ -548,9 +664,19 @@ struct DigitLayout: Sendable {
 
     init(bits: Int, digitBits: Int) {
         let d = (bits + digitBits - 1) / digitBits
+        self.init(digitBits: digitBits, radix: (0..<d).map { i in 1 << min(digitBits, bits - i * digitBits) })
+    }
+
+    /// One digit of any radix ≥ 2: values below it.
+    init(radix: Int) {
+        self.init(digitBits: 0, radix: [radix])
+    }
+
+    private init(digitBits: Int, radix: [Int]) {
+        let d = radix.count
         digits = d
         self.digitBits = digitBits
-        radix = (0..<d).map { i in 1 << min(digitBits, bits - i * digitBits) }
+        self.radix = radix
         var offsets: [Int] = []
         var total = 0
         for r in radix {
@@ -560,9 +686,6 @@ struct DigitLayout: Sendable {
         slotOffset = offsets
         slots = total
     }
-
-    /// The y-holder's reply per pair: two sets of D + 1.
-    var replyPerPair: Int { 2 * (digits + 1) }
 
     /// The largest plaintext any set element can hold: 1 + D.
     var maxPlaintext: Int { digits + 1 }
@@ -575,7 +698,8 @@ struct DigitLayout: Sendable {
     }
 
     func digit(_ value: UInt64, _ i: Int) -> UInt64 {
-        (value >> UInt64(i * digitBits)) & UInt64(radix[i] - 1)
+        if digitBits == 0 { return value }
+        return (value >> UInt64(i * digitBits)) & UInt64(radix[i] - 1)
     }
 }
 

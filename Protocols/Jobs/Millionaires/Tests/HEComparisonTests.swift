@@ -136,8 +136,8 @@ struct HEComparisonTests {
         let got = try await compareBoth(HESetup(bits: 4, digitBits: digitBits), xs, ys, prepare: 256)
         expectMatchesPlaintext((got.lessThan, got.equal), xs, ys)
         #expect(got.x.comparisons == 256 && got.y.comparisons == 256)
-        // One batch is one set of rounds: two messages from the x-holder, one from the y-holder.
-        #expect(got.x.onlineRounds == 2 && got.y.onlineRounds == 1)
+        // One batch is one set of rounds: three messages from the x-holder, two from the y-holder.
+        #expect(got.x.onlineRounds == 3 && got.y.onlineRounds == 2)
     }
 
     @Test("64-bit edges (0, 2^64−1, equal, off by one, shared prefixes), both orders, in 4- and 1-bit digits",
@@ -198,13 +198,16 @@ struct HEComparisonTests {
         // The key went once, in the first prepare.
         #expect(a.stats.offlineBytesSent == a.offlineSentAfterPrepare && a.stats.offlineBytesSent > 3 * 64)
         #expect(a.stats.comparisons == 6 && b.stats.comparisons == 6)
-        #expect(a.stats.onlineRounds == 6 && b.stats.onlineRounds == 3)
-        // Bytes: the x-holder's digit message (11-byte header) and 1-byte acknowledgement; the
-        // y-holder's reply (7-byte header); 64-byte ciphertexts under the 512-bit key.
-        let k = 64
+        #expect(a.stats.onlineRounds == 9 && b.stats.onlineRounds == 6)
+        // Bytes: the x-holder's two threshold messages (11-byte headers; 2·15 ciphertexts per
+        // digit, then 2·(u − 1) for the masked difference) and a 1-byte acknowledgement; the
+        // y-holder's reply (D + 1 elements and the masked difference) and equality set (2), with
+        // 7-byte headers; 64-byte ciphertexts under the 512-bit key.
+        let k = 64, u = 19
         let layout = DigitLayout(bits: 16, digitBits: 4)
-        let xSent: Int = 3 * (11 + 1) + 6 * 2 * layout.slots * k
-        let ySent: Int = 3 * 7 + 6 * layout.replyPerPair * k
+        #expect(layout.slots == 4 * 15)
+        let xSent: Int = 3 * (11 + 11 + 1) + 6 * (2 * layout.slots + 2 * (u - 1)) * k
+        let ySent: Int = 3 * (7 + 7) + 6 * (layout.digits + 2 + 2) * k
         #expect(a.stats.onlineBytesSent == xSent)
         #expect(b.stats.onlineBytesSent == ySent)
         #expect(a.stats.onlineBytesReceived == ySent && b.stats.onlineBytesReceived == xSent)
@@ -300,7 +303,7 @@ struct HEComparisonMisbehaviourTests {
         try await expectBothFail(tamperX: (101, { b in var b = b; for i in 0..<k { b[header + 3 * k + i] = 0xff }; return b }), mentioning: "outside 1..<n")
         try await expectBothFail(tamperX: (101, { b in var b = b; for i in 0..<k { b[header + i] = 0 }; return b }), mentioning: "outside 1..<n")
         try await expectBothFail(tamperX: (101, { b in var b = b; b[4] = 3; return b }), mentioning: "for 3 pairs")
-        try await expectBothFail(tamperX: (101, { b in var b = b; b[10] &+= 1; return b }), mentioning: "digit encryptions for 2 pairs")
+        try await expectBothFail(tamperX: (101, { b in var b = b; b[10] &+= 1; return b }), mentioning: "threshold encryptions for 2 pairs")
         try await expectBothFail(tamperX: (101, { b in Array(b.dropLast(10)) }), mentioning: "truncated")
         try await expectBothFail(tamperX: (101, { b in Array(b.prefix(3)) }), mentioning: "malformed")
         try await expectBothFail(tamperX: (101, { b in b + [1, 2] }), mentioning: "padded")
@@ -308,13 +311,27 @@ struct HEComparisonMisbehaviourTests {
         try await expectBothFail(tamperX: (101, { b in var b = b; b[0] = 7; return b }), mentioning: "unknown status")
     }
 
-    @Test("the y-holder's reply: a ciphertext ≥ n, a wrong count, truncated")
+    @Test("the y-holder's reply and equality set: a ciphertext ≥ n, a wrong count, truncated, undecryptable")
     func badReply() async throws {
         let header = 7, k = Self.k
         try await expectBothFail(tamperY: (102, { b in var b = b; for i in 0..<k { b[header + 5 * k + i] = 0xff }; return b }), mentioning: "outside 1..<n")
         try await expectBothFail(tamperY: (102, { b in var b = b; b[6] &-= 1; return b }), mentioning: "expected")
         try await expectBothFail(tamperY: (102, { b in Array(b.dropLast(1)) }), mentioning: "not valid")
         try await expectBothFail(tamperY: (102, { b in Array(b.prefix(1)) }), mentioning: "not valid")
+        // The masked difference (the 6th element of the first pair, D = 4) replaced by 2, a
+        // valid element that no encryption under the key equals.
+        try await expectBothFail(tamperY: (102, { b in var b = b; for i in 0..<k { b[header + 5 * k + i] = i == k - 1 ? 2 : 0 }; return b }),
+                                 mentioning: "does not decrypt")
+        try await expectBothFail(tamperY: (106, { b in var b = b; for i in 0..<k { b[header + i] = 0xff }; return b }), mentioning: "outside 1..<n")
+        try await expectBothFail(tamperY: (106, { b in Array(b.dropLast(k)) }), mentioning: "not valid")
+    }
+
+    @Test("the x-holder's masked-difference message: a ciphertext ≥ n, truncated, a wrong count")
+    func badMaskedDifference() async throws {
+        let header = 11, k = Self.k
+        try await expectBothFail(tamperX: (105, { b in var b = b; for i in 0..<k { b[header + i] = 0xff }; return b }), mentioning: "outside 1..<n")
+        try await expectBothFail(tamperX: (105, { b in Array(b.dropLast(3)) }), mentioning: "truncated")
+        try await expectBothFail(tamperX: (105, { b in var b = b; b[4] = 1; return b }), mentioning: "for 1 pairs")
     }
 }
 
