@@ -73,6 +73,7 @@ public final class HEComparison: ComparisonPath {
     let t: Int
     let policy: DGK.KeySizePolicy
     let tasks: Int
+    let maxBatchPairs: Int
 
     private var secretKey: DGK.PrivateKey?
     private var publicKey: DGK.PublicKey?
@@ -104,11 +105,14 @@ public final class HEComparison: ComparisonPath {
     ///   - key: an existing DGK key for the x-holder to use instead (its u must exceed D + 1).
     ///   - policy: the key sizes either side accepts (the y-holder checks the received key).
     ///   - tasks: how many tasks share a batch's big-integer work.
+    ///   - maxBatchPairs: pairs per set of rounds; larger batches run as several, so that no
+    ///     message outgrows the transport (1024 pairs of 64 bits in 4-bit digits under a
+    ///     2048-bit key is a 126 MB first message).
     /// - Throws: `JobError(.invalidSpec)` for a channel that is not two parties, or
     ///   parameters out of range.
     public init(channel: SessionChannel, role: ComparisonRole, bits: Int = 64, digitBits: Int = 4,
                 keyBits: Int = 2048, t: Int = 160, key: DGK.PrivateKey? = nil,
-                policy: DGK.KeySizePolicy = .standard, tasks: Int = 2) throws {
+                policy: DGK.KeySizePolicy = .standard, tasks: Int = 2, maxBatchPairs: Int = 1024) throws {
         guard channel.peers.count == 1, let peer = channel.peers.first else {
             throw JobError(.invalidSpec, "the HE comparison runs between exactly two parties; this session has \(channel.parties.count)")
         }
@@ -124,6 +128,7 @@ public final class HEComparison: ComparisonPath {
         self.t = t
         self.policy = policy
         self.tasks = max(1, tasks)
+        self.maxBatchPairs = max(1, maxBatchPairs)
         if let key {
             guard role == .holdsX else { throw JobError(.invalidSpec, "only the x-holder owns a DGK key") }
             guard key.publicKey.u > layout.maxPlaintext else {
@@ -245,8 +250,14 @@ public final class HEComparison: ComparisonPath {
         let start = ContinuousClock.now
         defer { stats.onlineSeconds += seconds(since: start) }
         do {
-            let result = role == .holdsX ? try await compareAsX(values) : try await compareAsY(values)
-            stats.comparisons += values.count
+            var result = ComparisonShares(lessThan: [], equal: [])
+            for lo in stride(from: 0, to: values.count, by: maxBatchPairs) {
+                let chunk = Array(values[lo..<min(values.count, lo + maxBatchPairs)])
+                let part = role == .holdsX ? try await compareAsX(chunk) : try await compareAsY(chunk)
+                result.lessThan += part.lessThan
+                result.equal += part.equal
+                stats.comparisons += chunk.count
+            }
             return result
         } catch {
             throw fail(error)

@@ -66,6 +66,7 @@ struct HESetup: Sendable {
     var policy = HETestKeys.policy
     var keyBits = 512
     var t = 40
+    var maxBatchPairs = 1024
 }
 
 /// Runs `script` for both parties concurrently over an InMemoryMesh (each with its own path,
@@ -82,7 +83,7 @@ func runHE<R: Sendable>(_ setup: HESetup, _ script: @escaping @Sendable (HECompa
                     ?? inner.session(SessionID(7))
                 let path = try HEComparison(channel: channel, role: role, bits: setup.bits, digitBits: setup.digitBits,
                                             keyBits: setup.keyBits, t: setup.t, key: role == .holdsX ? setup.key : nil,
-                                            policy: setup.policy)
+                                            policy: setup.policy, maxBatchPairs: setup.maxBatchPairs)
                 return (role, try await script(path))
             }
         }
@@ -211,6 +212,18 @@ struct HEComparisonTests {
         #expect(a.stats.onlineBytesSent == xSent)
         #expect(b.stats.onlineBytesSent == ySent)
         #expect(a.stats.onlineBytesReceived == ySent && b.stats.onlineBytesReceived == xSent)
+    }
+
+    @Test("a batch larger than maxBatchPairs runs as several sets of rounds, in order")
+    func chunked() async throws {
+        var rng = SplitMix64(state: 3)
+        let xs = (0..<20).map { _ in rng.next() & 0xFF }, ys = (0..<20).map { i in i % 3 == 0 ? xs[i] : rng.next() & 0xFF }
+        var setup = HESetup(bits: 8)
+        setup.maxBatchPairs = 7
+        let got = try await compareBoth(setup, xs, ys)
+        expectMatchesPlaintext((got.lessThan, got.equal), xs, ys)
+        #expect(got.x.onlineRounds == 3 * 3 && got.y.onlineRounds == 3 * 2)
+        #expect(got.x.comparisons == 20)
     }
 
     @Test("without a key given, the x-holder makes one in prepare: 2048 bits, t = 160, standard policy")
