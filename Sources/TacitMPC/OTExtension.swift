@@ -1,0 +1,283 @@
+public import TacitNet
+import TacitCrypto
+import TacitMath
+import Dispatch
+
+/// Random oblivious transfers between two parties, for protocols that consume OT
+/// correlations directly (the millionaires' comparison's 1-out-of-16 OTs and bit triples)
+/// rather than through ``OTTripleSource``'s Beaver triples. Semi-honest.
+///
+/// ``setup()`` runs 128 Chou–Orlandi base OTs over P-256 in each direction, once per pair
+/// (one message each way for A, one for the 128 B's). Every ``extend(sending:receiving:)``
+/// then makes a batch of random OTs in both directions at once by IKNP extension, one message
+/// each way: as the sender of `sending` OTs this party gets random (m0ᵢ, m1ᵢ), 128 bits each;
+/// as the receiver of `receiving` OTs it gets random choice bits cᵢ and m_cᵢ. The peer must
+/// call it with the two counts swapped. Cost per OT: 16 bytes from its receiver (a row of the
+/// IKNP matrix), nothing back; the sender hashes two rows, the receiver one.
+///
+/// The construction is ``OTTripleSource``'s (same transposes, the TCCR hash
+/// H(i, x) = π(π(x) ⊕ i) ⊕ π(x) with i the OT's index in its direction, AES-128-CTR column
+/// PRGs), with the random-OT outputs exposed instead of Gilboa products: m0ᵢ = H(i, qᵢ),
+/// m1ᵢ = H(i, qᵢ ⊕ Δ), m_cᵢ = H(i, tᵢ). Semi-honest security only (no consistency check on the
+/// IKNP matrix). The local work of a batch (column PRGs, transposes, hashes) is split over
+/// two threads.
+///
+/// Not thread-safe: one task drives it.
+public final class OTExtension {
+    // Not Sendable: PRG and hash state belong to the driving task (and, within one call, to
+    // the two worker threads, each on its own half).
+    public let link: PairLink
+    private var sender: SenderState?
+    private var receiver: ReceiverState?
+    private let hashers = [TweakableHash(), TweakableHash()]
+    private let rng: AESPRG
+
+    static let stepBaseA: UInt8 = 1
+    static let stepBaseB: UInt8 = 2
+    static let stepMatrix: UInt8 = 3
+    /// A bound on one batch (2^30 OTs: 16 GiB of matrix) so a caller's count never becomes an
+    /// unbounded allocation.
+    public static let maxBatch = 1 << 30
+
+    final class SenderState {
+        let delta: (UInt64, UInt64)
+        let columns: [AESPRG]  // G(k_{Δ_j})
+        var tweak: UInt64 = 0
+        init(delta: (UInt64, UInt64), columns: [AESPRG]) {
+            self.delta = delta
+            self.columns = columns
+        }
+        func bit(_ j: Int) -> Bool { ((j < 64 ? delta.0 >> UInt64(j) : delta.1 >> UInt64(j - 64)) & 1) == 1 }
+    }
+
+    final class ReceiverState {
+        let zero: [AESPRG]
+        let one: [AESPRG]
+        var tweak: UInt64 = 0
+        init(zero: [AESPRG], one: [AESPRG]) {
+            self.zero = zero
+            self.one = one
+        }
+    }
+
+    // Scratch reused across batches: the receiver's T columns and outgoing U, the sender's
+    // received U and Q columns.
+    private let tCols = WordScratch()
+    private let uOut = WordScratch()
+    private let uIn = WordScratch()
+    private let qCols = WordScratch()
+
+    public init(link: PairLink) {
+        self.link = link
+        rng = AESPRG(seed: AESPRG.randomSeed())
+    }
+
+    public convenience init(channel: SessionChannel, tag: Tag, timeout: Duration? = nil) throws {
+        self.init(link: try PairLink(channel: channel, tag: tag, timeout: timeout))
+    }
+
+    public var isSetUp: Bool { sender != nil && receiver != nil }
+
+    /// The base OTs, both directions. This party is the base-OT sender (A, then fresh seed
+    /// pairs) for the direction where it receives extended OTs, and the base-OT receiver
+    /// (choice bits Δ) for the direction where it sends them.
+    public func setup() async throws {
+        guard !isSetUp else { return }
+        let group = P256()
+        let peer = link.peer, me = link.channel.localParty
+        let session = link.channel.session.rawValue
+        let a = group.randomScalar()
+        let bigA = group.multiplyGenerator(a)
+        try await link.send(step: Self.stepBaseA, count: 1, bodyBytes: P256.pointBytes) { raw in
+            raw.copyBytes(from: bigA)
+        }
+        let peerA = try await link.receive(step: Self.stepBaseA, name: "base-OT A", count: 1, bodyBytes: P256.pointBytes)
+            .withUnsafeBytes { Array($0[PairLink.headerBytes...]) }
+        let d0 = rng.next(), d1 = rng.next()
+        let senderState = SenderState(delta: (d0, d1), columns: [])
+        var points: [UInt8] = []
+        points.reserveCapacity(128 * P256.pointBytes)
+        var keys: [AESPRG] = []
+        for j in 0..<128 {
+            let b = group.randomScalar()
+            var point = group.multiplyGenerator(b)
+            do {
+                if senderState.bit(j) { point = try group.add(point, peerA) }
+                // Base OT j from the peer (who sent A) to this party (who answers with B_j).
+                keys.append(AESPRG(seed: P256.key(
+                    fromPoint: try group.multiply(peerA, by: b), index: j, session: session, sender: peer.name,
+                    receiver: me.name, a: peerA, b: point, domain: Self.keyDomain)))
+            } catch {
+                throw await link.fail(MPCError(
+                    .malformedMessage, "\(peer) sent an invalid base-OT point A: \(error)", peer: peer))
+            }
+            points += point
+        }
+        try await link.send(step: Self.stepBaseB, count: 128, bodyBytes: 128 * P256.pointBytes) { raw in
+            raw.copyBytes(from: points)
+        }
+        let gotB = try await link.receive(
+            step: Self.stepBaseB, name: "base-OT B", count: 128, bodyBytes: 128 * P256.pointBytes
+        ).withUnsafeBytes { Array($0[PairLink.headerBytes...]) }
+        var zero: [AESPRG] = [], one: [AESPRG] = []
+        for j in 0..<128 {
+            let bj = Array(gotB[(j * P256.pointBytes)..<((j + 1) * P256.pointBytes)])
+            do {
+                // Base OT j from this party (A) to the peer (B_j): k0 = H(a·B_j), k1 = H(a·(B_j − A)).
+                let k0 = try group.multiply(bj, by: a)
+                let k1 = try group.multiply(try group.add(bj, bigA, subtract: true), by: a)
+                zero.append(AESPRG(seed: P256.key(
+                    fromPoint: k0, index: j, session: session, sender: me.name, receiver: peer.name, a: bigA, b: bj,
+                    domain: Self.keyDomain)))
+                one.append(AESPRG(seed: P256.key(
+                    fromPoint: k1, index: j, session: session, sender: me.name, receiver: peer.name, a: bigA, b: bj,
+                    domain: Self.keyDomain)))
+            } catch {
+                throw await link.fail(MPCError(
+                    .malformedMessage, "\(peer) sent an invalid base-OT point B_\(j): \(error)", peer: peer))
+            }
+        }
+        sender = SenderState(delta: (d0, d1), columns: keys)
+        receiver = ReceiverState(zero: zero, one: one)
+    }
+
+    /// Separates these base-OT keys from ``OTTripleSource``'s, should both run in one session.
+    static let keyDomain = "tacit.ot-extension.base.v1"
+
+    /// One batch of random OTs in both directions: `sending` with this party as the sender,
+    /// `receiving` as the receiver. The peer calls it with the counts swapped; a mismatch is
+    /// caught (the matrix carries its count) and fails both sides.
+    public func extend(sending: Int, receiving: Int) async throws -> (sent: RandomOTs.Sent, received: RandomOTs.Received) {
+        guard (0...Self.maxBatch).contains(sending), (0...Self.maxBatch).contains(receiving) else {
+            throw MPCError(.invalidArgument, "an OT batch holds 0...\(Self.maxBatch) OTs; split larger ones")
+        }
+        if !isSetUp { try await setup() }
+        guard let sender, let receiver else { throw MPCError(.invalidArgument, "base OTs are missing") }
+        let wR = (receiving + 63) / 64, wS = (sending + 63) / 64
+        // Receiver, round 1: choice bits r, T's columns t_j = G(k0_j), and U's u_j = G(k1_j) ⊕ t_j ⊕ r.
+        let choices = rng.words(wR)
+        let t = tCols.words(128 * wR), u = uOut.words(128 * wR)
+        choices.withUnsafeBufferPointer { r in
+            Self.inParallel(wR) { h in
+                for j in (64 * h)..<(64 * h + 64) {
+                    let tj = UnsafeMutableBufferPointer(rebasing: t[(j * wR)..<((j + 1) * wR)])
+                    let uj = UnsafeMutableBufferPointer(rebasing: u[(j * wR)..<((j + 1) * wR)])
+                    receiver.zero[j].fill(UnsafeMutableRawBufferPointer(tj))
+                    receiver.one[j].fill(UnsafeMutableRawBufferPointer(uj))
+                    for i in 0..<wR { uj[i] ^= tj[i] ^ r[i] }
+                }
+            }
+        }
+        try await link.send(step: Self.stepMatrix, count: receiving, bodyBytes: 8 * 128 * wR) { raw in
+            Words.store(UnsafeBufferPointer(u), into: raw)
+        }
+        // Receiver: m_cᵢ = H(i, tᵢ), while the peer works on its side.
+        let messages = rows(of: UnsafeBufferPointer(t), words: wR, count: receiving, tweak: receiver.tweak, xor: nil).0
+        receiver.tweak &+= UInt64(64 * wR)
+        // Sender: q_j = G(k_{Δ_j}) ⊕ Δ_j·u_j; row i of Q is tᵢ ⊕ cᵢ·Δ.
+        let payload = try await link.receive(
+            step: Self.stepMatrix, name: "IKNP matrix", count: sending, bodyBytes: 8 * 128 * wS)
+        let uPeer = uIn.words(128 * wS), q = qCols.words(128 * wS)
+        payload.withUnsafeBytes { raw in
+            let body = UnsafeRawBufferPointer(rebasing: raw[PairLink.headerBytes...])
+            for i in 0..<(128 * wS) { uPeer[i] = Words.load(body, i) }
+        }
+        Self.inParallel(wS) { h in
+            for j in (64 * h)..<(64 * h + 64) {
+                let qj = UnsafeMutableBufferPointer(rebasing: q[(j * wS)..<((j + 1) * wS)])
+                sender.columns[j].fill(UnsafeMutableRawBufferPointer(qj))
+                if sender.bit(j) {
+                    for i in 0..<wS { qj[i] ^= uPeer[j * wS + i] }
+                }
+            }
+        }
+        let (m0, m1) = rows(of: UnsafeBufferPointer(q), words: wS, count: sending, tweak: sender.tweak, xor: sender.delta)
+        sender.tweak &+= UInt64(64 * wS)
+        return (RandomOTs.Sent(count: sending, m0: m0, m1: m1 ?? []),
+                RandomOTs.Received(count: receiving, choices: choices, messages: messages))
+    }
+
+    /// The hashed rows of a 128-column matrix: H(i, rowᵢ), and with `xor` also H(i, rowᵢ ⊕ Δ),
+    /// for the first `count` rows, as (low, high) word pairs. Row halves go to two threads.
+    private func rows(
+        of cols: UnsafeBufferPointer<UInt64>, words w: Int, count: Int, tweak: UInt64, xor delta: (UInt64, UInt64)?
+    ) -> ([UInt64], [UInt64]?) {
+        var out0 = [UInt64](repeating: 0, count: 128 * w)
+        var out1 = delta == nil ? [] : [UInt64](repeating: 0, count: 128 * w)
+        out0.withUnsafeMutableBufferPointer { o0 in
+            out1.withUnsafeMutableBufferPointer { o1 in
+                let half = (w / 2 + 15) / 16 * 16
+                Self.inParallel(w) { h in
+                    let lo = min(w, h * half), hi = h == 0 ? min(w, half) : w
+                    let hasher = hashers[h]
+                    var v0 = lo
+                    while v0 < hi {
+                        let cw = min(OTTripleSource.chunkWords, hi - v0)
+                        let r0 = UnsafeMutableBufferPointer(rebasing: o0[(128 * v0)..<(128 * (v0 + cw))])
+                        OTTripleSource.transposeRows(cols, words: w, from: v0, count: cw, into: r0)
+                        if let delta {
+                            let (d0, d1) = delta
+                            let r1 = UnsafeMutableBufferPointer(rebasing: o1[(128 * v0)..<(128 * (v0 + cw))])
+                            for i in 0..<(64 * cw) {
+                                r1[2 * i] = r0[2 * i] ^ d0
+                                r1[2 * i + 1] = r0[2 * i + 1] ^ d1
+                            }
+                            hasher.hash(inPlace: r1, tweakBase: tweak &+ UInt64(64 * v0))
+                        }
+                        hasher.hash(inPlace: r0, tweakBase: tweak &+ UInt64(64 * v0))
+                        v0 += cw
+                    }
+                }
+            }
+        }
+        out0.removeLast(128 * w - 2 * count)
+        if delta != nil { out1.removeLast(128 * w - 2 * count) }
+        return (out0, delta == nil ? nil : out1)
+    }
+
+    /// Runs `body(0)` and `body(1)` on two threads (or in turn, for work too small to pay for
+    /// a thread hand-off) and returns when both are done. Each half touches only its own
+    /// columns or rows and its own hasher.
+    static func inParallel(_ words: Int, _ body: (Int) -> Void) {
+        if words < 32 {
+            body(0)
+            body(1)
+        } else {
+            withoutActuallyEscaping(body) { body in
+                let halves = Halves(body: body)
+                DispatchQueue.concurrentPerform(iterations: 2) { halves.body($0) }
+            }
+        }
+    }
+}
+
+/// The two halves of one batch's work, handed to two threads. `@unchecked`: the halves share
+/// no mutable state (disjoint columns or rows of the caller's buffers, one PRG per column,
+/// one hasher per half), and ``OTExtension/inParallel(_:_:)`` returns only when both are done.
+private struct Halves: @unchecked Sendable {
+    let body: (Int) -> Void
+}
+
+/// The outputs of one batch of random OTs (``OTExtension/extend(sending:receiving:)``). Messages
+/// are 128-bit, stored as (low, high) word pairs: OT i at words 2i and 2i + 1.
+public enum RandomOTs {
+    /// This party as the sender: both messages of every OT.
+    public struct Sent: Sendable {
+        public let count: Int
+        public var m0: [UInt64]
+        public var m1: [UInt64]
+        public func message(_ i: Int, _ bit: Bool) -> (UInt64, UInt64) {
+            bit ? (m1[2 * i], m1[2 * i + 1]) : (m0[2 * i], m0[2 * i + 1])
+        }
+    }
+
+    /// This party as the receiver: its random choice bits (bit i of word i / 64; bits past
+    /// `count` are unused) and the message of its choice.
+    public struct Received: Sendable {
+        public let count: Int
+        public var choices: [UInt64]
+        public var messages: [UInt64]
+        public func choice(_ i: Int) -> Bool { (choices[i >> 6] >> UInt64(i & 63)) & 1 == 1 }
+        public func message(_ i: Int) -> (UInt64, UInt64) { (messages[2 * i], messages[2 * i + 1]) }
+    }
+}
