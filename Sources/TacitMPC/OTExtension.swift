@@ -63,9 +63,11 @@ public final class OTExtension {
     // Scratch reused across batches: the receiver's T columns and outgoing U, the sender's
     // received U and Q columns.
     private let tCols = WordScratch()
-    private let uOut = WordScratch()
-    private let uIn = WordScratch()
     private let qCols = WordScratch()
+    private let choiceBits = WordScratch()
+    private let received = WordScratch()
+    private let sent0 = WordScratch()
+    private let sent1 = WordScratch()
 
     public init(link: PairLink) {
         self.link = link
@@ -148,97 +150,126 @@ public final class OTExtension {
     /// `receiving` as the receiver. The peer calls it with the counts swapped; a mismatch is
     /// caught (the matrix carries its count) and fails both sides.
     public func extend(sending: Int, receiving: Int) async throws -> (sent: RandomOTs.Sent, received: RandomOTs.Received) {
+        let v = try await extendInPlace(sending: sending, receiving: receiving)
+        return (RandomOTs.Sent(count: sending, m0: Array(v.m0), m1: Array(v.m1)),
+                RandomOTs.Received(count: receiving, choices: Array(v.choices), messages: Array(v.messages)))
+    }
+
+    /// ``extend(sending:receiving:)`` without copying its outputs out: they stay in this
+    /// extension's buffers, valid until its next call (a consumer reading them on two threads
+    /// avoids two passes over ~30 bytes per OT and the page faults of fresh arrays).
+    package func extendInPlace(sending: Int, receiving: Int) async throws -> RandomOTViews {
         guard (0...Self.maxBatch).contains(sending), (0...Self.maxBatch).contains(receiving) else {
             throw MPCError(.invalidArgument, "an OT batch holds 0...\(Self.maxBatch) OTs; split larger ones")
         }
         if !isSetUp { try await setup() }
         guard let sender, let receiver else { throw MPCError(.invalidArgument, "base OTs are missing") }
         let wR = (receiving + 63) / 64, wS = (sending + 63) / 64
-        // Receiver, round 1: choice bits r, T's columns t_j = G(k0_j), and U's u_j = G(k1_j) ⊕ t_j ⊕ r.
-        let choices = rng.words(wR)
-        let t = tCols.words(128 * wR), u = uOut.words(128 * wR)
-        choices.withUnsafeBufferPointer { r in
-            Self.inParallel(wR) { h in
-                for j in (64 * h)..<(64 * h + 64) {
-                    let tj = UnsafeMutableBufferPointer(rebasing: t[(j * wR)..<((j + 1) * wR)])
-                    let uj = UnsafeMutableBufferPointer(rebasing: u[(j * wR)..<((j + 1) * wR)])
-                    receiver.zero[j].fill(UnsafeMutableRawBufferPointer(tj))
-                    receiver.one[j].fill(UnsafeMutableRawBufferPointer(uj))
-                    for i in 0..<wR { uj[i] ^= tj[i] ^ r[i] }
-                }
-            }
-        }
+        // Receiver, round 1: choice bits r, T's columns t_j = G(k0_j), and U's u_j = G(k1_j) ⊕ t_j ⊕ r,
+        // written straight into the message.
+        let r = choiceBits.words(wR)
+        rng.fill(UnsafeMutableRawBufferPointer(r))
+        let t = tCols.words(128 * wR)
         try await link.send(step: Self.stepMatrix, count: receiving, bodyBytes: 8 * 128 * wR) { raw in
-            Words.store(UnsafeBufferPointer(u), into: raw)
-        }
-        // Receiver: m_cᵢ = H(i, tᵢ), while the peer works on its side.
-        let messages = rows(of: UnsafeBufferPointer(t), words: wR, count: receiving, tweak: receiver.tweak, xor: nil).0
-        receiver.tweak &+= UInt64(64 * wR)
-        // Sender: q_j = G(k_{Δ_j}) ⊕ Δ_j·u_j; row i of Q is tᵢ ⊕ cᵢ·Δ.
-        let payload = try await link.receive(
-            step: Self.stepMatrix, name: "IKNP matrix", count: sending, bodyBytes: 8 * 128 * wS)
-        let uPeer = uIn.words(128 * wS), q = qCols.words(128 * wS)
-        payload.withUnsafeBytes { raw in
-            let body = UnsafeRawBufferPointer(rebasing: raw[PairLink.headerBytes...])
-            for i in 0..<(128 * wS) { uPeer[i] = Words.load(body, i) }
-        }
-        Self.inParallel(wS) { h in
-            for j in (64 * h)..<(64 * h + 64) {
-                let qj = UnsafeMutableBufferPointer(rebasing: q[(j * wS)..<((j + 1) * wS)])
-                sender.columns[j].fill(UnsafeMutableRawBufferPointer(qj))
-                if sender.bit(j) {
-                    for i in 0..<wS { qj[i] ^= uPeer[j * wS + i] }
-                }
-            }
-        }
-        let (m0, m1) = rows(of: UnsafeBufferPointer(q), words: wS, count: sending, tweak: sender.tweak, xor: sender.delta)
-        sender.tweak &+= UInt64(64 * wS)
-        return (RandomOTs.Sent(count: sending, m0: m0, m1: m1 ?? []),
-                RandomOTs.Received(count: receiving, choices: choices, messages: messages))
-    }
-
-    /// The hashed rows of a 128-column matrix: H(i, rowᵢ), and with `xor` also H(i, rowᵢ ⊕ Δ),
-    /// for the first `count` rows, as (low, high) word pairs. Row halves go to two threads.
-    private func rows(
-        of cols: UnsafeBufferPointer<UInt64>, words w: Int, count: Int, tweak: UInt64, xor delta: (UInt64, UInt64)?
-    ) -> ([UInt64], [UInt64]?) {
-        var out0 = [UInt64](repeating: 0, count: 128 * w)
-        var out1 = delta == nil ? [] : [UInt64](repeating: 0, count: 128 * w)
-        out0.withUnsafeMutableBufferPointer { o0 in
-            out1.withUnsafeMutableBufferPointer { o1 in
-                let half = (w / 2 + 15) / 16 * 16
-                Self.inParallel(w) { h in
-                    let lo = min(w, h * half), hi = h == 0 ? min(w, half) : w
-                    let hasher = hashers[h]
-                    var v0 = lo
-                    while v0 < hi {
-                        let cw = min(OTTripleSource.chunkWords, hi - v0)
-                        let r0 = UnsafeMutableBufferPointer(rebasing: o0[(128 * v0)..<(128 * (v0 + cw))])
-                        OTTripleSource.transposeRows(cols, words: w, from: v0, count: cw, into: r0)
-                        if let delta {
-                            let (d0, d1) = delta
-                            let r1 = UnsafeMutableBufferPointer(rebasing: o1[(128 * v0)..<(128 * (v0 + cw))])
-                            for i in 0..<(64 * cw) {
-                                r1[2 * i] = r0[2 * i] ^ d0
-                                r1[2 * i + 1] = r0[2 * i + 1] ^ d1
-                            }
-                            hasher.hash(inPlace: r1, tweakBase: tweak &+ UInt64(64 * v0))
+            raw.withMemoryRebound(to: UInt64.self) { u in
+                Self.inParallel(wR) { h in
+                    for j in (64 * h)..<(64 * h + 64) {
+                        for c in 0..<Self.chunks(wR) {
+                            let (off, cw) = Self.chunk(c, column: j, words: wR)
+                            let tj = UnsafeMutableBufferPointer(rebasing: t[off..<(off + cw)])
+                            let uj = UnsafeMutableBufferPointer(rebasing: u[(j * wR + 64 * c)..<(j * wR + 64 * c + cw)])
+                            receiver.zero[j].fill(UnsafeMutableRawBufferPointer(tj))
+                            receiver.one[j].fill(UnsafeMutableRawBufferPointer(uj))
+                            for i in 0..<cw { uj[i] = (uj[i] ^ tj[i] ^ r[64 * c + i]).littleEndian }
                         }
-                        hasher.hash(inPlace: r0, tweakBase: tweak &+ UInt64(64 * v0))
-                        v0 += cw
                     }
                 }
             }
         }
-        out0.removeLast(128 * w - 2 * count)
-        if delta != nil { out1.removeLast(128 * w - 2 * count) }
-        return (out0, delta == nil ? nil : out1)
+        // Receiver: m_cᵢ = H(i, tᵢ), while the peer works on its side.
+        let messages = received.words(128 * wR)
+        rows(of: UnsafeBufferPointer(t), words: wR, tweak: receiver.tweak, into: messages, delta: nil)
+        receiver.tweak &+= UInt64(64 * wR)
+        // Sender: q_j = G(k_{Δ_j}) ⊕ Δ_j·u_j; row i of Q is tᵢ ⊕ cᵢ·Δ.
+        let payload = try await link.receive(
+            step: Self.stepMatrix, name: "IKNP matrix", count: sending, bodyBytes: 8 * 128 * wS)
+        let q = qCols.words(128 * wS)
+        payload.withUnsafeBytes { raw in
+            let body = UnsafeRawBufferPointer(rebasing: raw[PairLink.headerBytes...])
+            Self.inParallel(wS) { h in
+                for j in (64 * h)..<(64 * h + 64) {
+                    let flip = sender.bit(j)
+                    for c in 0..<Self.chunks(wS) {
+                        let (off, cw) = Self.chunk(c, column: j, words: wS)
+                        let qj = UnsafeMutableBufferPointer(rebasing: q[off..<(off + cw)])
+                        sender.columns[j].fill(UnsafeMutableRawBufferPointer(qj))
+                        if flip {
+                            for i in 0..<cw { qj[i] ^= Words.load(body, j * wS + 64 * c + i) }
+                        }
+                    }
+                }
+            }
+        }
+        let m0 = sent0.words(128 * wS), m1 = sent1.words(128 * wS)
+        rows(of: UnsafeBufferPointer(q), words: wS, tweak: sender.tweak, into: m0, delta: (sender.delta, m1))
+        sender.tweak &+= UInt64(64 * wS)
+        return RandomOTViews(
+            sentCount: sending, m0: UnsafeBufferPointer(rebasing: m0[0..<(2 * sending)]),
+            m1: UnsafeBufferPointer(rebasing: m1[0..<(2 * sending)]), receivedCount: receiving,
+            choices: UnsafeBufferPointer(r), messages: UnsafeBufferPointer(rebasing: messages[0..<(2 * receiving)]))
+    }
+
+    /// Words of a column per chunk of the matrices kept locally (T, Q): 64, i.e. 4096 OTs, so
+    /// a chunk (64 KiB) is transposed and hashed in L2.
+    static let chunkWords = 64
+
+    static func chunks(_ w: Int) -> Int { (w + chunkWords - 1) / chunkWords }
+
+    /// Chunk-major layout of a 128-column matrix of `w` words per column: chunk c holds words
+    /// 64c ..< 64c + cw of every column (cw = 64 but for the last), starts at word 128·64c, and
+    /// has column j at j·cw within it: one contiguous block of
+    /// ``OTTripleSource/transposeBlock(_:count:into:)``'s input. (Column-major columns lie
+    /// `w` words apart, and gathering a chunk across 128 pages is what the TLB handles worst.)
+    /// Returns column j's offset in chunk c and cw.
+    @inline(__always)
+    static func chunk(_ c: Int, column j: Int, words w: Int) -> (Int, Int) {
+        let cw = min(chunkWords, w - chunkWords * c)
+        return (128 * chunkWords * c + j * cw, cw)
+    }
+
+    /// The hashed rows of a chunk-major 128-column matrix of `w` words per column:
+    /// H(i, rowᵢ) into `out`, and with `delta` also H(i, rowᵢ ⊕ Δ) into its buffer, as (low,
+    /// high) word pairs. Chunks are split between two threads.
+    private func rows(
+        of cols: UnsafeBufferPointer<UInt64>, words w: Int, tweak: UInt64, into o0: UnsafeMutableBufferPointer<UInt64>,
+        delta: ((UInt64, UInt64), UnsafeMutableBufferPointer<UInt64>)?
+    ) {
+        let n = Self.chunks(w), half = (n + 1) / 2
+        Self.inParallel(w) { h in
+            let hasher = hashers[h]
+            for c in (h == 0 ? 0..<half : half..<n) {
+                let (base, cw) = Self.chunk(c, column: 0, words: w)
+                let block = (128 * Self.chunkWords * c)..<(128 * Self.chunkWords * c + 128 * cw)
+                let r0 = UnsafeMutableBufferPointer(rebasing: o0[block])
+                OTTripleSource.transposeBlock(UnsafeBufferPointer(rebasing: cols[base..<(base + 128 * cw)]), count: cw, into: r0)
+                let tweakBase = tweak &+ UInt64(64 * Self.chunkWords * c)
+                if let ((d0, d1), o1) = delta {
+                    let r1 = UnsafeMutableBufferPointer(rebasing: o1[block])
+                    for i in 0..<(64 * cw) {
+                        r1[2 * i] = r0[2 * i] ^ d0
+                        r1[2 * i + 1] = r0[2 * i + 1] ^ d1
+                    }
+                    hasher.hash(inPlace: r1, tweakBase: tweakBase)
+                }
+                hasher.hash(inPlace: r0, tweakBase: tweakBase)
+            }
+        }
     }
 
     /// Runs `body(0)` and `body(1)` on two threads (or in turn, for work too small to pay for
     /// a thread hand-off) and returns when both are done. Each half touches only its own
     /// columns or rows and its own hasher.
-    static func inParallel(_ words: Int, _ body: (Int) -> Void) {
+    package static func inParallel(_ words: Int, _ body: (Int) -> Void) {
         if words < 32 {
             body(0)
             body(1)
@@ -256,6 +287,17 @@ public final class OTExtension {
 /// one hasher per half), and ``OTExtension/inParallel(_:_:)`` returns only when both are done.
 private struct Halves: @unchecked Sendable {
     let body: (Int) -> Void
+}
+
+/// ``OTExtension/extendInPlace(sending:receiving:)``'s outputs, in the extension's buffers:
+/// valid until its next call, and only while the extension lives.
+package struct RandomOTViews {
+    package let sentCount: Int
+    package let m0: UnsafeBufferPointer<UInt64>
+    package let m1: UnsafeBufferPointer<UInt64>
+    package let receivedCount: Int
+    package let choices: UnsafeBufferPointer<UInt64>
+    package let messages: UnsafeBufferPointer<UInt64>
 }
 
 /// The outputs of one batch of random OTs (``OTExtension/extend(sending:receiving:)``). Messages

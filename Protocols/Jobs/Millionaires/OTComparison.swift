@@ -70,16 +70,14 @@ public final class OTComparison: ComparisonPath {
         var outputs: Int { (inputs + 1) / 2 }
     }
 
-    /// Prepared material, one entry per comparison (arrays of `leaves` or one word each),
-    /// consumed from `start`. Triple fields hold gate g at bit g.
+    /// Prepared material: one record of `recordWords` words per comparison, consumed from
+    /// `start`. Word 0: the triple fields a | b1 << 16 | b2 << 32 | c1 << 48 (gate g at bit g of
+    /// each); word 1: c2, and for P1 R[c]'s lt bits << 16 | its eq bits << 32 (block ℓ at bit
+    /// ℓ); then P1: c (block ℓ's choice at bits 4ℓ), P0: the 32-bit pad tables R, two a word.
     struct Pool {
         var count = 0
         var start = 0
-        var pads: [UInt32] = []  // P0: the 32-bit pad table R of every block
-        var choice: [UInt64] = []  // P1: c of block ℓ at bits 4ℓ
-        var rcLt: [UInt16] = []  // P1: R[c]'s lt bit of block ℓ at bit ℓ
-        var rcEq: [UInt16] = []
-        var a: [UInt16] = [], b1: [UInt16] = [], b2: [UInt16] = [], c1: [UInt16] = [], c2: [UInt16] = []
+        var records: [UInt64] = []
         var available: Int { count - start }
     }
 
@@ -142,6 +140,9 @@ public final class OTComparison: ComparisonPath {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
+    /// Words per prepared comparison (see ``Pool``).
+    var recordWords: Int { isX ? 2 + (leaves + 1) / 2 : 3 }
+
     func produce(_ count: Int) async throws {
         if !ot.isSetUp { try await ot.setup() }
         compactPool()
@@ -149,9 +150,18 @@ public final class OTComparison: ComparisonPath {
         while done < count {
             let n = min(chunk, count - done)
             let leafOTs = 4 * leaves * n, gateOTs = gates * n
-            let (sent, received) = try await ot.extend(
+            let v = try await ot.extendInPlace(
                 sending: isX ? leafOTs + gateOTs : gateOTs, receiving: isX ? gateOTs : leafOTs + gateOTs)
-            derive(n, sent: sent, received: received)
+            let first = pool.records.count
+            pool.records.append(contentsOf: repeatElement(0, count: n * recordWords))
+            pool.records.withUnsafeMutableBufferPointer { rec in
+                let out = UnsafeMutableBufferPointer(rebasing: rec[first...])
+                let half = n / 2
+                OTExtension.inParallel(n / 8) { h in
+                    derive(h == 0 ? 0..<half : half..<n, of: n, v, into: out)
+                }
+            }
+            pool.count += n
             done += n
         }
     }
@@ -159,91 +169,68 @@ public final class OTComparison: ComparisonPath {
     /// Masks of the indices k ∈ [0, 16) with bit b set, for both 16-bit halves (lt, eq).
     static let bitMasks: [UInt32] = [0xAAAA_AAAA, 0xCCCC_CCCC, 0xF0F0_F0F0, 0xFF00_FF00]
 
-    /// Turns one batch of ROTs into this party's material for `n` comparisons. ROT order:
-    /// P1-receiving: the 4·L block OTs of every comparison, then its gates; P0-receiving: the
-    /// gates.
-    func derive(_ n: Int, sent: RandomOTs.Sent, received: RandomOTs.Received) {
-        let L = leaves
+    /// Turns one batch of ROTs (for `n` comparisons) into the records of comparisons `range`
+    /// of it. ROT order: P1-receiving: the 4·L block OTs of every comparison, then the gates;
+    /// P0-receiving: the gates. Thread-safe across disjoint ranges (reads only).
+    func derive(_ range: Range<Int>, of n: Int, _ v: RandomOTViews, into out: UnsafeMutableBufferPointer<UInt64>) {
+        let L = leaves, G = gates, stride = recordWords
         let leafOTs = 4 * L * n
         // Gate ROTs: where this party sends and where it receives, in the two batches.
         let sendBase = isX ? leafOTs : 0, recvBase = isX ? 0 : leafOTs
-        if isX {
-            pool.pads.reserveCapacity(pool.pads.count + n * L)
-            sent.m0.withUnsafeBufferPointer { m0 in
-                sent.m1.withUnsafeBufferPointer { m1 in
-                    for e in 0..<(n * L) {
-                        var r: UInt32 = 0
-                        for b in 0..<4 {
-                            let k = 2 * (4 * e + b)
-                            let x0 = UInt32(truncatingIfNeeded: m0[k]), x1 = UInt32(truncatingIfNeeded: m1[k])
-                            r ^= (x0 & ~Self.bitMasks[b]) | (x1 & Self.bitMasks[b])
-                        }
-                        pool.pads.append(r)
+        let masks = (Self.bitMasks[0], Self.bitMasks[1], Self.bitMasks[2], Self.bitMasks[3])
+        @inline(__always) func choice(_ k: Int) -> UInt64 { (v.choices[k >> 6] >> UInt64(k & 63)) & 1 }
+        for i in range {
+            let rec = i * stride
+            if isX {
+                for e in 0..<L {
+                    let k = 2 * 4 * (i * L + e)
+                    @inline(__always) func part(_ b: Int, _ mask: UInt32) -> UInt32 {
+                        let x0 = UInt32(truncatingIfNeeded: v.m0[k + 2 * b])
+                        let x1 = UInt32(truncatingIfNeeded: v.m1[k + 2 * b])
+                        return (x0 & ~mask) | (x1 & mask)
                     }
+                    let r = part(0, masks.0) ^ part(1, masks.1) ^ part(2, masks.2) ^ part(3, masks.3)
+                    out[rec + 2 + e / 2] |= UInt64(r) << UInt64(32 * (e & 1))
                 }
-            }
-        } else {
-            pool.choice.reserveCapacity(pool.choice.count + n)
-            for i in 0..<n {
-                var c: UInt64 = 0
-                var lt: UInt16 = 0, eq: UInt16 = 0
+            } else {
+                var c: UInt64 = 0, lt: UInt64 = 0, eq: UInt64 = 0
                 for l in 0..<L {
-                    var nib: UInt32 = 0, x: UInt32 = 0
-                    for b in 0..<4 {
-                        let k = 4 * (i * L + l) + b
-                        if received.choice(k) { nib |= 1 << UInt32(b) }
-                        x ^= UInt32(truncatingIfNeeded: received.messages[2 * k])
-                    }
-                    c |= UInt64(nib) << UInt64(4 * l)
-                    lt |= UInt16((x >> nib) & 1) << UInt16(l)
-                    eq |= UInt16((x >> (16 + nib)) & 1) << UInt16(l)
+                    let k = 4 * (i * L + l)
+                    let nib = choice(k) | choice(k + 1) << 1 | choice(k + 2) << 2 | choice(k + 3) << 3
+                    let x = v.messages[2 * k] ^ v.messages[2 * k + 2] ^ v.messages[2 * k + 4] ^ v.messages[2 * k + 6]
+                    c |= nib << UInt64(4 * l)
+                    lt |= ((x >> nib) & 1) << UInt64(l)
+                    eq |= ((x >> (16 + nib)) & 1) << UInt64(l)
                 }
-                pool.choice.append(c)
-                pool.rcLt.append(lt)
-                pool.rcEq.append(eq)
+                out[rec + 1] = lt << 16 | eq << 32
+                out[rec + 2] = c
             }
-        }
-        for i in 0..<n {
-            var a: UInt16 = 0, b1: UInt16 = 0, b2: UInt16 = 0, c1: UInt16 = 0, c2: UInt16 = 0
-            for g in 0..<gates {
-                let s = sendBase + i * gates + g, r = recvBase + i * gates + g
-                let x0 = sent.m0[2 * s] & 3, x1 = sent.m1[2 * s] & 3
-                let bb = x0 ^ x1  // this party's shares of (b1, b2)
-                let ab: UInt64 = received.choice(r) ? 1 : 0  // its share of a
-                let u = received.messages[2 * r] & 3
+            var a: UInt64 = 0, b1: UInt64 = 0, b2: UInt64 = 0, c1: UInt64 = 0, c2: UInt64 = 0
+            for g in 0..<G {
+                let s = sendBase + i * G + g, r = recvBase + i * G + g
+                let x0 = v.m0[2 * s] & 3
+                let bb = x0 ^ (v.m1[2 * s] & 3)  // this party's shares of (b1, b2)
+                let ab = choice(r)  // its share of a
                 // c = a·b: own product, plus the two cross-term shares (x_c of the ROT received,
                 // x0 of the ROT sent).
-                let cc = ((ab * 3) & bb) ^ u ^ x0
-                let bit = UInt16(1) << UInt16(g)
-                if ab == 1 { a |= bit }
-                if bb & 1 == 1 { b1 |= bit }
-                if bb & 2 == 2 { b2 |= bit }
-                if cc & 1 == 1 { c1 |= bit }
-                if cc & 2 == 2 { c2 |= bit }
+                let cc = ((ab * 3) & bb) ^ (v.messages[2 * r] & 3) ^ x0
+                let gb = UInt64(g)
+                a |= ab << gb
+                b1 |= (bb & 1) << gb
+                b2 |= (bb >> 1) << gb
+                c1 |= (cc & 1) << gb
+                c2 |= (cc >> 1) << gb
             }
-            pool.a.append(a)
-            pool.b1.append(b1)
-            pool.b2.append(b2)
-            pool.c1.append(c1)
-            pool.c2.append(c2)
+            out[rec] = a | b1 << 16 | b2 << 32 | c1 << 48
+            out[rec + 1] |= c2
         }
-        pool.count += n
     }
 
     /// Drops consumed material once it is most of the pool (amortised: each entry moves once).
     func compactPool() {
         let s = pool.start
         guard s > 0, s >= pool.count - s else { return }
-        if isX { pool.pads.removeFirst(s * leaves) } else {
-            pool.choice.removeFirst(s)
-            pool.rcLt.removeFirst(s)
-            pool.rcEq.removeFirst(s)
-        }
-        pool.a.removeFirst(s)
-        pool.b1.removeFirst(s)
-        pool.b2.removeFirst(s)
-        pool.c1.removeFirst(s)
-        pool.c2.removeFirst(s)
+        pool.records.removeFirst(s * recordWords)
         pool.count -= s
         pool.start = 0
     }
@@ -324,8 +311,8 @@ public final class OTComparison: ComparisonPath {
         pool.start += n
         var batch = Batch(
             n: n, words: w, lt: [UInt64](repeating: 0, count: L * w), eq: [UInt64](repeating: 0, count: L * w),
-            a: slice(pool.a, s, n), b1: slice(pool.b1, s, n), b2: slice(pool.b2, s, n), c1: slice(pool.c1, s, n),
-            c2: slice(pool.c2, s, n))
+            a: slice(s, n, word: 0, shift: 0), b1: slice(s, n, word: 0, shift: 16), b2: slice(s, n, word: 0, shift: 32),
+            c1: slice(s, n, word: 0, shift: 48), c2: slice(s, n, word: 1, shift: 0))
         if isX {
             // P0's block shares are its random s_lt, s_eq.
             batch.lt = randomBits(L, n)
@@ -338,7 +325,7 @@ public final class OTComparison: ComparisonPath {
             let step = Self.stepBase &+ UInt8(t)
             let levelRange = levelsIn(turn: t)
             if mineToSend {
-                let d: [UInt64] = t == 1 ? (0..<n).map { values[$0] ^ pool.choice[s + $0] } : []
+                let d: [UInt64] = t == 1 ? (0..<n).map { values[$0] ^ pool.records[(s + $0) * 3 + 2] } : []
                 if t != 1 {
                     advance(&batch)
                     precondition(batch.outgoing == (levelRange.map { Array($0) } ?? []), "OTComparison: schedule")
@@ -391,13 +378,14 @@ public final class OTComparison: ComparisonPath {
         return ComparisonShares(lessThan: unpack(batch.lt, n), equal: unpack(batch.eq, n))
     }
 
-    func slice(_ v: [UInt16], _ s: Int, _ n: Int) -> [UInt64] {
-        // Gate g of comparison s + i → bit i of vector g.
-        let w = (n + 63) / 64
+    /// One triple field of comparisons s ..< s + n, bit-sliced: gate g of comparison s + i →
+    /// bit i of vector g.
+    func slice(_ s: Int, _ n: Int, word: Int, shift: Int) -> [UInt64] {
+        let w = (n + 63) / 64, stride = recordWords
         var out = [UInt64](repeating: 0, count: gates * w)
         if gates == 0 { return out }
         for i in 0..<n {
-            var x = v[s + i]
+            var x = UInt16(truncatingIfNeeded: pool.records[(s + i) * stride + word] >> UInt64(shift))
             while x != 0 {
                 let g = x.trailingZeroBitCount
                 out[g * w + (i >> 6)] |= 1 << UInt64(i & 63)
@@ -427,7 +415,8 @@ public final class OTComparison: ComparisonPath {
         // is narrower), so every value of it is valid.
         let d = batch.d
         var u = [UInt32](repeating: 0, count: n * L)
-        pool.pads.withUnsafeBufferPointer { pads in
+        let stride = recordWords
+        pool.records.withUnsafeBufferPointer { rec in
             for i in 0..<n {
                 let x = values[i], di = d[i]
                 let wi = i >> 6, bi = UInt64(i & 63)
@@ -437,7 +426,8 @@ public final class OTComparison: ComparisonPath {
                     let sl = UInt32((batch.lt[l * w + wi] >> bi) & 1), se = UInt32((batch.eq[l * w + wi] >> bi) & 1)
                     let lt = (UInt32(0xFFFF) << (xl + 1)) & 0xFFFF ^ (0 &- sl) & 0xFFFF
                     let eq = (UInt32(1) << xl) ^ (0 &- se) & 0xFFFF
-                    u[i * L + l] = (lt | eq << 16) ^ Self.permute(pads[(s + i) * L + l], dl)
+                    u[i * L + l] = (lt | eq << 16) ^ Self.permute(
+                        UInt32(truncatingIfNeeded: rec[(s + i) * stride + 2 + l / 2] >> UInt64(32 * (l & 1))), dl)
                 }
             }
         }
@@ -459,7 +449,8 @@ public final class OTComparison: ComparisonPath {
     func receiveTables(_ body: UnsafeRawBufferPointer, _ values: [UInt64], _ batch: inout Batch, _ s: Int) -> Bool {
         let n = batch.n, w = batch.words, L = leaves
         for i in 0..<n {
-            let y = values[i], lt = pool.rcLt[s + i], eq = pool.rcEq[s + i]
+            let r1 = pool.records[(s + i) * 3 + 1]
+            let y = values[i], lt = UInt16(truncatingIfNeeded: r1 >> 16), eq = UInt16(truncatingIfNeeded: r1 >> 32)
             let wi = i >> 6, bi = UInt64(i & 63)
             for l in 0..<L {
                 let yl = UInt32((y >> UInt64(4 * l)) & 15)
