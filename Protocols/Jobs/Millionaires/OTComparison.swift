@@ -384,15 +384,28 @@ public final class OTComparison: ComparisonPath {
         let w = (n + 63) / 64, stride = recordWords
         var out = [UInt64](repeating: 0, count: gates * w)
         if gates == 0 { return out }
-        for i in 0..<n {
-            var x = UInt16(truncatingIfNeeded: pool.records[(s + i) * stride + word] >> UInt64(shift))
-            while x != 0 {
-                let g = x.trailingZeroBitCount
-                out[g * w + (i >> 6)] |= 1 << UInt64(i & 63)
-                x &= x - 1
+        pool.records.withUnsafeBufferPointer { rec in
+            out.withUnsafeMutableBufferPointer { out in
+                Self.halves(n) { range in
+                    for i in range {
+                        var x = UInt16(truncatingIfNeeded: rec[(s + i) * stride + word] >> UInt64(shift))
+                        while x != 0 {
+                            let g = x.trailingZeroBitCount
+                            out[g * w + (i >> 6)] |= 1 << UInt64(i & 63)
+                            x &= x - 1
+                        }
+                    }
+                }
             }
         }
         return out
+    }
+
+    /// Runs `body` over comparisons 0 ..< n in two halves on two threads (for batches large
+    /// enough to pay for it), split at a multiple of 64 so no word of a bit vector is shared.
+    static func halves(_ n: Int, _ body: (Range<Int>) -> Void) {
+        let mid = min(n, (n / 2 + 63) / 64 * 64)
+        OTExtension.inParallel(n / 64) { h in body(h == 0 ? 0..<mid : mid..<n) }
     }
 
     func randomBits(_ vectors: Int, _ n: Int) -> [UInt64] {
@@ -417,17 +430,25 @@ public final class OTComparison: ComparisonPath {
         var u = [UInt32](repeating: 0, count: n * L)
         let stride = recordWords
         pool.records.withUnsafeBufferPointer { rec in
-            for i in 0..<n {
-                let x = values[i], di = d[i]
-                let wi = i >> 6, bi = UInt64(i & 63)
-                for l in 0..<L {
-                    let xl = UInt32((x >> UInt64(4 * l)) & 15)
-                    let dl = UInt32((di >> UInt64(4 * l)) & 15)
-                    let sl = UInt32((batch.lt[l * w + wi] >> bi) & 1), se = UInt32((batch.eq[l * w + wi] >> bi) & 1)
-                    let lt = (UInt32(0xFFFF) << (xl + 1)) & 0xFFFF ^ (0 &- sl) & 0xFFFF
-                    let eq = (UInt32(1) << xl) ^ (0 &- se) & 0xFFFF
-                    u[i * L + l] = (lt | eq << 16) ^ Self.permute(
-                        UInt32(truncatingIfNeeded: rec[(s + i) * stride + 2 + l / 2] >> UInt64(32 * (l & 1))), dl)
+            batch.lt.withUnsafeBufferPointer { sLt in
+                batch.eq.withUnsafeBufferPointer { sEq in
+                    u.withUnsafeMutableBufferPointer { u in
+                        Self.halves(n) { range in
+                            for i in range {
+                                let x = values[i], di = d[i]
+                                let wi = i >> 6, bi = UInt64(i & 63)
+                                for l in 0..<L {
+                                    let xl = UInt32((x >> UInt64(4 * l)) & 15)
+                                    let dl = UInt32((di >> UInt64(4 * l)) & 15)
+                                    let sl = UInt32((sLt[l * w + wi] >> bi) & 1), se = UInt32((sEq[l * w + wi] >> bi) & 1)
+                                    let lt = (UInt32(0xFFFF) << (xl + 1)) & 0xFFFF ^ (0 &- sl) & 0xFFFF
+                                    let eq = (UInt32(1) << xl) ^ (0 &- se) & 0xFFFF
+                                    let pad = UInt32(truncatingIfNeeded: rec[(s + i) * stride + 2 + l / 2] >> UInt64(32 * (l & 1)))
+                                    u[i * L + l] = (lt | eq << 16) ^ Self.permute(pad, dl)
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -448,17 +469,25 @@ public final class OTComparison: ComparisonPath {
     /// P1, turn 2: its block shares U[yℓ] ⊕ R[c].
     func receiveTables(_ body: UnsafeRawBufferPointer, _ values: [UInt64], _ batch: inout Batch, _ s: Int) -> Bool {
         let n = batch.n, w = batch.words, L = leaves
-        for i in 0..<n {
-            let r1 = pool.records[(s + i) * 3 + 1]
-            let y = values[i], lt = UInt16(truncatingIfNeeded: r1 >> 16), eq = UInt16(truncatingIfNeeded: r1 >> 32)
-            let wi = i >> 6, bi = UInt64(i & 63)
-            for l in 0..<L {
-                let yl = UInt32((y >> UInt64(4 * l)) & 15)
-                let uv = UInt32(littleEndian: body.loadUnaligned(fromByteOffset: 4 * (i * L + l), as: UInt32.self))
-                let tl = UInt64((uv >> yl) & 1 ^ UInt32((lt >> UInt16(l)) & 1))
-                let te = UInt64((uv >> (16 + yl)) & 1 ^ UInt32((eq >> UInt16(l)) & 1))
-                batch.lt[l * w + wi] |= tl << bi
-                batch.eq[l * w + wi] |= te << bi
+        pool.records.withUnsafeBufferPointer { rec in
+            batch.lt.withUnsafeMutableBufferPointer { bLt in
+                batch.eq.withUnsafeMutableBufferPointer { bEq in
+                    Self.halves(n) { range in
+                        for i in range {
+                            let r1 = rec[(s + i) * 3 + 1]
+                            let y = values[i], lt = UInt32(truncatingIfNeeded: r1 >> 16), eq = UInt32(truncatingIfNeeded: r1 >> 32)
+                            let wi = i >> 6, bi = UInt64(i & 63)
+                            for l in 0..<L {
+                                let yl = UInt32((y >> UInt64(4 * l)) & 15)
+                                let uv = UInt32(littleEndian: body.loadUnaligned(fromByteOffset: 4 * (i * L + l), as: UInt32.self))
+                                let tl = UInt64((uv >> yl) & 1 ^ (lt >> UInt32(l)) & 1)
+                                let te = UInt64((uv >> (16 + yl)) & 1 ^ (eq >> UInt32(l)) & 1)
+                                bLt[l * w + wi] |= tl << bi
+                                bEq[l * w + wi] |= te << bi
+                            }
+                        }
+                    }
+                }
             }
         }
         // The pad between the tables and the openings must be zero.
