@@ -1,5 +1,6 @@
 import Testing
-import TacitMPC
+@testable import TacitMPC
+import TacitMath
 import TacitNet
 
 @Suite("Pairwise random OT extension")
@@ -119,6 +120,23 @@ struct OTExtensionTests {
         #expect(eb.code == .malformedMessage, "\(name): \(eb)")
         #expect(eb.peer == Self.alice && eb.message.contains("alice"), "\(name): \(eb)")
         #expect(ea.code == .peerAborted && ea.peer == Self.bob, "\(name): \(ea)")
+    }
+
+    @Test("the SIMD chunk transpose equals the 64×64 transpose it replaces, for even and odd widths")
+    func transpose() {
+        let g = AESPRG(seed: [UInt8](repeating: 5, count: 16))
+        for cw in [1, 2, 3, 17, 64] {
+            let cols = g.words(128 * cw)
+            var want = [UInt64](repeating: 0, count: 128 * cw), got = want
+            cols.withUnsafeBufferPointer { c in
+                want.withUnsafeMutableBufferPointer { OTTripleSource.transposeBlock(c, count: cw, into: $0) }
+                got.withUnsafeMutableBufferPointer { OTExtension.transposeChunk(c, count: cw, into: $0) }
+            }
+            #expect(got == want, "width \(cw)")
+            // And against the definition: row 64v + r, bit j = column j's word v, bit r.
+            let v = cw - 1, r = 37, j = 100
+            #expect((got[2 * (64 * v + r) + 1] >> UInt64(j - 64)) & 1 == (cols[j * cw + v] >> UInt64(r)) & 1)
+        }
     }
 
     @Test("a session without exactly two parties is refused")
