@@ -186,6 +186,36 @@ struct OTComparisonTests {
         }
     }
 
+    @Test("parties that prepare or compare different counts fail, naming the other")
+    func countMismatch() async throws {
+        for preparing in [true, false] {
+            let mesh = InMemoryMesh(parties: [Self.p0, Self.p1], defaultTimeout: .seconds(10))
+            let session = SessionID.random()
+            let x = try OTComparison(channel: mesh.channel(for: Self.p0).session(session), role: .holdsX)
+            let y = try OTComparison(channel: mesh.channel(for: Self.p1).session(session), role: .holdsY)
+            async let ex: (any Error)? = Self.failure {
+                if preparing { try await x.prepare(count: 10) } else { _ = try await x.compare([1, 2, 3]) }
+            }
+            async let ey: (any Error)? = Self.failure {
+                if preparing { try await y.prepare(count: 12) } else { _ = try await y.compare([1, 2]) }
+                _ = try await y.compare([1])  // meets the peer's abort if its own step passed
+            }
+            let (a, b) = await (ex, ey)
+            let jx = try #require(a as? JobError), jy = try #require(b as? JobError)
+            #expect(jx.code == .protocolFailure && jx.peer == "p1", "\(jx.message)")
+            #expect(jy.code == .protocolFailure && jy.peer == "p0", "\(jy.message)")
+        }
+    }
+
+    static func failure(_ body: () async throws -> Void) async -> (any Error)? {
+        do {
+            try await body()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// Rewrites messages of one step (header byte 1: 3 the IKNP matrix, 11 P1's d, 12 P0's
     /// tables and first openings, 13… the tree levels).
     static func onStep(_ step: UInt8, _ change: @escaping @Sendable ([UInt8]) -> [UInt8]) -> @Sendable (Payload) -> Payload? {
