@@ -174,12 +174,13 @@ public final class OTExtension {
             raw.withMemoryRebound(to: UInt64.self) { u in
                 Self.inParallel(wR) { h in
                     for j in (64 * h)..<(64 * h + 64) {
+                        let g0 = receiver.zero[j], g1 = receiver.one[j]
                         for c in 0..<Self.chunks(wR) {
                             let (off, cw) = Self.chunk(c, column: j, words: wR)
                             let tj = UnsafeMutableBufferPointer(rebasing: t[off..<(off + cw)])
                             let uj = UnsafeMutableBufferPointer(rebasing: u[(j * wR + 64 * c)..<(j * wR + 64 * c + cw)])
-                            receiver.zero[j].fill(UnsafeMutableRawBufferPointer(tj))
-                            receiver.one[j].fill(UnsafeMutableRawBufferPointer(uj))
+                            g0.fill(UnsafeMutableRawBufferPointer(tj))
+                            g1.fill(UnsafeMutableRawBufferPointer(uj))
                             for i in 0..<cw { uj[i] = (uj[i] ^ tj[i] ^ r[64 * c + i]).littleEndian }
                         }
                     }
@@ -198,11 +199,11 @@ public final class OTExtension {
             let body = UnsafeRawBufferPointer(rebasing: raw[PairLink.headerBytes...])
             Self.inParallel(wS) { h in
                 for j in (64 * h)..<(64 * h + 64) {
-                    let flip = sender.bit(j)
+                    let flip = sender.bit(j), g = sender.columns[j]
                     for c in 0..<Self.chunks(wS) {
                         let (off, cw) = Self.chunk(c, column: j, words: wS)
                         let qj = UnsafeMutableBufferPointer(rebasing: q[off..<(off + cw)])
-                        sender.columns[j].fill(UnsafeMutableRawBufferPointer(qj))
+                        g.fill(UnsafeMutableRawBufferPointer(qj))
                         if flip {
                             for i in 0..<cw { qj[i] ^= Words.load(body, j * wS + 64 * c + i) }
                         }
@@ -275,15 +276,23 @@ public final class OTExtension {
         _ cols: UnsafeBufferPointer<UInt64>, count cw: Int, into out: UnsafeMutableBufferPointer<UInt64>
     ) {
         precondition(cols.count >= 128 * cw && out.count >= 128 * cw)
+        guard cw > 0, let src = cols.baseAddress, let dst = out.baseAddress else { return }
         withUnsafeTemporaryAllocation(of: SIMD2<UInt64>.self, capacity: 128) { a in
             var v = 0
             while v < cw {
-                let pair = v + 1 < cw
-                for j in 0..<128 { a[j] = SIMD2(cols[j * cw + v], pair ? cols[j * cw + v + 1] : 0) }
+                // Wrapping index arithmetic: every offset is below 128·cw, checked above.
+                let pair = v &+ 1 < cw
+                if pair {
+                    for j in 0..<128 {
+                        a[j] = UnsafeRawPointer(src + (j &* cw &+ v)).loadUnaligned(as: SIMD2<UInt64>.self)
+                    }
+                } else {
+                    for j in 0..<128 { a[j] = SIMD2(src[j &* cw &+ v], 0) }
+                }
                 for k in 0..<64 {
-                    let x = a[k], y = a[k + 64]
+                    let x = a[k], y = a[k &+ 64]
                     a[k] = SIMD2(x.x, y.x)
-                    a[k + 64] = SIMD2(x.y, y.y)
+                    a[k &+ 64] = SIMD2(x.y, y.y)
                 }
                 stage(a, 32, 0x0000_0000_FFFF_FFFF)
                 stage(a, 16, 0x0000_FFFF_0000_FFFF)
@@ -291,12 +300,11 @@ public final class OTExtension {
                 stage(a, 4, 0x0F0F_0F0F_0F0F_0F0F)
                 stage(a, 2, 0x3333_3333_3333_3333)
                 stage(a, 1, 0x5555_5555_5555_5555)
-                let rowsOut = pair ? 128 : 64
-                for o in 0..<rowsOut {
-                    out[2 * (64 * v + o)] = a[o].x
-                    out[2 * (64 * v + o) + 1] = a[o].y
+                let row = UnsafeMutableRawPointer(dst + 128 &* v)
+                for o in 0..<(pair ? 128 : 64) {
+                    row.storeBytes(of: a[o], toByteOffset: 16 &* o, as: SIMD2<UInt64>.self)
                 }
-                v += 2
+                v &+= 2
             }
         }
     }
@@ -306,12 +314,12 @@ public final class OTExtension {
         let mask = SIMD2(repeating: m), shift = SIMD2(repeating: UInt64(s))
         var base = 0
         while base < 128 {
-            for k in base..<(base + s) {
-                let t = ((a[k] &>> shift) ^ a[k + s]) & mask
-                a[k + s] ^= t
+            for k in base..<(base &+ s) {
+                let t = ((a[k] &>> shift) ^ a[k &+ s]) & mask
+                a[k &+ s] ^= t
                 a[k] ^= t &<< shift
             }
-            base += 2 * s
+            base &+= 2 &* s
         }
     }
 
