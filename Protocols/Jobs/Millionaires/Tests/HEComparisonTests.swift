@@ -31,7 +31,7 @@ struct SplitMix64: RandomNumberGenerator {
 
 /// A channel that rewrites what its party sends under one tag (the n-th such message), to
 /// play a peer that sends malformed, out-of-range or truncated messages.
-struct TamperingChannel: PartyChannel {
+struct HETamperingChannel: PartyChannel {
     let inner: InMemoryChannel
     let tag: TacitNet.Tag
     let tamper: @Sendable ([UInt8]) -> [UInt8]
@@ -79,7 +79,7 @@ func runHE<R: Sendable>(_ setup: HESetup, _ script: @escaping @Sendable (HECompa
         for (party, role, tamper) in parties {
             group.addTask {
                 let inner = mesh.channel(for: party)
-                let channel = tamper.map { TamperingChannel(inner: inner, tag: $0.tag, tamper: $0.rewrite).session(SessionID(7)) }
+                let channel = tamper.map { HETamperingChannel(inner: inner, tag: $0.tag, tamper: $0.rewrite).session(SessionID(7)) }
                     ?? inner.session(SessionID(7))
                 let path = try HEComparison(channel: channel, role: role, bits: setup.bits, digitBits: setup.digitBits,
                                             keyBits: setup.keyBits, t: setup.t, key: role == .holdsX ? setup.key : nil,
