@@ -7,6 +7,7 @@ import TacitShamir
 import TacitStatistics
 import TacitPaillierAggregation
 import TacitMeanVariance
+import TacitMillionaires
 
 extension EngineRegistry {
     /// The secret-sharing engines Tacit ships: additive sharing with a dealer or with
@@ -34,6 +35,7 @@ extension JobProtocolRegistry {
             Statistics(),
             PaillierAggregation(),
             MeanVariance(),
+            Millionaires(),
         ] {
             try? r.register(job)
         }
