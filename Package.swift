@@ -207,7 +207,7 @@ let package = Package(
         // One MPC party as a process: the multi-process MPC tests and `make bench-mpc` run it.
         .executableTarget(
             name: "tacit-mpc-peer",
-            dependencies: ["TacitMPC", "TacitProtocols", "TacitAdditive", "TacitNet"],
+            dependencies: ["TacitMPC", "TacitProtocols", "TacitAdditive", "TacitMillionaires", "TacitNet"],
             path: "Sources/TacitMPCPeer",
             swiftSettings: tacitSettings
         ),
@@ -226,6 +226,7 @@ let package = Package(
                 "TacitJob",
                 "TacitJobHarness",
                 "TacitProtocols",
+                "TacitMillionaires",
                 "TacitKeygen",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
