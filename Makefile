@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev libsqlite3-dev pkg-config g
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger bench-keygen fuzz clean help
+.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger bench-keygen bench-millionaire fuzz clean help
 
 # Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
 # git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
@@ -28,6 +28,7 @@ help:
 	@echo "make bench-mpc     3 MPC parties over ZeroMQ: online mul/s, cmp/s, dealer-free triples/s"
 	@echo "make bench-ledger  ledger members as processes: tx/s at saturation, commit latency, machine bounds"
 	@echo "make bench-keygen  a 2048-bit Paillier key made without a dealer by 3 node processes, beside python-paillier"
+	@echo "make bench-millionaire  two parties' 64-bit comparisons (OT and HE paths) over ZeroMQ, beside MPyC"
 	@echo "make fuzz          libFuzzer+ASan on every decoder of outside bytes, FUZZ_SECONDS (60) each;"
 	@echo "                   FUZZ_MODE=replay replays the committed corpus once (seconds), FUZZ_TARGETS=... picks"
 
@@ -138,6 +139,11 @@ bench-ledger: deps
 # mesh (median of RUNS=5), beside python-paillier's one-party key generation.
 bench-keygen: deps py-deps
 	Benchmarks/keygen/run.sh
+# Two parties' millionaires' comparisons as processes over ZeroMQ (CURVE), both paths, beside
+# MPyC's secure comparison (PyPI, with numpy for its vectorised arrays) among three parties.
+bench-millionaire: deps py-deps
+	@$(VENV)/bin/python -c "import mpyc, numpy" 2>/dev/null || $(VENV)/bin/pip install -q mpyc==0.11 numpy
+	Benchmarks/millionaire/run.sh
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build Benchmarks/out

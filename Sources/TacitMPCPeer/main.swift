@@ -6,6 +6,8 @@
 //   tacit-mpc-peer bench --name N --key K --consortium C [--size N] [--triples N] [--cmp-size N]
 //       online multiplications and comparisons (additive-dealer), dealer-free triple
 //       generation (additive-ot), and raw ZeroMQ throughput between the first two parties.
+//   tacit-mpc-peer millionaire --name N --key K --consortium C [--single N] [--batch N] [--he-batch N]
+//       two parties' 64-bit comparisons on both paths of the millionaires job (Millionaire.swift).
 import Foundation
 import TacitAdditive
 import TacitMPC
@@ -178,7 +180,8 @@ do {
     switch args.first {
     case "check": try await check(o, mesh)
     case "bench": try await bench(o, mesh)
-    default: fail("usage: tacit-mpc-peer check|bench --name N --key K --consortium C ...")
+    case "millionaire": try await millionaire(o, mesh)
+    default: fail("usage: tacit-mpc-peer check|bench|millionaire --name N --key K --consortium C ...")
     }
 } catch let e as MPCError {
     say("ERROR \(e.code) \(e)")
