@@ -166,7 +166,7 @@ struct OTComparisonTests {
         try Self.check(batches, await Self.run(batches, chunk: 7))
     }
 
-    @Test("a value wider than bits is refused before anything is sent; the run goes on")
+    @Test("a value wider than bits, a negative or oversized count, a bad width or tag are refused before anything is sent")
     func tooWide() async throws {
         let mesh = InMemoryMesh(parties: [Self.p0, Self.p1])
         let session = SessionID.random()
@@ -174,6 +174,8 @@ struct OTComparisonTests {
         let y = try OTComparison(channel: mesh.channel(for: Self.p1).session(session), role: .holdsY, bits: 6)
         await #expect(throws: JobError(.invalidInput, "")) { _ = try await x.compare([64]) }
         await #expect(throws: JobError(.invalidInput, "")) { _ = try await y.compare([3, 1 << 40]) }
+        await #expect(throws: JobError(.invalidInput, "")) { try await x.prepare(count: OTComparison.maxPrepared + 1) }
+        await #expect(throws: JobError(.invalidInput, "")) { try await x.prepare(count: -1) }
         async let sx = x.compare([5, 63])
         async let sy = y.compare([63, 5])
         let (a, b) = try await (sx, sy)
