@@ -139,6 +139,21 @@ struct OTComparisonTests {
         try Self.check([pairs], await Self.run(bits: bits, [pairs]), "\(bits) bits")
     }
 
+    @Test("each party's shares alone are balanced bits whatever the result (2,000 copies of one pair)")
+    func sharesLookRandom() async throws {
+        for pair: (UInt64, UInt64) in [(5, 9), (9, 5), (7, 7)] {
+            let batch = [(UInt64, UInt64)](repeating: pair, count: 2000)
+            let o = await Self.run([batch])
+            try Self.check([batch], o)
+            for side in [try o.x.get()[0], try o.y.get()[0]] {
+                for bits in [side.lessThan, side.equal] {
+                    // A share equal to the result (or its complement) would give 0 or 2000.
+                    #expect((850...1150).contains(bits.filter { $0 }.count), "\(pair)")
+                }
+            }
+        }
+    }
+
     @Test("a batch of 10,000 prepared ahead: one set of online rounds, stats counted")
     func batch() async throws {
         let pairs = Self.randomPairs(10_000, seed: 9)
