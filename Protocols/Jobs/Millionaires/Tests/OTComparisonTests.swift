@@ -139,6 +139,21 @@ struct OTComparisonTests {
         try Self.check([pairs], await Self.run(bits: bits, [pairs]), "\(bits) bits")
     }
 
+    @Test("each party's shares alone are balanced bits whatever the result (2,000 copies of one pair)")
+    func sharesLookRandom() async throws {
+        for pair: (UInt64, UInt64) in [(5, 9), (9, 5), (7, 7)] {
+            let batch = [(UInt64, UInt64)](repeating: pair, count: 2000)
+            let o = await Self.run([batch])
+            try Self.check([batch], o)
+            for side in [try o.x.get()[0], try o.y.get()[0]] {
+                for bits in [side.lessThan, side.equal] {
+                    // A share equal to the result (or its complement) would give 0 or 2000.
+                    #expect((850...1150).contains(bits.filter { $0 }.count), "\(pair)")
+                }
+            }
+        }
+    }
+
     @Test("a batch of 10,000 prepared ahead: one set of online rounds, stats counted")
     func batch() async throws {
         let pairs = Self.randomPairs(10_000, seed: 9)
@@ -166,7 +181,7 @@ struct OTComparisonTests {
         try Self.check(batches, await Self.run(batches, chunk: 7))
     }
 
-    @Test("a value wider than bits is refused before anything is sent; the run goes on")
+    @Test("a value wider than bits, a negative or oversized count, a bad width or tag are refused before anything is sent")
     func tooWide() async throws {
         let mesh = InMemoryMesh(parties: [Self.p0, Self.p1])
         let session = SessionID.random()
@@ -174,6 +189,8 @@ struct OTComparisonTests {
         let y = try OTComparison(channel: mesh.channel(for: Self.p1).session(session), role: .holdsY, bits: 6)
         await #expect(throws: JobError(.invalidInput, "")) { _ = try await x.compare([64]) }
         await #expect(throws: JobError(.invalidInput, "")) { _ = try await y.compare([3, 1 << 40]) }
+        await #expect(throws: JobError(.invalidInput, "")) { try await x.prepare(count: OTComparison.maxPrepared + 1) }
+        await #expect(throws: JobError(.invalidInput, "")) { try await x.prepare(count: -1) }
         async let sx = x.compare([5, 63])
         async let sy = y.compare([63, 5])
         let (a, b) = try await (sx, sy)
