@@ -21,6 +21,7 @@ let fuzzTargets: [(String, [Target.Dependency])] = [
     ("FuzzFrameHeader", [tacit("TacitNet")]),
     ("FuzzPaillierWire", [tacit("TacitCrypto"), tacit("TacitMath")]),
     ("FuzzPaillierJSON", [tacit("TacitCrypto"), tacit("TacitMath")]),
+    ("FuzzDGKWire", [tacit("TacitCrypto")]),
     ("FuzzLedgerTransaction", ["FuzzLedgerSupport", tacit("TacitLedger")]),
     ("FuzzLedgerBlock", ["FuzzLedgerSupport", tacit("TacitLedger")]),
     ("FuzzLedgerConsensus", ["FuzzLedgerSupport", tacit("TacitLedger")]),

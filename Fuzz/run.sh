@@ -24,6 +24,7 @@ declare -A exe=(
   [frame-header]=FuzzFrameHeader
   [paillier-wire]=FuzzPaillierWire
   [paillier-json]=FuzzPaillierJSON
+  [dgk-wire]=FuzzDGKWire
   [ledger-transaction]=FuzzLedgerTransaction
   [ledger-block]=FuzzLedgerBlock
   [ledger-consensus]=FuzzLedgerConsensus
@@ -36,7 +37,7 @@ declare -A exe=(
   [control-request]=FuzzControlRequest
   [ledger-export]=FuzzLedgerExport
 )
-order=(frame-header paillier-wire paillier-json ledger-transaction ledger-block ledger-consensus ledger-genesis
+order=(frame-header paillier-wire paillier-json dgk-wire ledger-transaction ledger-block ledger-consensus ledger-genesis
        job-spec-yaml job-spec-ledger node-config dataset-csv mpc-messages control-request ledger-export)
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${order[@]}")
 for t in "${targets[@]}"; do [ -n "${exe[$t]:-}" ] || { echo "fuzz: unknown target '$t' (targets: ${order[*]})"; exit 2; }; done
