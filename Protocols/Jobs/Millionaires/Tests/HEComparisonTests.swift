@@ -295,6 +295,18 @@ struct HEComparisonMisbehaviourTests {
                 sourceLocation: sourceLocation)
     }
 
+    @Test("a peer that never answers: the x-holder fails by timeout, naming it, and stays failed")
+    func silentPeer() async throws {
+        let mesh = InMemoryMesh(parties: ["alice", "bob"], defaultTimeout: .milliseconds(300))
+        let x = try HEComparison(channel: mesh.channel(for: "alice").session(SessionID(1)), role: .holdsX, bits: 8,
+                                 key: HETestKeys.u19, policy: HETestKeys.policy)
+        let error = try #require(await outcome { try await x.compare([1, 2]) }.error as? JobError)
+        #expect(error.code == .protocolFailure)
+        #expect(error.peer == "bob")
+        #expect(error.message.contains("no message from bob"))
+        await #expect(throws: JobError(.protocolFailure, "")) { try await x.prepare(count: 1) }
+    }
+
     /// Where the DGK public key starts in the key message: status, bits, digitBits.
     static let keyStart = 3
     static let k = 64
