@@ -37,6 +37,16 @@ public enum PairedComparison {
         var signed: Bool
         var bits: Int
         var fractionDigits: Int
+        /// Where the listener's mesh listens: a port of its own, bound before it answers. Not
+        /// the rendezvous port: a connector dialling that while the rendezvous socket is still
+        /// open would meet the wrong socket and lose its first messages.
+        var endpoint: String = ""
+    }
+
+    /// Holds the listener's mesh from inside the rendezvous callback.
+    final class MeshBox: @unchecked Sendable {
+        // @unchecked: written once on the rendezvous thread, read after it has finished.
+        var mesh: ZeroMQMesh?
     }
 
     static let listener: PartyID = "listener"
@@ -49,33 +59,45 @@ public enum PairedComparison {
             throw NodeError(.invalidConfig, "give exactly one of --listen HOST:PORT and --connect HOST:PORT")
         }
         let keys = try CurveKeyPair.generate()
-        let mine: Question
-        var predicate: Millionaires.Predicate
-        let peerName: PartyID
-        let members: [Consortium.Member]
         if let listen = r.listen {
             guard let p = Millionaires.Predicate(rawValue: r.predicate) else {
                 throw NodeError(.invalidConfig, "--predicate '\(r.predicate)' is not one of lt, le, eq, ne, ge, gt")
             }
             guard Millionaires.PathKind(rawValue: r.path) != nil else { throw NodeError(.invalidConfig, "--path '\(r.path)' is not ot or he") }
-            predicate = p
-            mine = Question(predicate: r.predicate, path: r.path, signed: r.signed, bits: r.bits, fractionDigits: r.fractionDigits)
+            let predicate = p
+            let mine = Question(predicate: r.predicate, path: r.path, signed: r.signed, bits: r.bits, fractionDigits: r.fractionDigits)
             // Checked before anyone connects: a bad number should not cost the other side a wait.
             _ = try encode(r.value, mine)
             let endpoint = "tcp://\(listen)"
             if let problem = endpointProblem(endpoint) { throw NodeError(.invalidConfig, "--listen \(listen) \(problem)") }
             say("listening on \(listen); this side's key: \(keys.publicKey.z85)")
             say("in the other terminal: tacit compare --connect \(listen) --peer-key \(keys.publicKey.z85) --value N")
-            let question = String(decoding: (try? JSONEncoder().encode(mine)) ?? Data(), as: UTF8.self)
+            let host = String(listen[..<(listen.lastIndex(of: ":") ?? listen.endIndex)])
+            let box = MeshBox()
+            let timeout = r.timeout
             let hello = try await onThread {
-                try CurveRendezvous.accept(bind: endpoint, keyPair: keys, timeout: r.timeout) { _ in .accept(question) }
+                try CurveRendezvous.accept(bind: endpoint, keyPair: keys, timeout: timeout) { hello in
+                    do {
+                        let members = [
+                            try Consortium.Member(name: listener, publicKey: keys.publicKey, endpoint: endpoint),
+                            try Consortium.Member(name: connector, publicKey: hello.publicKey, endpoint: hello.endpoint),
+                        ]
+                        var config = MeshConfiguration(name: listener, keyPair: keys, consortium: try Consortium(members: members))
+                        config.defaultTimeout = timeout
+                        config.bindEndpoint = "tcp://\(host):*"
+                        let mesh = try ZeroMQMesh(configuration: config)
+                        box.mesh = mesh
+                        var q = mine
+                        q.endpoint = "tcp://\(host):\(mesh.boundEndpoint.split(separator: ":").last ?? "")"
+                        return .accept(String(decoding: (try? JSONEncoder().encode(q)) ?? Data(), as: UTF8.self))
+                    } catch {
+                        return .refuse("the listener could not start its side: \(error)")
+                    }
+                }
             }
+            guard let mesh = box.mesh else { throw NodeError(.invalidConfig, "the listener's mesh did not start") }
             say("paired with a connector whose key is \(hello.publicKey.z85) (compare it with what the other side printed)")
-            peerName = connector
-            members = [
-                try Consortium.Member(name: listener, publicKey: keys.publicKey, endpoint: endpoint),
-                try Consortium.Member(name: connector, publicKey: hello.publicKey, endpoint: hello.endpoint),
-            ]
+            return try await compare(r.value, mine, predicate: predicate, me: listener, peer: connector, mesh: mesh, timeout: r.timeout, say: say)
         } else {
             guard let target = r.connect, let keyText = r.peerKey else {
                 throw NodeError(.invalidConfig, "--connect needs --peer-key: the key the listener printed")
@@ -95,35 +117,40 @@ public enum PairedComparison {
             }
             guard let q = try? JSONDecoder().decode(Question.self, from: Data(answer.utf8)),
                 let asked = Millionaires.Predicate(rawValue: q.predicate), Millionaires.PathKind(rawValue: q.path) != nil,
-                (1...64).contains(q.bits), (0...18).contains(q.fractionDigits)
+                (1...64).contains(q.bits), (0...18).contains(q.fractionDigits), endpointProblem(q.endpoint) == nil
             else { throw NodeError(.invalidConfig, "the listener's question is malformed; is it the same version of tacit?") }
-            mine = q
             // The listener asks "listener's <asked> connector's"; from here that is the mirror.
-            predicate = mirrored(asked)
+            let predicate = mirrored(asked)
             say("the listener asks: is its number \(phrase(asked)) yours? (\(q.path) path, \(q.bits)-bit \(q.signed ? "signed" : "unsigned"), \(q.fractionDigits) fraction digits)")
-            peerName = listener
-            members = [
-                try Consortium.Member(name: listener, publicKey: serverKey, endpoint: endpoint),
+            let members = [
+                try Consortium.Member(name: listener, publicKey: serverKey, endpoint: q.endpoint),
                 try Consortium.Member(name: connector, publicKey: keys.publicKey, endpoint: advertise),
             ]
+            var config = MeshConfiguration(name: connector, keyPair: keys, consortium: try Consortium(members: members))
+            config.defaultTimeout = r.timeout
+            if let advertise = r.advertise, let port = advertise.split(separator: ":").last {
+                // Behind NAT the advertised address is not this host's: listen on every interface.
+                config.bindEndpoint = "tcp://*:\(port)"
+            }
+            let mesh = try ZeroMQMesh(configuration: config)
+            return try await compare(r.value, q, predicate: predicate, me: connector, peer: listener, mesh: mesh, timeout: r.timeout, say: say)
         }
-        let value = try encode(r.value, mine)
-        let me: PartyID = peerName == connector ? listener : connector
-        var config = MeshConfiguration(name: me, keyPair: keys, consortium: try Consortium(members: members))
-        config.defaultTimeout = r.timeout
-        if me == connector, let advertise = r.advertise, let port = advertise.split(separator: ":").last {
-            // Behind NAT the advertised address is not this host's: listen on every interface.
-            config.bindEndpoint = "tcp://*:\(port)"
-        }
-        let mesh = try ZeroMQMesh(configuration: config)
+    }
+
+    /// The comparison itself, once both sides have a mesh with the other in it.
+    static func compare(
+        _ text: String, _ mine: Question, predicate: Millionaires.Predicate, me: PartyID, peer peerName: PartyID, mesh: ZeroMQMesh,
+        timeout: Duration, say: @escaping @Sendable (String) -> Void
+    ) async throws -> Bool {
         defer { mesh.close() }
+        let value = try encode(text, mine)
         let kind = Millionaires.PathKind(rawValue: mine.path) ?? .ot
         let asked = Millionaires.Predicate(rawValue: mine.predicate) ?? .lt
         let start = ContinuousClock.now
         let answer = try await Millionaires.compare(
             [value], predicate: asked, path: kind, bits: mine.bits, role: me == listener ? .holdsX : .holdsY,
             channel: mesh.session(SessionID(1)), pathChannel: mesh.session(SessionID(2)), peer: peerName,
-            recipients: [listener, connector], timeout: r.timeout)
+            recipients: [listener, connector], timeout: timeout)
         let elapsed = ContinuousClock.now - start
         guard let holds = answer?.first else { throw NodeError(.invalidConfig, "no answer arrived") }
         let ms = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15

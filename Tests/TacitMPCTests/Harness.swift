@@ -18,7 +18,7 @@ func partyNames(_ n: Int) -> [PartyID] { (0..<n).map { PartyID("p\($0)") } }
 
 /// Runs the same program on every party of an in-memory mesh; returns each party's outcome.
 func simulate<R: Sendable>(
-    _ proto: any MPCProtocol, parties n: Int, timeout: Duration = .seconds(30), testingSeed: UInt64? = nil,
+    _ proto: any MPCProtocol, parties n: Int, timeout: Duration = .seconds(120), testingSeed: UInt64? = nil,
     wrap: (@Sendable (PartyID, any PartyChannel) -> any PartyChannel)? = nil,
     mesh: InMemoryMesh? = nil,
     _ body: @escaping @Sendable (any MPCEngine) async throws -> R

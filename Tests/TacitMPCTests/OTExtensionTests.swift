@@ -10,7 +10,7 @@ struct OTExtensionTests {
     /// Runs `body` on both parties of a fresh two-party mesh (alice's channel optionally
     /// tampered with), concurrently; returns both outcomes.
     static func pair<R: Sendable>(
-        timeout: Duration = .seconds(20),
+        timeout: Duration = .seconds(120),
         tamper: @escaping @Sendable (PartyID, TacitNet.Tag, Payload) -> Payload? = { _, _, _ in nil },
         _ body: @escaping @Sendable (OTExtension, PartyID) async throws -> R
     ) async -> (alice: Result<R, any Error>, bob: Result<R, any Error>) {
@@ -106,7 +106,7 @@ struct OTExtensionTests {
     @Test("a malformed message fails both sides, the receiver naming the sender", arguments: 0..<7)
     func malformed(_ k: Int) async throws {
         let (name, step, change) = Self.cases[k]
-        let out = await Self.pair(timeout: .seconds(10), tamper: Self.onStep(step, change)) { ext, me in
+        let out = await Self.pair(timeout: .seconds(120), tamper: Self.onStep(step, change)) { ext, me in
             // Two batches: the side whose own message was tampered with has finished the first by
             // the time the peer's abort is on its way, and meets it in the second.
             _ = try await ext.extend(sending: 200, receiving: 200)

@@ -269,7 +269,7 @@ struct RobustnessTests {
         let proto = try testRegistry().named(name)
         let mesh = InMemoryMesh(parties: partyNames(3))
         let start = ContinuousClock.now
-        let r = await simulate(proto, parties: 3, timeout: .seconds(10), mesh: mesh) { engine in
+        let r = await simulate(proto, parties: 3, timeout: .seconds(45), mesh: mesh) { engine in
             if engine.context.localParty == "p2" {
                 mesh.crash("p2")
                 throw MPCError(.cancelled, "crashed")
@@ -277,7 +277,7 @@ struct RobustnessTests {
             return try await mulJob(engine)
         }
         // Bounded by the job timeout, not a hang; generous for a loaded machine.
-        #expect(ContinuousClock.now - start < .seconds(90))
+        #expect(ContinuousClock.now - start < .seconds(300))
         var namedCrash = false
         var seen: [String] = []
         for p in ["p0", "p1"] as [PartyID] {

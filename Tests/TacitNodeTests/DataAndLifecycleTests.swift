@@ -130,7 +130,7 @@ struct LifecycleTests {
 
     struct World {
         let ledger = InMemoryLedger()
-        let mesh = InMemoryMesh(parties: LifecycleTests.parties, defaultTimeout: .seconds(5))
+        let mesh = InMemoryMesh(parties: LifecycleTests.parties, defaultTimeout: .seconds(60))
         var managers: [PartyID: JobManager] = [:]
         let dir = tempDir()
 
@@ -146,7 +146,7 @@ struct LifecycleTests {
                     party: p, ledger: ledger.replica(for: p), channel: mesh.channel(for: p), registry: .standard(),
                     secrets: JobResources(paillier: PaillierKeyMaterial(share: LifecycleTests.key.1[index[p]! - 1], indexOf: index)),
                     datasets: [DatasetDeclaration(name: "claims", file: "\(d)/claims.csv", columns: [ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2)])],
-                    members: LifecycleTests.parties, dataDirectory: d, stepTimeout: .seconds(5), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                    members: LifecycleTests.parties, dataDirectory: d, stepTimeout: .seconds(60), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
                 await m.start()
                 managers[p] = m
             }

@@ -206,7 +206,7 @@ struct OTComparisonTests {
     @Test("parties that prepare or compare different counts fail, naming the other")
     func countMismatch() async throws {
         for preparing in [true, false] {
-            let mesh = InMemoryMesh(parties: [Self.p0, Self.p1], defaultTimeout: .seconds(10))
+            let mesh = InMemoryMesh(parties: [Self.p0, Self.p1], defaultTimeout: .seconds(120))
             let session = SessionID.random()
             let x = try OTComparison(channel: mesh.channel(for: Self.p0).session(session), role: .holdsX)
             let y = try OTComparison(channel: mesh.channel(for: Self.p1).session(session), role: .holdsY)
@@ -269,7 +269,7 @@ struct OTComparisonTests {
         // 3 pairs: the last word of every opening vector has unused (padding) bits.
         let pairs: [(UInt64, UInt64)] = [(1, 2), (5, 5), (UInt64.max, 0)]
         let o = await Self.run(
-            [pairs, pairs], prepare: 4, tamperParty: t.party, tamper: Self.onStep(t.step, t.change), timeout: .seconds(10))
+            [pairs, pairs], prepare: 4, tamperParty: t.party, tamper: Self.onStep(t.step, t.change), timeout: .seconds(120))
         let honest = t.party == Self.p0 ? Self.p1 : Self.p0
         let (bad, good) = t.party == Self.p0 ? (o.x, o.y) : (o.y, o.x)
         guard case .failure(let eg as JobError) = good, case .failure(let eb as JobError) = bad else {
