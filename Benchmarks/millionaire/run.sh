@@ -3,7 +3,7 @@
 # loopback, per path (ot, he): online latency of one 64-bit comparison with both parties
 # learning the answer (p50/p99 over SINGLE=1000 runs, after the offline phase), the offline
 # cost, bytes and rounds per comparison, and the throughput of BATCH comparisons including
-# all preprocessing (1,000,000 on the OT path; HE_BATCH=10000 on the HE path, whose cost is
+# all preprocessing (1,000,000 on the OT path; HE_BATCH=1000 on the HE path, whose cost is
 # linear in the count). In the same run, MPyC (PyPI mpyc, three local parties) compares single
 # and batched. Ends with one RESULT line.
 set -euo pipefail
@@ -14,6 +14,7 @@ swift build -c release --scratch-path .build-release --product tacit-mpc-peer
 swift build -c release --scratch-path .build-release --product tacit
 BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)
 PY=${TACIT_PYTHON:-.build-venv/bin/python}
+case "$PY" in /*) ;; *) PY="$PWD/$PY" ;; esac
 
 DIR=$(mktemp -d)
 PIDS=()
@@ -39,7 +40,7 @@ for i in 0 1; do
 done
 
 echo "tacit: 2 parties, CURVE on, loopback; machine: $(nproc) cores"
-ARGS=(--single "${SINGLE:-1000}" --batch "${BATCH:-1000000}" --he-batch "${HE_BATCH:-10000}")
+ARGS=(--single "${SINGLE:-1000}" --batch "${BATCH:-1000000}" --he-batch "${HE_BATCH:-1000}")
 "$BIN/tacit-mpc-peer" millionaire --name bob --key "$DIR/bob.key" --consortium "$DIR/consortium.yaml" "${ARGS[@]}" \
   > "$DIR/bob.out" 2>&1 &
 PIDS+=($!)
@@ -48,7 +49,7 @@ PIDS+=($!)
 wait "${PIDS[0]}" || { echo "bob failed:"; cat "$DIR/bob.out"; exit 1; }
 
 echo "MPyC $("$PY" -c 'import mpyc; print(mpyc.__version__)'): 3 parties on localhost, 64-bit secint"
-MPYC=$(cd Benchmarks/millionaire && SINGLE="${MPYC_SINGLE:-200}" BATCH="${MPYC_BATCH:-20000}" "../../$PY" mpyc_bench.py -M3 2>/dev/null | grep '^MPYC')
+MPYC=$(cd Benchmarks/millionaire && SINGLE="${MPYC_SINGLE:-200}" BATCH="${MPYC_BATCH:-5000}" "$PY" mpyc_bench.py -M3 2>/dev/null | grep '^MPYC')
 echo "$MPYC"
 
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2" | head -1; }
