@@ -50,7 +50,7 @@ struct Fixture {
     }
 }
 
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(8)))
 struct ChannelTests {
     @Test(arguments: MeshKind.allCases)
     func orderedPerSenderSessionAndTag(_ kind: MeshKind) async throws {

@@ -8,7 +8,7 @@ import TacitTestSupport
 /// (`connectionsLost`) and logged naming the peer (issue 11: "log every drop"; a heartbeat
 /// cut, a dead peer or a failed link used to be redialled silently). Closing one's own mesh
 /// counts and warns about nothing.
-@Suite("Lost connections", .serialized, .timeLimit(.minutes(5)))
+@Suite("Lost connections", .serialized, .timeLimit(.minutes(8)))
 struct ConnectionLossTests {
     /// Polls the peer's STATS line until `key` reaches `atLeast` or `timeout` passes.
     static func waitForStat(_ p: PeerProcess, _ key: String, atLeast: Int, timeout: Duration = .seconds(30)) async throws

@@ -6,7 +6,7 @@ import TacitTestSupport
 
 /// Large payloads travel in pieces (issue 11: one message that took longer than the
 /// heartbeat timeout to arrive was cut silently), and hostile pieces cannot hurt the receiver.
-@Suite("Large messages in pieces", .timeLimit(.minutes(5)))
+@Suite("Large messages in pieces", .timeLimit(.minutes(8)))
 struct LargeMessagePieceTests {
     static func meshes(_ configure: (inout MeshConfiguration) -> Void = { _ in }) throws -> (ZeroMQMesh, ZeroMQMesh) {
         let (ka, kb) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())

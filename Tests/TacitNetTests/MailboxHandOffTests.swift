@@ -11,7 +11,7 @@ import Testing
 /// on through a path of the Swift runtime that tells the thread sanitizer nothing, so TSan
 /// saw no ordering between building the payload and reading it. Without the sanitizer the
 /// bytes are checked, which any lost or torn hand-off would fail.
-@Suite("Mailbox hand-off between threads", .timeLimit(.minutes(5)))
+@Suite("Mailbox hand-off between threads", .timeLimit(.minutes(8)))
 struct MailboxHandOffTests {
     static func key(_ round: Int) -> MailboxKey { MailboxKey(peer: "m", session: SessionID(1), tag: Tag(UInt64(round))) }
     static func pattern(_ round: Int) -> [UInt8] { (0..<64).map { UInt8(truncatingIfNeeded: round &* 31 &+ $0) } }

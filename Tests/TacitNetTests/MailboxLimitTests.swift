@@ -6,7 +6,7 @@ import TacitTestSupport
 
 /// Unread messages are bounded per sender and expire (issue 11: messages for sessions nobody
 /// reads were kept without limit and never released).
-@Suite("What a peer can leave unread", .timeLimit(.minutes(5)))
+@Suite("What a peer can leave unread", .timeLimit(.minutes(8)))
 struct MailboxLimitTests {
     static func limits(count: Int = 1000, bytes: Int = 1 << 20, expiry: Duration = .seconds(600)) -> MailboxLimits {
         var l = MailboxLimits()

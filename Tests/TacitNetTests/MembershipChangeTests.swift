@@ -6,7 +6,7 @@ import TacitTestSupport
 
 /// The allow-list follows the consortium while the mesh runs (issue 11: a member removed on
 /// the ledger stayed admitted, an added one could never connect).
-@Suite("Membership changes reach the transport", .timeLimit(.minutes(5)))
+@Suite("Membership changes reach the transport", .timeLimit(.minutes(8)))
 struct MembershipChangeTests {
     struct Party {
         let name: PartyID

@@ -6,7 +6,7 @@ import TacitTestSupport
 
 /// Parties as separate OS processes on loopback, CURVE on. Serialized: each test starts
 /// several processes and the CI machine has two cores.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ProcessMeshTests {
     @Test func threePartiesExchangeInEveryDirection() async throws {
         let t = try TestConsortium(["A", "B", "C"])

@@ -6,7 +6,7 @@ import TacitTestSupport
 
 /// Refusals that happen before the ZAP allow-list is asked are counted and logged too
 /// (issue 11: a wrong mechanism or a failed CURVE handshake left no trace).
-@Suite("Refusals before the allow-list", .timeLimit(.minutes(5)))
+@Suite("Refusals before the allow-list", .timeLimit(.minutes(8)))
 struct RefusalTests {
     /// A, and a client B whose view of A is given by `serverKey` and `security`.
     static func pair(serverKey: CurvePublicKey?, security: TransportSecurity) throws -> (ZeroMQMesh, ZeroMQMesh) {

@@ -14,7 +14,7 @@ import Darwin
 /// because it travels in pieces (issue 11: libzmq does not count a half-received message as
 /// traffic, so one message that took longer than the heartbeat timeout to arrive was cut,
 /// silently). The control shows that on the same link, the same payload as one message is cut.
-@Suite("A large payload over a slow link", .serialized, .timeLimit(.minutes(3)))
+@Suite("A large payload over a slow link", .serialized, .timeLimit(.minutes(8)))
 struct SlowLinkTests {
     static let bytesPerSecond = 2 << 20
     static let heartbeatTimeout = Duration.seconds(1)

@@ -13,7 +13,7 @@ import TacitTestSupport
 /// A member added on the ledger takes part in consensus and jobs without any node restarting
 /// (issue 11: ledger peers were linked once at start and a job's members fixed at start, so
 /// an added member was heard only after every other node restarted).
-@Suite("An added member takes part without a restart", .serialized, .timeLimit(.minutes(4)))
+@Suite("An added member takes part without a restart", .serialized, .timeLimit(.minutes(8)))
 struct AddedMemberTests {
     static let founders = ["A", "B", "C"]
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

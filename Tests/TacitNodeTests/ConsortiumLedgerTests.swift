@@ -9,7 +9,7 @@ import TacitProtocols
 
 /// `ConsortiumLedger` in one process: three replicas of the real ledger (Tendermint, SQLite)
 /// over the in-memory mesh.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ConsortiumLedgerTests {
     static let names = ["hospital-a", "hospital-b", "insurer"]
 

@@ -123,7 +123,7 @@ struct CommitmentTests {
 }
 
 /// The lifecycle with every party in one process: in-memory ledger and mesh.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct LifecycleTests {
     static let parties: [PartyID] = ["hospital-a", "hospital-b", "insurer"]
     static let key = try! Paillier.dealThresholdKey(bits: 512, threshold: 2, parties: 3, policy: .insecureAnySizeForTesting)

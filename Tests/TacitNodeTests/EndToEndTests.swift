@@ -8,7 +8,7 @@ import TacitProtocols
 
 /// Separate `tacit node` processes on loopback (CURVE on, free ports, small insecure keys).
 /// Serialized: each test starts three processes and CI has two cores.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct EndToEndTests {
     static let parties = ["insurer", "hospital-a", "hospital-b"]
 

@@ -9,7 +9,7 @@ import TacitJob
 /// member"). Three `tacit node` processes and a fourth member, mallory, whose CURVE key
 /// `tacit-hostile-peer` holds: it joins the mesh, runs no node and never signs a ledger entry,
 /// so the ledger commits with the three honest validators (a quorum of 3 of 4).
-@Suite(.serialized, .timeLimit(.minutes(6)),
+@Suite(.serialized, .timeLimit(.minutes(8)),
        .enabled(if: FileManager.default.fileExists(atPath: "/proc/self/status"), "reads the victim's memory from /proc"))
 struct HostileMemberTests {
     static let honest = ["insurer", "hospital-a", "hospital-b"]

@@ -9,7 +9,7 @@ import TacitTestSupport
 
 /// The transport allow-list is the ledger's current membership (issue 11: it was built from
 /// the genesis, so a member removed on the ledger stayed admitted).
-@Suite("The allow-list follows the ledger", .serialized, .timeLimit(.minutes(3)))
+@Suite("The allow-list follows the ledger", .serialized, .timeLimit(.minutes(8)))
 struct MembershipAllowListTests {
     static let names = ["A", "B", "C"]
 
