@@ -50,7 +50,7 @@ let protocolTargets: [Target] = engineFolders.flatMap { f in [
         name: f.target, dependencies: jobLayer, path: "Protocols/Jobs/\(f.folder)",
         exclude: ["README.md", "Tests"], swiftSettings: tacitSettings),
     Target.testTarget(
-        name: f.target + "Tests", dependencies: [.target(name: f.target), "TacitJobHarness", "TacitProtocols"] + jobLayer,
+        name: f.target + "Tests", dependencies: [.target(name: f.target), "TacitJobHarness", "TacitProtocols", "TacitTestSupport"] + jobLayer,
         path: "Protocols/Jobs/\(f.folder)/Tests", swiftSettings: tacitSettings),
 ] }
 

@@ -128,9 +128,9 @@ public struct Consortium: Sendable, Equatable {
     }
 }
 
-enum Endpoint {
+public enum Endpoint {
     /// nil when `text` is `tcp://host:port` with a port in 1...65535.
-    static func validate(_ text: String) -> String? {
+    public static func validate(_ text: String) -> String? {
         guard text.hasPrefix("tcp://") else { return "must start with tcp://" }
         let rest = text.dropFirst("tcp://".count)
         guard let colon = rest.lastIndex(of: ":") else { return "must be tcp://host:port" }

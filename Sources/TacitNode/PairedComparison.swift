@@ -187,12 +187,7 @@ public enum PairedComparison {
         }
     }
 
-    static func endpointProblem(_ e: String) -> String? {
-        do { _ = try Consortium.Member(name: "check", publicKey: try CurveKeyPair.generate().publicKey, endpoint: e) } catch let n as NetError {
-            return n.reason
-        } catch { return "\(error)" }
-        return nil
-    }
+    static func endpointProblem(_ e: String) -> String? { Endpoint.validate(e) }
 
     /// Blocking ZeroMQ calls on a thread of their own, off the cooperative pool.
     static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

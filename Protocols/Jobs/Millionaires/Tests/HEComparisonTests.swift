@@ -1,4 +1,5 @@
 import Testing
+import TacitTestSupport
 import TacitCrypto
 import TacitJob
 import TacitMath
@@ -15,18 +16,6 @@ enum HETestKeys {
     static let u19 = try! DGK.PrivateKey.generate(bits: 512, u: 19, t: 40, policy: policy)
     /// u = 67: enough for 64 one-bit digits (u > 65).
     static let u67 = try! DGK.PrivateKey.generate(bits: 512, u: 67, t: 40, policy: policy)
-}
-
-/// A deterministic generator (SplitMix64) for the random pairs: the same pairs every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// A channel that rewrites what its party sends under one tag (the n-th such message), to
@@ -153,7 +142,7 @@ struct HEComparisonTests {
     @Test("200 random 64-bit pairs, and 60 that share a random-length prefix, with either party holding x",
           arguments: ["alice", "bob"] as [PartyID])
     func random(xParty: PartyID) async throws {
-        var rng = SplitMix64(state: xParty == "alice" ? 1 : 2)
+        var rng = SeededGenerator(seed: xParty == "alice" ? 1 : 2)
         var xs: [UInt64] = [], ys: [UInt64] = []
         for _ in 0..<200 { xs.append(rng.next()); ys.append(rng.next()) }
         for i in 0..<60 {
@@ -216,7 +205,7 @@ struct HEComparisonTests {
 
     @Test("a batch larger than maxBatchPairs runs as several sets of rounds, in order")
     func chunked() async throws {
-        var rng = SplitMix64(state: 3)
+        var rng = SeededGenerator(seed: 3)
         let xs = (0..<20).map { _ in rng.next() & 0xFF }, ys = (0..<20).map { i in i % 3 == 0 ? xs[i] : rng.next() & 0xFF }
         var setup = HESetup(bits: 8)
         setup.maxBatchPairs = 7
