@@ -129,8 +129,9 @@ public struct Consortium: Sendable, Equatable {
 }
 
 public enum Endpoint {
-    /// nil when `text` is `tcp://host:port` with a port in 1...65535.
-    public static func validate(_ text: String) -> String? {
+    /// nil when `text` is `tcp://host:port` with a port in 1...65535, or 0 (the system picks
+    /// a free one) when `bindable` says the endpoint is only bound here, never dialled.
+    public static func validate(_ text: String, bindable: Bool = false) -> String? {
         guard text.hasPrefix("tcp://") else { return "must start with tcp://" }
         let rest = text.dropFirst("tcp://".count)
         guard let colon = rest.lastIndex(of: ":") else { return "must be tcp://host:port" }
@@ -138,7 +139,9 @@ public enum Endpoint {
         let port = rest[rest.index(after: colon)...]
         if host.isEmpty { return "has an empty host" }
         if host.contains(where: { $0 == " " || $0 == "/" }) { return "has an invalid host" }
-        guard let p = Int(port), (1...65535).contains(p) else { return "must end in a port 1-65535" }
+        guard let p = Int(port), (bindable ? 0 : 1)...65535 ~= p else {
+            return bindable ? "must end in a port 0-65535 (0: any free port)" : "must end in a port 1-65535"
+        }
         return nil
     }
 }

@@ -60,9 +60,12 @@ public enum CurveRendezvous {
     }
 
     /// Waits up to `timeout` for one hello on `bind` and answers it as `decide` says (a refusal
-    /// is also thrown here). Blocks the calling thread.
+    /// is also thrown here). `bound` is told the endpoint actually bound (its port, when `bind`
+    /// asks for port 0) before any wait: only then may the listener tell anyone where it is.
+    /// Blocks the calling thread.
     public static func accept(
-        bind: String, keyPair: CurveKeyPair, timeout: Duration, decide: (Hello) -> Answer
+        bind: String, keyPair: CurveKeyPair, timeout: Duration,
+        bound: (String) -> Void = { _ in }, decide: (Hello) -> Answer
     ) throws -> Hello {
         try withSocket(ZMQ_REP) { s in
             try ZMQ.setInt(s, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER")
@@ -72,6 +75,7 @@ public enum CurveRendezvous {
             guard zmq_bind(s, bind) == 0 else {
                 throw NetError(.transport, "cannot listen on \(bind): \(ZMQ.lastError()); is the port in use?")
             }
+            bound(ZMQ.lastEndpoint(s) ?? bind)
             let request = ZMessage()
             guard request.receive(from: s, dontWait: false) else {
                 throw NetError(.timeout, "nobody connected to \(bind) within \(timeout.milliseconds / 1000) s")

@@ -43,10 +43,11 @@ public enum PairedComparison {
         var endpoint: String = ""
     }
 
-    /// Holds the listener's mesh from inside the rendezvous callback.
+    /// Holds the listener's mesh and bound endpoint from inside the rendezvous callbacks.
     final class MeshBox: @unchecked Sendable {
-        // @unchecked: written once on the rendezvous thread, read after it has finished.
+        // @unchecked: written on the rendezvous thread, read there or after it has finished.
         var mesh: ZeroMQMesh?
+        var endpoint = ""
     }
 
     static let listener: PartyID = "listener"
@@ -69,17 +70,22 @@ public enum PairedComparison {
             // Checked before anyone connects: a bad number should not cost the other side a wait.
             _ = try encode(r.value, mine)
             let endpoint = "tcp://\(listen)"
-            if let problem = endpointProblem(endpoint) { throw NodeError(.invalidConfig, "--listen \(listen) \(problem)") }
-            say("listening on \(listen); this side's key: \(keys.publicKey.z85)")
-            say("in the other terminal: tacit compare --connect \(listen) --peer-key \(keys.publicKey.z85) --value N")
+            if let problem = Endpoint.validate(endpoint, bindable: true) { throw NodeError(.invalidConfig, "--listen \(listen) \(problem)") }
             let host = String(listen[..<(listen.lastIndex(of: ":") ?? listen.endIndex)])
             let box = MeshBox()
             let timeout = r.timeout
             let hello = try await onThread {
-                try CurveRendezvous.accept(bind: endpoint, keyPair: keys, timeout: timeout) { hello in
+                try CurveRendezvous.accept(bind: endpoint, keyPair: keys, timeout: timeout, bound: { actual in
+                    // Printed only once bound, with the port the system chose for port 0: a
+                    // connector told earlier could dial a port someone else has just taken.
+                    let at = actual.hasPrefix("tcp://") ? String(actual.dropFirst("tcp://".count)) : actual
+                    box.endpoint = actual
+                    say("listening on \(at); this side's key: \(keys.publicKey.z85)")
+                    say("in the other terminal: tacit compare --connect \(at) --peer-key \(keys.publicKey.z85) --value N")
+                }) { hello in
                     do {
                         let members = [
-                            try Consortium.Member(name: listener, publicKey: keys.publicKey, endpoint: endpoint),
+                            try Consortium.Member(name: listener, publicKey: keys.publicKey, endpoint: box.endpoint),
                             try Consortium.Member(name: connector, publicKey: hello.publicKey, endpoint: hello.endpoint),
                         ]
                         var config = MeshConfiguration(name: listener, keyPair: keys, consortium: try Consortium(members: members))

@@ -14,7 +14,7 @@ struct Compare: AsyncParsableCommand {
               terminal 2: tacit compare --connect 127.0.0.1:5555 --peer-key KEY --value 950
             """)
 
-    @Option(help: "HOST:PORT to listen on (this side asks the question).") var listen: String?
+    @Option(help: "HOST:PORT to listen on (this side asks the question); port 0 picks a free one and prints it.") var listen: String?
     @Option(help: "HOST:PORT of the listener.") var connect: String?
     @Option(name: .customLong("peer-key"), help: "The key the listener printed (with --connect).") var peerKey: String?
     @Option(help: "This side's number (never printed or sent; a negative one as --value=-5).") var value: String

@@ -67,12 +67,22 @@ struct CompareCommandTests {
         }
     }
 
+    /// Starts a listener on port 0 and reads back where it listens and its key. A port picked
+    /// by the test and bound later by the listener could be taken in between by another
+    /// test's process (it happened under TSan); the listener binding first cannot lose it.
+    func listen(_ args: [String]) async throws -> (Side, address: String, key: String) {
+        let listener = try Side(["--listen", "127.0.0.1:0"] + args)
+        let line = try await listener.line("listening on ")
+        let words = line.split(separator: " ")
+        let address = try #require(words.count > 2 ? words[2].trimmingCharacters(in: [";"]) : nil, "\(line)")
+        #expect(address.hasPrefix("127.0.0.1:") && address != "127.0.0.1:0", "\(line)")
+        let key = try #require(words.last.map(String.init))
+        return (listener, address, key)
+    }
+
     func pair(_ listenerArgs: [String], _ connectorArgs: [String]) async throws -> (Side, Side, Int32, Int32) {
-        let port = try freePorts(1)[0]
-        let listener = try Side(["--listen", "127.0.0.1:\(port)", "--timeout", "120"] + listenerArgs)
-        let keyLine = try await listener.line("listening on")
-        let key = try #require(keyLine.split(separator: " ").last.map(String.init))
-        let connector = try Side(["--connect", "127.0.0.1:\(port)", "--peer-key", key, "--timeout", "120"] + connectorArgs)
+        let (listener, address, key) = try await listen(["--timeout", "120"] + listenerArgs)
+        let connector = try Side(["--connect", address, "--peer-key", key, "--timeout", "120"] + connectorArgs)
         let (a, b) = (await listener.exit(), await connector.exit())
         return (listener, connector, a, b)
     }
@@ -103,10 +113,8 @@ struct CompareCommandTests {
 
     @Test("a number that does not fit the listener's question fails the connector with a message that does not quote it")
     func badValue() async throws {
-        let port = try freePorts(1)[0]
-        let listener = try Side(["--listen", "127.0.0.1:\(port)", "--timeout", "120", "--value", "3", "--bits", "8", "--unsigned"])
-        let key = try #require(try await listener.line("listening on").split(separator: " ").last.map(String.init))
-        let connector = try Side(["--connect", "127.0.0.1:\(port)", "--peer-key", key, "--timeout", "120", "--value", "300"])
+        let (listener, address, key) = try await listen(["--timeout", "120", "--value", "3", "--bits", "8", "--unsigned"])
+        let connector = try Side(["--connect", address, "--peer-key", key, "--timeout", "120", "--value", "300"])
         let status = await connector.exit()
         // The connector learns the question in the pairing answer and refuses its own number
         // before the comparison starts; the listener is left waiting, so the test stops it.
@@ -118,15 +126,28 @@ struct CompareCommandTests {
 
     @Test("a wrong --peer-key never pairs: the connector gives up with a reason")
     func wrongKey() async throws {
-        let port = try freePorts(1)[0]
-        let listener = try Side(["--listen", "127.0.0.1:\(port)", "--value", "1", "--timeout", "30"])
-        _ = try await listener.line("listening on")
+        let (listener, address, _) = try await listen(["--value", "1", "--timeout", "30"])
         // Some other valid key (libzmq's documented example): the CURVE handshake fails, so no
         // answer ever comes.
-        let connector = try Side(["--connect", "127.0.0.1:\(port)", "--peer-key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "--value", "2", "--timeout", "5"])
+        let connector = try Side(["--connect", address, "--peer-key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "--value", "2", "--timeout", "5"])
         let status = await connector.exit()
         #expect(status != 0)
         #expect(connector.stderr.contains("no answer"), "\(connector.stderr)")
         listener.kill()
+    }
+
+    @Test("a bad --predicate, --path, --peer-key or --listen is refused at once with what to give instead", arguments: [
+        (["--listen", "127.0.0.1:0", "--value", "1", "--predicate", "less"], "--predicate 'less' is not one of lt, le, eq, ne, ge, gt"),
+        (["--listen", "127.0.0.1:0", "--value", "1", "--path", "gc"], "--path 'gc' is not ot or he"),
+        (["--listen", "127.0.0.1:70000", "--value", "1"], "must end in a port 0-65535"),
+        (["--connect", "127.0.0.1:5555", "--peer-key", "not-a-key", "--value", "1"], "--peer-key is not a CURVE public key"),
+        (["--connect", "127.0.0.1:0", "--peer-key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "--value", "1"], "must end in a port 1-65535"),
+    ])
+    func badArguments(_ args: [String], _ message: String) async throws {
+        let side = try Side(args + ["--timeout", "30"])
+        let status = await side.exit(timeout: 120)
+        #expect(status != 0)
+        #expect(side.stderr.contains(message), "\(side.stderr)")
+        #expect(!side.stdout.contains("listening on"), "\(side.stdout)")
     }
 }
