@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 SWIFT ?= swift
-SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev libsqlite3-dev pkg-config gcc
+SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev libsodium-dev libsqlite3-dev pkg-config gcc
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 

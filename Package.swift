@@ -30,6 +30,8 @@ let jobFolders: [ProtocolFolder] = [
     ProtocolFolder(folder: "PaillierAggregation", target: "TacitPaillierAggregation"),
     ProtocolFolder(folder: "MeanVariance", target: "TacitMeanVariance"),
     ProtocolFolder(folder: "Millionaires", target: "TacitMillionaires"),
+    // Not registered until its job ships (issue 14).
+    ProtocolFolder(folder: "PSI", target: "TacitPSI", shipped: false),
     ProtocolFolder(folder: "_Template", target: "TacitJobTemplate", shipped: false),
 ]
 
@@ -101,6 +103,13 @@ let package = Package(
             pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]
         ),
+        // ristretto255 for the ECDH PSI path (libzmq's CURVE already links libsodium).
+        .systemLibrary(
+            name: "CSodium",
+            path: "Sources/CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+        ),
 
         // Bytes: the length-prefixed big-endian codec, SHA-256 and hex that every layer from
         // TacitCrypto and TacitNet up shares. Only libcrypto below it.
@@ -120,7 +129,7 @@ let package = Package(
         // Cryptography: Paillier (+ threshold).
         .target(
             name: "TacitCrypto",
-            dependencies: ["TacitMath", "TacitBytes", "COpenSSL"],
+            dependencies: ["TacitMath", "TacitBytes", "COpenSSL", "CSodium"],
             swiftSettings: tacitSettings
         ),
 
