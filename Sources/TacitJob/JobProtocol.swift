@@ -44,11 +44,18 @@ public struct JobDescriptor: Sendable {
     public let partyCounts: ClosedRange<Int>
     /// The outputs a spec usually names (`tacit simulate` uses them when given none).
     public let defaultOutputs: [String]
+    /// What its input columns hold: numbers (most protocols) or identifiers to match (PSI);
+    /// `tacit simulate` reads a CSV's columns accordingly.
+    public let inputs: InputKind
+
+    public enum InputKind: Sendable, Equatable { case numbers, identifiers }
 
     public init(
         name: String, summary: String, security: String, learns: String, parameters: [JobParameter] = [],
-        needs: JobNeeds = [], partyCounts: ClosedRange<Int> = 2...64, defaultOutputs: [String] = ["result"]
+        needs: JobNeeds = [], partyCounts: ClosedRange<Int> = 2...64, defaultOutputs: [String] = ["result"],
+        inputs: InputKind = .numbers
     ) {
+        self.inputs = inputs
         self.name = name
         self.summary = summary
         self.security = security

@@ -25,7 +25,7 @@ public enum Audit {
         }
         let decls = try c.columns.map { name in
             guard let d = types.first(where: { $0.name == name }) else {
-                throw NodeError(.audit, "no type given for column '\(name)'; the party declares it with its data (e.g. \(name):decimal:2 or \(name):integer)")
+                throw NodeError(.audit, "no type given for column '\(name)'; the party declares it with its data (e.g. \(name):decimal:2, \(name):integer or \(name):identifier)")
             }
             return d
         }
@@ -63,15 +63,15 @@ public enum Audit {
 }
 
 extension ColumnDeclaration {
-    /// `amount:decimal:2`, `amount:decimal` (2 digits) or `age:integer`.
+    /// `amount:decimal:2`, `amount:decimal` (2 digits), `age:integer` or `iban:identifier`.
     public static func parse(spec text: String) throws -> ColumnDeclaration {
         let p = text.split(separator: ":").map(String.init)
         guard p.count >= 2, p.count <= 3, let kind = Kind(rawValue: p[1]) else {
-            throw NodeError(.audit, "'\(text)' is not NAME:decimal[:DIGITS] or NAME:integer")
+            throw NodeError(.audit, "'\(text)' is not NAME:decimal[:DIGITS], NAME:integer or NAME:identifier")
         }
-        if kind == .integer {
-            guard p.count == 2 else { throw NodeError(.audit, "'\(text)': an integer column has no fraction digits") }
-            return ColumnDeclaration(name: p[0], type: .integer)
+        if kind != .decimal {
+            guard p.count == 2 else { throw NodeError(.audit, "'\(text)': an \(kind.rawValue) column has no fraction digits") }
+            return ColumnDeclaration(name: p[0], type: kind)
         }
         guard let digits = p.count == 3 ? Int(p[2]) : 2, (0...18).contains(digits) else {
             throw NodeError(.audit, "'\(text)': fraction digits must be 0...18")

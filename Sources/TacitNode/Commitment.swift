@@ -44,7 +44,7 @@ public struct InputCommitment: Sendable, Hashable, Codable {
         w.u32(UInt32(input.columns.count))
         for c in input.columns {
             w.string(c.declaration.name)
-            w.string(c.declaration.type == .integer ? "integer" : "decimal:\(c.declaration.fractionDigits)")
+            w.string(c.declaration.typeText)
             w.u32(UInt32(c.values.count))
             for v in c.values { w.string(v) }
         }

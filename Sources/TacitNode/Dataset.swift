@@ -99,6 +99,15 @@ extension CSV {
                 guard w.index < row.count else {
                     throw NodeError(.dataset, "\(what): a row has \(row.count) cells; column '\(w.decl.name)' is cell \(w.index + 1)", file: file, line: r + 2)
                 }
+                if w.decl.type == .identifier {
+                    // As written, spaces included: trimming is the job's normalisation to choose.
+                    let cell = row[w.index]
+                    guard cell.utf8.count <= ColumnDeclaration.maxIdentifierBytes, !cell.unicodeScalars.contains(where: { $0.value == 0 }) else {
+                        throw NodeError(.dataset, "\(what), column '\(w.decl.name)': an identifier is longer than \(ColumnDeclaration.maxIdentifierBytes) bytes or holds a NUL character", file: file, line: r + 2)
+                    }
+                    columns[k].values.append(cell)
+                    continue
+                }
                 let format = FixedPointFormat(fractionalDigits: w.decl.fractionDigits, bits: 64)
                 let cell = row[w.index].trimmingCharacters(in: .whitespaces)
                 do {

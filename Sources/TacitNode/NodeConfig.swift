@@ -162,8 +162,8 @@ extension ColumnDeclaration {
             throw typeValue.error("unknown column type '\(typeText)'; use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let digits = try m["fractionDigits"]?.int(in: 0...18) ?? (type == .decimal ? 2 : 0)
-        if type == .integer, let f = m["fractionDigits"], digits != 0 {
-            throw f.error("an integer column has no fraction digits; remove this field or use type: decimal")
+        if type != .decimal, let f = m["fractionDigits"], digits != 0 {
+            throw f.error("an \(type.rawValue) column has no fraction digits; remove this field or use type: decimal")
         }
         return ColumnDeclaration(name: name, type: type, fractionDigits: digits)
     }

@@ -60,7 +60,8 @@ public enum Simulation {
             throw NodeError(.invalidSpec, "--parties: \(r.parties) is not a party count from 1 to 64")
         }
 
-        // Inputs: PARTY=FILE, read with the node's CSV reader (decimal columns, digits as written).
+        // Inputs: PARTY=FILE, read with the node's CSV reader (decimal columns, digits as
+        // written; identifier columns as written, for a protocol that matches identifiers).
         var inputs: [PartyID: DatasetInput] = [:]
         for item in r.inputs {
             guard let eq = item.firstIndex(of: "="), eq != item.startIndex, item.index(after: eq) != item.endIndex else {
@@ -69,7 +70,7 @@ public enum Simulation {
             let party = String(item[..<eq]), file = String(item[item.index(after: eq)...])
             if let p = NameRules.problem(party) { throw NodeError(.invalidSpec, "--input '\(item)': party name '\(party)' \(p)") }
             guard inputs[PartyID(party)] == nil else { throw NodeError(.invalidSpec, "--input: party '\(party)' is given twice") }
-            inputs[PartyID(party)] = try readCSV(file, party: PartyID(party), columns: r.columns)
+            inputs[PartyID(party)] = try readCSV(file, party: PartyID(party), columns: r.columns, identifiers: d.inputs == .identifiers)
         }
         guard !inputs.isEmpty else { throw NodeError(.invalidSpec, "--input: give at least one PARTY=FILE") }
         guard r.parties >= inputs.count else {
@@ -135,8 +136,9 @@ public enum Simulation {
     }
 
     /// A CSV file as one party's input: the named columns (all by default), each read as a
-    /// decimal with as many fraction digits as its cells use.
-    static func readCSV(_ file: String, party: PartyID, columns wanted: [String]) throws -> DatasetInput {
+    /// decimal with as many fraction digits as its cells use, or as identifiers (text as
+    /// written) when `identifiers`.
+    static func readCSV(_ file: String, party: PartyID, columns wanted: [String], identifiers: Bool = false) throws -> DatasetInput {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw NodeError(.dataset, "--input: cannot read \(file) (no such file, or not readable)")
         }
@@ -150,6 +152,10 @@ public enum Simulation {
         for name in names {
             guard let i = header.firstIndex(of: name) else {
                 throw NodeError(.dataset, "--column: \(file) has no column '\(name)' (has: \(header.joined(separator: ", ")))")
+            }
+            if identifiers {
+                decls.append(ColumnDeclaration(name: name, type: .identifier))
+                continue
             }
             var digits = 0
             for (r, row) in rows.dropFirst().enumerated() where i < row.count {

@@ -122,6 +122,57 @@ struct CommitmentTests {
     }
 }
 
+/// Identifier columns (for matching jobs): read and committed exactly as written.
+struct IdentifierColumnTests {
+    let dir = tempDir()
+    var reader: DatasetReader {
+        DatasetReader(owner: "bank-a", datasets: [DatasetDeclaration(name: "applicants", file: "\(dir)/a.csv", columns: [
+            ColumnDeclaration(name: "national_id", type: .identifier), ColumnDeclaration(name: "score", type: .integer)])])
+    }
+    let selection = JobSpec.InputSelection(dataset: "applicants", columns: ["national_id"])
+    let approval = Approval(jobID: "j1", party: "bank-a", dataset: "applicants", columns: ["national_id", "score"])
+
+    @Test("cells are kept as written: spaces, case, quotes and non-ASCII; a numeric job refuses the column by name")
+    func keptAsWritten() throws {
+        try "score,national_id\n1, AB-12 34 \n2,\"Straße, Köln\"\n3,0042\n".write(toFile: "\(dir)/a.csv", atomically: true, encoding: .utf8)
+        let input = try reader.read(selection, jobID: "j1", approval: approval)
+        #expect(input.columns[0].values == [" AB-12 34 ", "Straße, Köln", "0042"])
+        do { _ = try input.encoded("national_id", fractionDigits: 0); Issue.record("an identifier column was read as numbers") } catch let e as JobError {
+            #expect(e.code == .invalidInput)
+            #expect(e.message.contains("declared as an identifier"), "\(e.message)")
+            #expect(!e.message.contains("0042"))
+        }
+        let score = try reader.read(.init(dataset: "applicants", columns: ["score"]), jobID: "j1", approval: approval)
+        #expect(try score.encoded("score", fractionDigits: 0) == [1, 2, 3])
+    }
+
+    @Test("an over-long or NUL-holding identifier is refused without quoting it, the row in the local detail")
+    func refusedCells() throws {
+        for bad in [String(repeating: "x", count: ColumnDeclaration.maxIdentifierBytes + 1), "ab\u{0}cd"] {
+            try "score,national_id\n1,ok\n2,\(bad)\n".write(toFile: "\(dir)/a.csv", atomically: true, encoding: .utf8)
+            do { _ = try reader.read(selection, jobID: "j1", approval: approval); Issue.record("accepted a bad identifier") } catch let e as NodeError {
+                #expect(e.code == .dataset)
+                #expect(e.message.contains("longer than 1024 bytes or holds a NUL"), "\(e.message)")
+                #expect(e.line == 3)
+                #expect(!e.message.contains("xxxx") && !e.message.contains("abcd"))
+            }
+        }
+    }
+
+    @Test("the commitment covers the text as written, with the type 'identifier' (vector from Docs/TacitNode.md in Python)")
+    func commitmentVector() throws {
+        let input = DatasetInput(jobID: "j1", party: "bank-a", dataset: "applicants", columns: [
+            .init(declaration: ColumnDeclaration(name: "national_id", type: .identifier), values: [" AB-12 34 ", "Straße"])])
+        // frame("tacit.input-commitment.v1") + frame(7 * 32) + frame("j1") + frame("bank-a")
+        // + frame("applicants") + u32(1) + frame("national_id") + frame("identifier") + u32(2)
+        // + frame(" AB-12 34 ") + frame("Straße"), hashed with hashlib.sha256.
+        #expect(InputCommitment.compute(input, salt: [UInt8](repeating: 7, count: 32)).digest
+            == "a9a5bb21de5e920f01288a31936dbee7faf95274a22db5bb42784cdc830e45eb")
+        #expect(try ColumnDeclaration.parse(spec: "national_id:identifier") == ColumnDeclaration(name: "national_id", type: .identifier))
+        #expect(throws: NodeError.self) { try ColumnDeclaration.parse(spec: "national_id:identifier:2") }
+    }
+}
+
 /// The lifecycle with every party in one process: in-memory ledger and mesh.
 @Suite(.serialized, .timeLimit(.minutes(8)))
 struct LifecycleTests {

@@ -1,0 +1,148 @@
+import Foundation
+public import TacitJob
+
+/// How identifiers are made comparable before matching, so that two banks holding the same
+/// person's ID as `ab-123 456` and `AB123456` find each other. The steps, in this order:
+///
+/// - `nfkc`: Unicode compatibility composition (NFKC): full-width `ＡＢ１` becomes `AB1`, the
+///   ligature `ﬁ` becomes `fi`, and canonically equivalent spellings (`é` precomposed or as
+///   `e` + combining accent) become the same bytes.
+/// - `casefold`: Unicode full case folding (`Straße` and `STRASSE` match, as do `Σ` and `ς`),
+///   then NFKC again: together these are Unicode's NFKC_Casefold.
+/// - `separators`: removes spaces, dashes, dots, slashes, underscores and other Unicode
+///   separators and dash punctuation, for ID numbers written in groups (`12-345 678/9`).
+/// - `trim`: removes leading and trailing white space.
+///
+/// A value that normalises to nothing never matches (a blank cell is not an identifier).
+/// Several columns form one identifier (name and date of birth, say): each is normalised, then
+/// they are joined length-prefixed, so `("ab", "c")` and `("a", "bc")` stay different.
+public struct IdentifierNormalisation: Sendable, Equatable, CustomStringConvertible {
+    public var nfkc: Bool
+    public var casefold: Bool
+    public var separators: Bool
+    public var trim: Bool
+
+    public init(nfkc: Bool = true, casefold: Bool = true, separators: Bool = false, trim: Bool = true) {
+        self.nfkc = nfkc
+        self.casefold = casefold
+        self.separators = separators
+        self.trim = trim
+    }
+
+    /// The default: `trim,nfkc,casefold` (separators kept: they can be significant in names).
+    public static let standard = IdentifierNormalisation()
+    /// Exactly as written.
+    public static let none = IdentifierNormalisation(nfkc: false, casefold: false, separators: false, trim: false)
+
+    public static let stepNames = ["trim", "nfkc", "casefold", "separators"]
+
+    /// `none`, or a comma-separated list of steps (`trim,nfkc,casefold,separators`); nil with
+    /// the reason for anything else.
+    public static func parse(_ text: String) -> Result<IdentifierNormalisation, JobError> {
+        let words = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if words == ["none"] { return .success(.none) }
+        var n = IdentifierNormalisation.none
+        for w in words {
+            switch w {
+            case "trim": n.trim = true
+            case "nfkc": n.nfkc = true
+            case "casefold": n.casefold = true
+            case "separators": n.separators = true
+            default:
+                return .failure(JobError(.invalidSpec, "normalise: '\(w)' is not a step; use none or a comma-separated list of \(stepNames.joined(separator: ", "))"))
+            }
+        }
+        guard !words.isEmpty else {
+            return .failure(JobError(.invalidSpec, "normalise: give none or a comma-separated list of \(stepNames.joined(separator: ", "))"))
+        }
+        return .success(n)
+    }
+
+    /// The canonical spelling, as approvers see it.
+    public var description: String {
+        let on = [(trim, "trim"), (nfkc, "nfkc"), (casefold, "casefold"), (separators, "separators")].filter(\.0).map(\.1)
+        return on.isEmpty ? "none" : on.joined(separator: ",")
+    }
+
+    public func apply(_ value: String) -> String {
+        var s = value
+        if nfkc { s = s.precomposedStringWithCompatibilityMapping }
+        if casefold {
+            s = s.folding(options: [.caseInsensitive], locale: nil)
+            if nfkc { s = s.precomposedStringWithCompatibilityMapping }
+        }
+        if separators {
+            s = String(String.UnicodeScalarView(s.unicodeScalars.filter { !Self.isSeparator($0) }))
+        }
+        if trim { s = s.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return s
+    }
+
+    static func isSeparator(_ c: Unicode.Scalar) -> Bool {
+        switch c.properties.generalCategory {
+        case .spaceSeparator, .lineSeparator, .paragraphSeparator, .dashPunctuation, .connectorPunctuation: return true
+        default: return c == "." || c == "/" || c == "\\" || c == "\t" || c == "·"
+        }
+    }
+
+    /// The element bytes for one row's identifier columns, or nil when every column is empty
+    /// after normalisation.
+    public func element(_ values: [String]) -> [UInt8]? {
+        let normalised = values.map(apply)
+        if normalised.allSatisfy(\.isEmpty) { return nil }
+        if normalised.count == 1 { return Array(normalised[0].utf8) }
+        var out: [UInt8] = []
+        for v in normalised {
+            let b = Array(v.utf8)
+            withUnsafeBytes(of: UInt32(b.count).bigEndian) { out.append(contentsOf: $0) }
+            out.append(contentsOf: b)
+        }
+        return out
+    }
+}
+
+/// One party's identifiers as a set, with which input rows each element came from (local
+/// only: rows never leave the party).
+public struct IdentifierSet: Sendable {
+    public let set: PSISet
+    /// For each element of `set`, the 0-based input rows holding it (more than one when the
+    /// input repeats an identifier).
+    public let rows: [[Int]]
+    /// Rows whose identifier is empty after normalisation: they match nothing.
+    public let blankRows: Int
+    public var duplicateRows: Int { rows.reduce(0) { $0 + $1.count - 1 } }
+
+    /// The identifiers of `columns` (all of the input's, in its order, when nil), which must
+    /// be identifier columns.
+    public init(_ input: DatasetInput, columns: [String]? = nil, normalisation: IdentifierNormalisation) throws {
+        let names = columns ?? input.columns.map(\.declaration.name)
+        var cols: [[String]] = []
+        for name in names {
+            guard let c = input.column(name) else {
+                throw JobError(.invalidInput, "column '\(name)' is not part of this input")
+            }
+            guard c.declaration.type == .identifier else {
+                throw JobError(.invalidInput, "column '\(name)' is declared as \(c.declaration.type.rawValue), but PSI matches identifiers as written; declare it with type: identifier in the node config (a number column's canonical form would drop leading zeros)")
+            }
+            cols.append(c.values)
+        }
+        guard !cols.isEmpty else { throw JobError(.invalidInput, "the input has no identifier column") }
+        var index: [[UInt8]: Int] = [:]
+        var elements: [[UInt8]] = []
+        var rows: [[Int]] = []
+        var blank = 0
+        for r in 0..<input.rowCount {
+            guard let e = normalisation.element(cols.map { $0[r] }) else { blank += 1; continue }
+            if let i = index[e] {
+                rows[i].append(r)
+            } else {
+                index[e] = elements.count
+                elements.append(e)
+                rows.append([r])
+            }
+        }
+        self.set = PSISet(distinct: elements)
+        self.rows = rows
+        self.blankRows = blank
+    }
+}
