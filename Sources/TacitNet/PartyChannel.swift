@@ -100,4 +100,27 @@ public struct SessionChannel: Sendable {
 
     /// Ends the session on this party's side.
     public func end() { channel.endSession(session) }
+
+    /// This session seen as the two parties it joins: the local one and `peer`. Messages go
+    /// through unchanged; a two-party protocol that sizes itself from `parties` works inside
+    /// a mesh of the whole consortium.
+    public func pair(with peer: PartyID) -> SessionChannel {
+        SessionChannel(channel: TwoPartyChannel(base: channel, peer: peer), session: session)
+    }
+}
+
+/// `base` restricted to the local party and `peer` (see ``SessionChannel/pair(with:)``).
+struct TwoPartyChannel: PartyChannel {
+    let base: any PartyChannel
+    let peer: PartyID
+    var localParty: PartyID { base.localParty }
+    var parties: [PartyID] { [base.localParty, peer].sorted() }
+    var defaultTimeout: Duration { base.defaultTimeout }
+    func send(_ payload: Payload, to peer: PartyID, session: SessionID, tag: Tag) async throws {
+        try await base.send(payload, to: peer, session: session, tag: tag)
+    }
+    func receive(from peer: PartyID, session: SessionID, tag: Tag, timeout: Duration?) async throws -> Payload {
+        try await base.receive(from: peer, session: session, tag: tag, timeout: timeout)
+    }
+    func endSession(_ session: SessionID) { base.endSession(session) }
 }

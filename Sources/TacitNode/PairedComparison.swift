@@ -37,21 +37,10 @@ public enum PairedComparison {
         var signed: Bool
         var bits: Int
         var fractionDigits: Int
-        /// Where the listener's mesh listens: a port of its own, bound before it answers. Not
-        /// the rendezvous port: a connector dialling that while the rendezvous socket is still
-        /// open would meet the wrong socket and lose its first messages.
-        var endpoint: String = ""
     }
 
-    /// Holds the listener's mesh and bound endpoint from inside the rendezvous callbacks.
-    final class MeshBox: @unchecked Sendable {
-        // @unchecked: written on the rendezvous thread, read there or after it has finished.
-        var mesh: ZeroMQMesh?
-        var endpoint = ""
-    }
-
-    static let listener: PartyID = "listener"
-    static let connector: PartyID = "connector"
+    static let listener = Pairing.listener
+    static let connector = Pairing.connector
 
     /// Runs one side; `say` prints progress and the answer. Returns whether the predicate holds
     /// (from this side's point of view: "mine <predicate> theirs").
@@ -59,87 +48,33 @@ public enum PairedComparison {
         guard (r.listen == nil) != (r.connect == nil) else {
             throw NodeError(.invalidConfig, "give exactly one of --listen HOST:PORT and --connect HOST:PORT")
         }
-        let keys = try CurveKeyPair.generate()
         if let listen = r.listen {
-            guard let p = Millionaires.Predicate(rawValue: r.predicate) else {
+            guard let predicate = Millionaires.Predicate(rawValue: r.predicate) else {
                 throw NodeError(.invalidConfig, "--predicate '\(r.predicate)' is not one of lt, le, eq, ne, ge, gt")
             }
             guard Millionaires.PathKind(rawValue: r.path) != nil else { throw NodeError(.invalidConfig, "--path '\(r.path)' is not ot or he") }
-            let predicate = p
             let mine = Question(predicate: r.predicate, path: r.path, signed: r.signed, bits: r.bits, fractionDigits: r.fractionDigits)
             // Checked before anyone connects: a bad number should not cost the other side a wait.
             _ = try encode(r.value, mine)
-            let endpoint = "tcp://\(listen)"
-            if let problem = Endpoint.validate(endpoint, bindable: true) { throw NodeError(.invalidConfig, "--listen \(listen) \(problem)") }
-            let host = String(listen[..<(listen.lastIndex(of: ":") ?? listen.endIndex)])
-            let box = MeshBox()
-            let timeout = r.timeout
-            let hello = try await onThread {
-                try CurveRendezvous.accept(bind: endpoint, keyPair: keys, timeout: timeout, bound: { actual in
-                    // Printed only once bound, with the port the system chose for port 0: a
-                    // connector told earlier could dial a port someone else has just taken.
-                    let at = actual.hasPrefix("tcp://") ? String(actual.dropFirst("tcp://".count)) : actual
-                    box.endpoint = actual
-                    say("listening on \(at); this side's key: \(keys.publicKey.z85)")
-                    say("in the other terminal: tacit compare --connect \(at) --peer-key \(keys.publicKey.z85) --value N")
-                }) { hello in
-                    do {
-                        let members = [
-                            try Consortium.Member(name: listener, publicKey: keys.publicKey, endpoint: box.endpoint),
-                            try Consortium.Member(name: connector, publicKey: hello.publicKey, endpoint: hello.endpoint),
-                        ]
-                        var config = MeshConfiguration(name: listener, keyPair: keys, consortium: try Consortium(members: members))
-                        config.defaultTimeout = timeout
-                        config.bindEndpoint = "tcp://\(host):*"
-                        let mesh = try ZeroMQMesh(configuration: config)
-                        box.mesh = mesh
-                        var q = mine
-                        q.endpoint = "tcp://\(host):\(mesh.boundEndpoint.split(separator: ":").last ?? "")"
-                        return .accept(String(decoding: (try? JSONEncoder().encode(q)) ?? Data(), as: UTF8.self))
-                    } catch {
-                        return .refuse("the listener could not start its side: \(error)")
-                    }
-                }
+            let settings = String(decoding: try JSONEncoder().encode(mine), as: UTF8.self)
+            let paired = try await Pairing.listen(listen, settings: settings, timeout: r.timeout, say: say) { at, key in
+                "tacit compare --connect \(at) --peer-key \(key) --value N"
             }
-            guard let mesh = box.mesh else { throw NodeError(.invalidConfig, "the listener's mesh did not start") }
-            say("paired with a connector whose key is \(hello.publicKey.z85) (compare it with what the other side printed)")
-            return try await compare(r.value, mine, predicate: predicate, me: listener, peer: connector, mesh: mesh, timeout: r.timeout, say: say)
+            return try await compare(r.value, mine, predicate: predicate, me: listener, peer: connector, mesh: paired.mesh, timeout: r.timeout, say: say)
         } else {
-            guard let target = r.connect, let keyText = r.peerKey else {
-                throw NodeError(.invalidConfig, "--connect needs --peer-key: the key the listener printed")
-            }
-            let serverKey: CurvePublicKey
-            do { serverKey = try CurvePublicKey(z85: keyText) } catch {
-                throw NodeError(.invalidConfig, "--peer-key is not a CURVE public key (40 Z85 characters, as the listener printed it)")
-            }
-            let endpoint = "tcp://\(target)"
-            if let problem = endpointProblem(endpoint) { throw NodeError(.invalidConfig, "--connect \(target) \(problem)") }
-            let advertise = try r.advertise ?? "tcp://127.0.0.1:\(LoopbackPorts.free(1)[0])"
-            if let problem = endpointProblem(advertise) { throw NodeError(.invalidConfig, "--advertise \(advertise) \(problem)") }
-            say("this side's key: \(keys.publicKey.z85)")
-            let hello = CurveRendezvous.Hello(publicKey: keys.publicKey, endpoint: advertise, settings: "")
-            let answer = try await onThread {
-                try CurveRendezvous.connect(endpoint: endpoint, serverKey: serverKey, keyPair: keys, hello: hello, timeout: r.timeout)
-            }
-            guard let q = try? JSONDecoder().decode(Question.self, from: Data(answer.utf8)),
+            guard let target = r.connect else { throw NodeError(.invalidConfig, "give --connect HOST:PORT") }
+            let paired = try await Pairing.connect(target, peerKey: r.peerKey, advertise: r.advertise, timeout: r.timeout, say: say)
+            guard let q = try? JSONDecoder().decode(Question.self, from: Data(paired.settings.utf8)),
                 let asked = Millionaires.Predicate(rawValue: q.predicate), Millionaires.PathKind(rawValue: q.path) != nil,
-                (1...64).contains(q.bits), (0...18).contains(q.fractionDigits), endpointProblem(q.endpoint) == nil
-            else { throw NodeError(.invalidConfig, "the listener's question is malformed; is it the same version of tacit?") }
+                (1...64).contains(q.bits), (0...18).contains(q.fractionDigits)
+            else {
+                paired.mesh.close()
+                throw NodeError(.invalidConfig, "the listener's question is malformed; is it the same version of tacit?")
+            }
             // The listener asks "listener's <asked> connector's"; from here that is the mirror.
             let predicate = mirrored(asked)
             say("the listener asks: is its number \(phrase(asked)) yours? (\(q.path) path, \(q.bits)-bit \(q.signed ? "signed" : "unsigned"), \(q.fractionDigits) fraction digits)")
-            let members = [
-                try Consortium.Member(name: listener, publicKey: serverKey, endpoint: q.endpoint),
-                try Consortium.Member(name: connector, publicKey: keys.publicKey, endpoint: advertise),
-            ]
-            var config = MeshConfiguration(name: connector, keyPair: keys, consortium: try Consortium(members: members))
-            config.defaultTimeout = r.timeout
-            if let advertise = r.advertise, let port = advertise.split(separator: ":").last {
-                // Behind NAT the advertised address is not this host's: listen on every interface.
-                config.bindEndpoint = "tcp://*:\(port)"
-            }
-            let mesh = try ZeroMQMesh(configuration: config)
-            return try await compare(r.value, q, predicate: predicate, me: connector, peer: listener, mesh: mesh, timeout: r.timeout, say: say)
+            return try await compare(r.value, q, predicate: predicate, me: connector, peer: listener, mesh: paired.mesh, timeout: r.timeout, say: say)
         }
     }
 
@@ -190,15 +125,6 @@ public enum PairedComparison {
         case .ne: return "≠"
         case .ge: return "≥"
         case .gt: return ">"
-        }
-    }
-
-    static func endpointProblem(_ e: String) -> String? { Endpoint.validate(e) }
-
-    /// Blocking ZeroMQ calls on a thread of their own, off the cooperative pool.
-    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in
-            Thread { c.resume(with: Result { try body() }) }.start()
         }
     }
 }

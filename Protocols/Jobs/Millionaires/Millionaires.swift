@@ -278,27 +278,10 @@ extension Millionaires {
     /// A path between this party and `peer` on `channel`'s session. The session may span more
     /// members than the two (a node's mesh is the whole consortium): the path sees only the two.
     public static func makePath(_ kind: PathKind, channel: SessionChannel, peer: PartyID, role: ComparisonRole, bits: Int) throws -> any ComparisonPath {
-        let pair = SessionChannel(channel: TwoPartyChannel(base: channel.channel, peer: peer), session: channel.session)
+        let pair = channel.pair(with: peer)
         switch kind {
         case .ot: return try OTComparison(channel: pair, role: role, bits: bits)
         case .he: return try HEComparison(channel: pair, role: role, bits: bits)
         }
     }
-}
-
-/// `base` seen as the two parties it joins: the local one and `peer`. Sends and receives go
-/// to `base` unchanged; a path sized from `parties` (exactly two) works inside a larger mesh.
-struct TwoPartyChannel: PartyChannel {
-    let base: any PartyChannel
-    let peer: PartyID
-    var localParty: PartyID { base.localParty }
-    var parties: [PartyID] { [base.localParty, peer].sorted() }
-    var defaultTimeout: Duration { base.defaultTimeout }
-    func send(_ payload: Payload, to peer: PartyID, session: SessionID, tag: Tag) async throws {
-        try await base.send(payload, to: peer, session: session, tag: tag)
-    }
-    func receive(from peer: PartyID, session: SessionID, tag: Tag, timeout: Duration?) async throws -> Payload {
-        try await base.receive(from: peer, session: session, tag: tag, timeout: timeout)
-    }
-    func endSession(_ session: SessionID) { base.endSession(session) }
 }
