@@ -57,8 +57,8 @@ public enum OTPSI {
     }
 
     /// Seconds per phase of one run, in order, for profiling.
-    struct Phases {
-        var entries: [(String, Double)] = []
+    package struct Phases: Sendable {
+        package var entries: [(String, Double)] = []
         var last = ContinuousClock.now
         mutating func mark(_ name: String) {
             let now = ContinuousClock.now
@@ -69,12 +69,16 @@ public enum OTPSI {
 
     /// Message sizes, smaller in tests to reach multi-message paths with small sets; both
     /// parties must use the same.
-    struct Tuning {
-        var batchBins = KKRT.batchBins
-        var valueMessageBytes = OTPSI.maxMessageBytes
+    package struct Tuning: Sendable {
+        package var batchBins = KKRT.batchBins
+        package var valueMessageBytes = OTPSI.maxMessageBytes
+        package init(batchBins: Int = KKRT.batchBins, valueMessageBytes: Int = OTPSI.maxMessageBytes) {
+            self.batchBins = batchBins
+            self.valueMessageBytes = valueMessageBytes
+        }
     }
 
-    static func runTimed(
+    package static func runTimed(
         _ set: PSISet, role: PSIRole, mode: PSIOutputMode, link: PairLink, session: [UInt8],
         progress: PSIProgress? = nil, tuning: Tuning = Tuning()
     ) async throws -> (outcome: PSIOutcome, phases: Phases) {
@@ -361,13 +365,15 @@ public enum OTPSI {
         return [UInt64](unsafeUninitializedCapacity: 2 * n) { buffer, initialised in
             let out = buffer
             twoWay(n) { _, range in
-                var buffer = prefix
-                for i in range {
-                    buffer.removeSubrange(prefix.count...)
-                    buffer += elements[i]
-                    let d = SHA256Bytes.hash(buffer)
-                    out[2 * i] = d[0..<8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
-                    out[2 * i + 1] = d[8..<16].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+                let sha = SHA256Bytes.Context()
+                withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4) { digest in
+                    prefix.withUnsafeBytes { prefix in
+                        for i in range {
+                            elements[i].withUnsafeBytes { sha.hash(prefix, $0, into: UnsafeMutableRawBufferPointer(digest)) }
+                            out[2 * i] = UInt64(littleEndian: digest[0])
+                            out[2 * i + 1] = UInt64(littleEndian: digest[1])
+                        }
+                    }
                 }
             }
             initialised = 2 * n

@@ -1,4 +1,5 @@
 import Testing
+import TacitBytes
 import TacitJob
 import TacitMath
 import TacitMPC
@@ -140,6 +141,33 @@ struct OTPSITests {
         #expect(OTPSI.valueBits(receiver: OTPSI.maxSetSize, sender: OTPSI.maxSetSize) == 99)
         #expect(OTPSI.mask(45) == ((1 << 45) - 1, 0))
         #expect(OTPSI.mask(85) == (~0, (1 << 21) - 1))
+    }
+
+    @Test("identifiers: SHA-256(tag ‖ session ‖ element), first 16 bytes as little-endian words (Python hashlib vectors)")
+    func identifierVectors() {
+        // python3: d = sha256(u32be(20) + b"tacit.psi.kkrt.id.v1" + u32be(3) + bytes([1, 2, 3]) + e).digest()
+        let ids = OTPSI.identifiers([Array("abc".utf8), Array("Zoë".utf8)], session: [1, 2, 3])
+        #expect(ids == [0x4f1d_8dda_bb8d_d487, 0x4f8d_194c_e1d8_67e9, 0x76d7_1bd2_e825_2bc7, 0xb03c_305e_6f96_7227])
+        // Both threads' halves agree with one-at-a-time hashing.
+        let many = (0..<5000).map { Array("e\($0)".utf8) }
+        let all = OTPSI.identifiers(many, session: [9])
+        #expect(all.count == 10_000)
+        for i in [0, 2499, 2500, 4999] {
+            #expect(Array(all[(2 * i)..<(2 * i + 2)]) == OTPSI.identifiers([many[i]], session: [9]))
+        }
+        #expect(OTPSI.identifiers([[1]], session: [1]) != OTPSI.identifiers([[1]], session: [2]))
+    }
+
+    @Test("SHA256Bytes.Context matches FIPS 180-2's \"abc\" vector and the one-shot hash")
+    func shaContext() {
+        let c = SHA256Bytes.Context()
+        var out = [UInt8](repeating: 0, count: 32)
+        let abc = Array("abc".utf8), empty: [UInt8] = []
+        abc.withUnsafeBytes { a in empty.withUnsafeBytes { e in out.withUnsafeMutableBytes { c.hash(a, e, into: $0) } } }
+        #expect(Hex.encode(out) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let x = Array("ab".utf8), y = Array("c".utf8)
+        x.withUnsafeBytes { a in y.withUnsafeBytes { e in out.withUnsafeMutableBytes { c.hash(a, e, into: $0) } } }
+        #expect(out == SHA256Bytes.hash(abc))
     }
 
     // MARK: the OPRF core
