@@ -138,13 +138,14 @@ public enum OTPSI {
                 phases.mark("OPRF")
                 let lookup = ValueTable(outputs: outputs, table: table, bits: bits)
                 phases.mark("lookup table")
-                var matched = [Bool](repeating: false, count: nr)
+                // Bins whose value a sender value equals (the true matches, and false ones with
+                // probability below 2^-40), checked for the function after the loop.
+                var hits: [(bin: Int32, function: UInt8)] = []
                 try await receiveValues(link, senderCount: ns, bits: bits, messageBytes: tuning.valueMessageBytes) { index, lo, hi in
-                    let function = UInt8(index / ns)
-                    lookup.forEach(lo, hi) { b in
-                        if table.function[b] == function { matched[Int(table.item[b])] = true }
-                    }
+                    lookup.forEach(lo, hi) { b in hits.append((Int32(b), UInt8(index / ns))) }
                 }
+                var matched = [Bool](repeating: false, count: nr)
+                for (b, f) in hits where table.function[Int(b)] == f { matched[Int(table.item[Int(b)])] = true }
                 phases.mark("receive and look up values")
                 try await link.send(step: stepDone, count: 0, bodyBytes: 0) { _ in }
                 await progress?("done", 1)
@@ -155,13 +156,14 @@ public enum OTPSI {
                 phases.mark("base OTs")
                 let ids = identifiers(set.elements, session: session)
                 phases.mark("hash elements")
+                // Independent of the seed: drawn while the receiver places its set.
+                let orders = randomOrders(ns)
                 let seed = try await link.receive(step: stepSeed, name: "cuckoo seed", count: 1, bodyBytes: 16)
                     .withUnsafeBytes { Array($0[PairLink.headerBytes...]) }
                 let positions = Cuckoo.positions(ids: ids, items: ns, bins: m, seed: seed)
                 let batches = Buckets(positions: positions, batchBins: tuning.batchBins, bins: m)
                 let width = (bits + 7) / 8
                 var values = [UInt8](repeating: 0, count: 3 * ns * width)
-                let orders = (0..<Cuckoo.functions).map { _ in randomOrder(ns) }
                 phases.mark("simple hashing")
                 try await oprf.receive(bins: m, batchBins: tuning.batchBins) { first, _, q in
                     values.withUnsafeMutableBufferPointer { values in
@@ -259,9 +261,12 @@ public enum OTPSI {
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[PairLink.headerBytes...])
                 for k in 0..<count {
                     var lo: UInt64 = 0, hi: UInt64 = 0
-                    for t in 0..<width {
-                        let byte = UInt64(bytes[k * width + t])
-                        if t < 8 { lo |= byte << (8 * UInt64(t)) } else { hi |= byte << (8 * UInt64(t - 8)) }
+                    let at = k * width
+                    if width >= 8 {
+                        lo = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+                        for t in 8..<width { hi |= UInt64(bytes[at + t]) << (8 * UInt64(t - 8)) }
+                    } else {
+                        for t in 0..<width { lo |= UInt64(bytes[at + t]) << (8 * UInt64(t)) }
                     }
                     guard lo & ~mask0 == 0, hi & ~mask1 == 0 else { return index + k }
                     body(index + k, lo, hi)
@@ -300,7 +305,7 @@ public enum OTPSI {
     /// bin h_h(i) lies in the batch, F(k_b, id_i ⊕ h) truncated to `bits`, at position
     /// h·n_s + order_h[i] of `values`. Split over two threads.
     static func encodeBatch(
-        _ oprf: KKRTSender, entries: ArraySlice<UInt32>, ids: [UInt64], positions: [UInt32], orders: [[UInt32]], q: UnsafeBufferPointer<UInt64>, first: Int,
+        _ oprf: KKRTSender, entries: ArraySlice<UInt32>, ids: [UInt64], positions: [UInt32], orders: [UInt32], q: UnsafeBufferPointer<UInt64>, first: Int,
         bits: Int, into values: UnsafeMutableBufferPointer<UInt8>, senderCount ns: Int
     ) {
         let width = (bits + 7) / 8, (mask0, mask1) = mask(bits)
@@ -308,6 +313,7 @@ public enum OTPSI {
         entries.withUnsafeBufferPointer { entries in
           ids.withUnsafeBufferPointer { ids in
            positions.withUnsafeBufferPointer { positions in
+            orders.withUnsafeBufferPointer { orders in
             twoWay(entries.count) { h, range in
                 withUnsafeTemporaryAllocation(of: UInt32.self, capacity: block) { bins in
                     withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * block) { buf in
@@ -326,10 +332,13 @@ public enum OTPSI {
                                 inputs: inputs, q: q, first: first, into: out)
                             for t in 0..<k {
                                 let e = Int(entries[start + t]), i = e / 3, f = e % 3
-                                let at = (f * ns + Int(orders[f][i])) * width
+                                let at = (f * ns + Int(orders[f * ns + i])) * width
                                 let lo = out[2 * t] & mask0, hi = out[2 * t + 1] & mask1
-                                for b in 0..<width {
-                                    values[at + b] = UInt8(truncatingIfNeeded: b < 8 ? lo >> (8 * UInt64(b)) : hi >> (8 * UInt64(b - 8)))
+                                if width >= 8 {
+                                    UnsafeMutableRawBufferPointer(values).storeBytes(of: lo.littleEndian, toByteOffset: at, as: UInt64.self)
+                                    for b in 8..<width { values[at + b] = UInt8(truncatingIfNeeded: hi >> (8 * UInt64(b - 8))) }
+                                } else {
+                                    for b in 0..<width { values[at + b] = UInt8(truncatingIfNeeded: lo >> (8 * UInt64(b))) }
                                 }
                             }
                             start += k
@@ -337,21 +346,26 @@ public enum OTPSI {
                     }
                 }
             }
+            }
            }
           }
         }
     }
 
-    /// A uniformly random permutation of 0..<n (Fisher–Yates on a CSPRNG-seeded AES stream).
-    static func randomOrder(_ n: Int) -> [UInt32] {
+    /// Three uniformly random permutations of 0..<n, one after the other (Fisher–Yates on a
+    /// CSPRNG-seeded AES stream), one per table.
+    static func randomOrders(_ n: Int) -> [UInt32] {
         var rng = AESPRG(seed: AESPRG.randomSeed())
-        var order = (0..<n).map { UInt32($0) }
-        var i = n - 1
-        while i > 0 {
-            order.swapAt(i, Int.random(in: 0...i, using: &rng))
-            i -= 1
+        var orders = [UInt32](repeating: 0, count: Cuckoo.functions * n)
+        for f in 0..<Cuckoo.functions {
+            for i in 0..<n { orders[f * n + i] = UInt32(i) }
+            var i = n - 1
+            while i > 0 {
+                orders.swapAt(f * n + i, f * n + Int.random(in: 0...i, using: &rng))
+                i -= 1
+            }
         }
-        return order
+        return orders
     }
 
     /// 128-bit identifiers (two words each): the first 16 bytes of SHA-256(tag ‖ session ‖
@@ -430,41 +444,44 @@ struct Buckets {
 }
 
 /// The receiver's OPRF values of its filled bins, by value: open addressing on the low word
-/// (pseudorandom), linear probing.
+/// (pseudorandom), linear probing, one 16-byte slot per value (the low word; the high bits, at
+/// most 35 of them, above the bin), so a probe touches one cache line.
 struct ValueTable {
-    private let lo: [UInt64]
-    private let hi: [UInt64]
-    private let bin: [Int32]
+    private var slots: [UInt64]
     private let mask: Int
+    static let binBits: UInt64 = 28
+    static let empty: UInt64 = (1 << binBits) - 1
 
     init(outputs: [UInt64], table: Cuckoo.Table, bits: Int) {
+        precondition(bits <= 128 - Int(Self.binBits) && table.bins < Int(Self.empty))
         let (m0, m1) = OTPSI.mask(bits)
         let filled = table.item.lazy.filter { $0 >= 0 }.count
         var capacity = 16
         while capacity < 2 * filled { capacity <<= 1 }
-        var lo = [UInt64](repeating: 0, count: capacity), hi = lo
-        var bin = [Int32](repeating: -1, count: capacity)
+        var slots = [UInt64](repeating: 0, count: 2 * capacity)
+        for k in 0..<capacity { slots[2 * k + 1] = Self.empty }
         let mask = capacity - 1
         for b in 0..<table.bins where table.item[b] >= 0 {
             let l = outputs[2 * b] & m0, h = outputs[2 * b + 1] & m1
             var slot = Int(truncatingIfNeeded: l) & mask
-            while bin[slot] >= 0 { slot = (slot + 1) & mask }
-            lo[slot] = l
-            hi[slot] = h
-            bin[slot] = Int32(b)
+            while slots[2 * slot + 1] & Self.empty != Self.empty { slot = (slot + 1) & mask }
+            slots[2 * slot] = l
+            slots[2 * slot + 1] = h << Self.binBits | UInt64(b)
         }
-        self.lo = lo
-        self.hi = hi
-        self.bin = bin
+        self.slots = slots
         self.mask = mask
     }
 
     /// Calls `body` with each bin whose value is (l, h).
     func forEach(_ l: UInt64, _ h: UInt64, _ body: (Int) -> Void) {
-        var slot = Int(truncatingIfNeeded: l) & mask
-        while bin[slot] >= 0 {
-            if lo[slot] == l && hi[slot] == h { body(Int(bin[slot])) }
-            slot = (slot + 1) & mask
+        slots.withUnsafeBufferPointer { slots in
+            var slot = Int(truncatingIfNeeded: l) & mask
+            while true {
+                let packed = slots[2 * slot + 1], bin = packed & Self.empty
+                if bin == Self.empty { return }
+                if slots[2 * slot] == l && packed >> Self.binBits == h { body(Int(bin)) }
+                slot = (slot + 1) & mask
+            }
         }
     }
 }

@@ -170,6 +170,26 @@ struct OTPSITests {
         #expect(out == SHA256Bytes.hash(abc))
     }
 
+    @Test("the receiver's value table finds every bin holding a value, two bins sharing one, over a probe chain")
+    func valueTable() {
+        // Bin 1 is empty (its value must not be found); bins 0 and 3 share a value; the low
+        // words 5 and 21 start at the same slot of the 16.
+        let t = Cuckoo.Table(item: [0, -1, 1, 2, 3], function: [0, 0, 1, 2, 0])
+        let outputs: [UInt64] = [5, 1, 7, 7, 9, 2, 5, 1, 21, 0xC0]
+        let v = ValueTable(outputs: outputs, table: t, bits: 70)
+        func find(_ l: UInt64, _ h: UInt64) -> [Int] {
+            var r: [Int] = []
+            v.forEach(l, h) { r.append($0) }
+            return r.sorted()
+        }
+        #expect(find(5, 1) == [0, 3])
+        #expect(find(7, 7) == [])
+        #expect(find(9, 2) == [2])
+        #expect(find(9, 3) == [])
+        // 0xC0 masked to the 6 high bits of a 70-bit value.
+        #expect(find(21, 0) == [4] && find(21, 0xC0) == [])
+    }
+
     // MARK: the OPRF core
 
     @Test("the OPRF: the sender's F(k_b, x) equals the receiver's output exactly for its own bin and input")
