@@ -131,6 +131,11 @@ enum KKRT {
         }
     }
 
+    /// Column j (`cw` words) of a chunk's columns, for its PRG to fill.
+    static func column(_ cols: UnsafeMutableBufferPointer<UInt64>, _ j: Int, words cw: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: cols[(j * cw)..<(j * cw + cw)]))
+    }
+
     static func seeds(_ words: ArraySlice<UInt64>) -> [UInt8] {
         words.flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w >> (8 * UInt64($0))) } }
     }
@@ -167,51 +172,49 @@ final class KKRTReceiver {
         for first in stride(from: 0, to: m, by: batchBins) {
             let count = min(batchBins, m - first)
             try await link.send(step: KKRT.stepU, count: count, bodyBytes: 64 * count) { raw in
-              raw.withMemoryRebound(to: UInt64.self) { u in
-                // Rows of t0 and of t0 ⊕ t1 (into the message), by column group.
-                OTExtension.inParallel(count >= 1024 ? 32 : 0) { h in
-                    let c = coders[h]
-                    for g in [2 * h, 2 * h + 1] {
-                        for (cf, nb, cw) in KKRT.chunks(count) {
-                            for j in 0..<128 {
-                                let a = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: c.colsA[(j * cw)..<(j * cw + cw)]))
-                                let b = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: c.colsB[(j * cw)..<(j * cw + cw)]))
-                                zero[128 * g + j].fill(a)
-                                one[128 * g + j].fill(b)
-                            }
-                            for i in 0..<(128 * cw) { c.colsB[i] ^= c.colsA[i] }
-                            OTExtension.transposeChunk(UnsafeBufferPointer(c.colsA), count: cw, into: c.rowsA)
-                            OTExtension.transposeChunk(UnsafeBufferPointer(c.colsB), count: cw, into: c.rowsB)
-                            for r in 0..<nb {
-                                let o = KKRT.rowWords * (cf + r) + 2 * g
-                                t[o] = c.rowsA[2 * r]
-                                t[o + 1] = c.rowsA[2 * r + 1]
-                                u[o] = c.rowsB[2 * r]
-                                u[o + 1] = c.rowsB[2 * r + 1]
-                            }
-                        }
-                    }
-                }
-                // u_b ⊕= C(x_b); F = H(b, t0_b), by bin.
-                inputs.withUnsafeBufferPointer { inputs in
-                    outputs.withUnsafeMutableBufferPointer { out in
-                        OTPSI.twoWay(count) { h, range in
-                            let c = coders[h]
-                            var i = range.lowerBound
-                            while i < range.upperBound {
-                                let k = min(KKRT.Coder.block, range.upperBound - i)
-                                c.codewords(inputs.baseAddress! + 2 * (first + i), count: k, into: c.words)
-                                for w in 0..<(KKRT.rowWords * k) {
-                                    u[KKRT.rowWords * i + w] = (u[KKRT.rowWords * i + w] ^ c.words[w]).littleEndian
+                raw.withMemoryRebound(to: UInt64.self) { u in
+                    // Rows of t0 and of t0 ⊕ t1 (into the message), by column group.
+                    OTExtension.inParallel(count >= 1024 ? 32 : 0) { h in
+                        let c = coders[h]
+                        for g in [2 * h, 2 * h + 1] {
+                            for (cf, nb, cw) in KKRT.chunks(count) {
+                                for j in 0..<128 {
+                                    zero[128 * g + j].fill(KKRT.column(c.colsA, j, words: cw))
+                                    one[128 * g + j].fill(KKRT.column(c.colsB, j, words: cw))
                                 }
-                                c.hash(t + KKRT.rowWords * i, count: k, bins: nil, firstBin: first + i,
-                                       into: out.baseAddress! + 2 * (first + i))
-                                i += k
+                                for i in 0..<(128 * cw) { c.colsB[i] ^= c.colsA[i] }
+                                OTExtension.transposeChunk(UnsafeBufferPointer(c.colsA), count: cw, into: c.rowsA)
+                                OTExtension.transposeChunk(UnsafeBufferPointer(c.colsB), count: cw, into: c.rowsB)
+                                for r in 0..<nb {
+                                    let o = KKRT.rowWords * (cf + r) + 2 * g
+                                    t[o] = c.rowsA[2 * r]
+                                    t[o + 1] = c.rowsA[2 * r + 1]
+                                    u[o] = c.rowsB[2 * r]
+                                    u[o + 1] = c.rowsB[2 * r + 1]
+                                }
+                            }
+                        }
+                    }
+                    // u_b ⊕= C(x_b); F = H(b, t0_b), by bin.
+                    inputs.withUnsafeBufferPointer { inputs in
+                        outputs.withUnsafeMutableBufferPointer { out in
+                            OTPSI.twoWay(count) { h, range in
+                                let c = coders[h]
+                                var i = range.lowerBound
+                                while i < range.upperBound {
+                                    let k = min(KKRT.Coder.block, range.upperBound - i)
+                                    c.codewords(inputs.baseAddress! + 2 * (first + i), count: k, into: c.words)
+                                    for w in 0..<(KKRT.rowWords * k) {
+                                        u[KKRT.rowWords * i + w] = (u[KKRT.rowWords * i + w] ^ c.words[w]).littleEndian
+                                    }
+                                    c.hash(t + KKRT.rowWords * i, count: k, bins: nil, firstBin: first + i,
+                                           into: out.baseAddress! + 2 * (first + i))
+                                    i += k
+                                }
                             }
                         }
                     }
                 }
-              }
             }
             await batchDone(first + count)
         }
@@ -258,7 +261,7 @@ final class KKRTSender {
                         let s0 = s[2 * g], s1 = s[2 * g + 1]
                         for (cf, nb, cw) in KKRT.chunks(count) {
                             for j in 0..<128 {
-                                keys[128 * g + j].fill(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: c.colsA[(j * cw)..<(j * cw + cw)])))
+                                keys[128 * g + j].fill(KKRT.column(c.colsA, j, words: cw))
                             }
                             OTExtension.transposeChunk(UnsafeBufferPointer(c.colsA), count: cw, into: c.rowsA)
                             for r in 0..<nb {

@@ -305,50 +305,63 @@ public enum OTPSI {
     /// bin h_h(i) lies in the batch, F(k_b, id_i ⊕ h) truncated to `bits`, at position
     /// h·n_s + order_h[i] of `values`. Split over two threads.
     static func encodeBatch(
-        _ oprf: KKRTSender, entries: ArraySlice<UInt32>, ids: [UInt64], positions: [UInt32], orders: [UInt32], q: UnsafeBufferPointer<UInt64>, first: Int,
-        bits: Int, into values: UnsafeMutableBufferPointer<UInt8>, senderCount ns: Int
+        _ oprf: KKRTSender, entries: ArraySlice<UInt32>, ids: [UInt64], positions: [UInt32], orders: [UInt32],
+        q: UnsafeBufferPointer<UInt64>, first: Int, bits: Int, into values: UnsafeMutableBufferPointer<UInt8>,
+        senderCount ns: Int
     ) {
-        let width = (bits + 7) / 8, (mask0, mask1) = mask(bits)
-        let block = KKRT.Coder.block
         entries.withUnsafeBufferPointer { entries in
-          ids.withUnsafeBufferPointer { ids in
-           positions.withUnsafeBufferPointer { positions in
-            orders.withUnsafeBufferPointer { orders in
-            twoWay(entries.count) { h, range in
-                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: block) { bins in
-                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * block) { buf in
-                        let inputs = buf.baseAddress!, out = buf.baseAddress! + 2 * block
-                        var start = range.lowerBound
-                        while start < range.upperBound {
-                            let k = min(block, range.upperBound - start)
-                            for t in 0..<k {
-                                let e = Int(entries[start + t]), i = e / 3, f = e % 3
-                                bins[t] = positions[e]
-                                inputs[2 * t] = ids[2 * i] ^ UInt64(f)
-                                inputs[2 * t + 1] = ids[2 * i + 1]
-                            }
-                            oprf.encode(
-                                coder: oprf.coders[h], count: k, bins: UnsafePointer(bins.baseAddress!),
-                                inputs: inputs, q: q, first: first, into: out)
-                            for t in 0..<k {
-                                let e = Int(entries[start + t]), i = e / 3, f = e % 3
-                                let at = (f * ns + Int(orders[f * ns + i])) * width
-                                let lo = out[2 * t] & mask0, hi = out[2 * t + 1] & mask1
-                                if width >= 8 {
-                                    UnsafeMutableRawBufferPointer(values).storeBytes(of: lo.littleEndian, toByteOffset: at, as: UInt64.self)
-                                    for b in 8..<width { values[at + b] = UInt8(truncatingIfNeeded: hi >> (8 * UInt64(b - 8))) }
-                                } else {
-                                    for b in 0..<width { values[at + b] = UInt8(truncatingIfNeeded: lo >> (8 * UInt64(b))) }
-                                }
-                            }
-                            start += k
+            ids.withUnsafeBufferPointer { ids in
+                positions.withUnsafeBufferPointer { positions in
+                    orders.withUnsafeBufferPointer { orders in
+                        twoWay(entries.count) { h, range in
+                            encode(
+                                oprf, coder: oprf.coders[h], entries: UnsafeBufferPointer(rebasing: entries[range]),
+                                ids: ids, positions: positions, orders: orders, q: q, first: first, bits: bits,
+                                into: values, senderCount: ns)
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// ``encodeBatch(_:entries:ids:positions:orders:q:first:bits:into:senderCount:)`` for one
+    /// thread's share of the entries.
+    static func encode(
+        _ oprf: KKRTSender, coder: KKRT.Coder, entries: UnsafeBufferPointer<UInt32>, ids: UnsafeBufferPointer<UInt64>,
+        positions: UnsafeBufferPointer<UInt32>, orders: UnsafeBufferPointer<UInt32>, q: UnsafeBufferPointer<UInt64>,
+        first: Int, bits: Int, into values: UnsafeMutableBufferPointer<UInt8>, senderCount ns: Int
+    ) {
+        let width = (bits + 7) / 8, (mask0, mask1) = mask(bits), block = KKRT.Coder.block
+        let raw = UnsafeMutableRawBufferPointer(values)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: block) { bins in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * block) { buf in
+                guard let bins = bins.baseAddress, let inputs = buf.baseAddress else { return }
+                let out = inputs + 2 * block
+                var start = 0
+                while start < entries.count {
+                    let k = min(block, entries.count - start)
+                    for t in 0..<k {
+                        let e = Int(entries[start + t]), i = e / 3, f = e % 3
+                        bins[t] = positions[e]
+                        inputs[2 * t] = ids[2 * i] ^ UInt64(f)
+                        inputs[2 * t + 1] = ids[2 * i + 1]
+                    }
+                    oprf.encode(coder: coder, count: k, bins: bins, inputs: inputs, q: q, first: first, into: out)
+                    for t in 0..<k {
+                        let e = Int(entries[start + t]), i = e / 3, f = e % 3
+                        let at = (f * ns + Int(orders[f * ns + i])) * width
+                        let lo = out[2 * t] & mask0, hi = out[2 * t + 1] & mask1
+                        if width >= 8 {
+                            raw.storeBytes(of: lo.littleEndian, toByteOffset: at, as: UInt64.self)
+                            for b in 8..<width { values[at + b] = UInt8(truncatingIfNeeded: hi >> (8 * UInt64(b - 8))) }
+                        } else {
+                            for b in 0..<width { values[at + b] = UInt8(truncatingIfNeeded: lo >> (8 * UInt64(b))) }
+                        }
+                    }
+                    start += k
+                }
             }
-           }
-          }
         }
     }
 
