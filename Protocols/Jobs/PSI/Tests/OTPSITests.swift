@@ -133,6 +133,29 @@ struct OTPSITests {
         try await Self.check(r.shuffled(using: &g), s)
     }
 
+    @Test("progress: both sides report fractions in 0...1, in order, ending with (done, 1)")
+    func progressReports() async throws {
+        let mesh = InMemoryMesh(parties: [Self.receiver, Self.sender], defaultTimeout: .seconds(60))
+        let session = SessionID.random()
+        let seen = Locked<[PartyID: [(String, Double)]]>([:])
+        func side(_ p: PartyID, _ role: PSIRole) async throws -> PSIOutcome {
+            let link = try PairLink(channel: mesh.channel(for: p).session(session), tag: Self.tag)
+            return try await OTPSI.run(
+                PSISet(Self.strings("p", 0..<3000)), role: role, mode: .intersection, link: link, session: [7],
+                progress: { step, fraction in seen.withLock { $0[p, default: []].append((step, fraction)) } })
+        }
+        async let a = side(Self.receiver, .receiver)
+        async let b = side(Self.sender, .sender)
+        let (ra, _) = try await (a, b)
+        #expect(ra.matches == Array(0..<3000))
+        for p in [Self.receiver, Self.sender] {
+            let steps = seen.withLock { $0[p] ?? [] }
+            #expect(steps.count >= 3, "\(p): \(steps)")
+            #expect(steps.last?.0 == "done" && steps.last?.1 == 1)
+            #expect(zip(steps, steps.dropFirst()).allSatisfy { $0.1 <= $1.1 } && steps.allSatisfy { (0...1).contains($0.1) })
+        }
+    }
+
     @Test("value width ℓ = 45 + ⌈log2 n_r⌉ + ⌈log2 n_s⌉ bits")
     func valueWidth() {
         #expect(OTPSI.valueBits(receiver: 1, sender: 1) == 45)
