@@ -272,7 +272,7 @@ public final class OTExtension {
     /// transposes on 128-bit rows: row j = words v, v + 1 of column j as one SIMD2, a lane swap
     /// for the 64-bit stage and six in-lane stages that run on both lanes at once. About half
     /// the operations of two 64×64 transposes per 128 OTs, on the vector unit.
-    static func transposeChunk(
+    package static func transposeChunk(
         _ cols: UnsafeBufferPointer<UInt64>, count cw: Int, into out: UnsafeMutableBufferPointer<UInt64>
     ) {
         precondition(cols.count >= 128 * cw && out.count >= 128 * cw)

@@ -1,0 +1,200 @@
+public import TacitMPC
+import TacitCrypto
+import TacitJob
+import TacitMath
+
+/// Unbalanced mode: a small batch of applicants against a large, rarely changing blacklist.
+///
+/// The blacklist side prepares once (``PreparedSet``): a long-lived secret key b and the tag
+/// T(y) of every entry, under a context that is the prepared set's own random id rather than
+/// a job id (the tags must outlive any one job). ``add(_:)`` and ``remove(_:)`` cost one
+/// hash and one exponentiation per changed entry, and bump ``PreparedSet/version``.
+///
+/// A query (``query(_:mode:link:cache:settings:progress:)`` against
+/// ``serve(_:mode:link:settings:progress:)``) sends the tags only if the receiver has no
+/// ``ReceiverCache`` of the current version; otherwise it is just the receiver's batch:
+/// a fresh blinding a per query (so the sender cannot link a repeated applicant across
+/// queries), one evaluation by b, the unblinding, and lookups in the cached tags.
+///
+/// What each side learns, beyond the balanced run's: the receiver keeps the blacklist's tags,
+/// so it knows the blacklist's size, and by comparing cached versions over time how many
+/// entries were added and removed, and which of its own past queries' elements were among
+/// them (it can test any element it likes against its cache only by running a query, since a
+/// tag needs the sender's key). The sender learns the size of each query and that a
+/// receiver's cache is (or is not) current. A query's elements are hidden from the sender as
+/// in the balanced run; a compromise of b lets whoever holds the receiver's cache test
+/// candidate elements offline, so b is a long-term secret.
+extension ECDHPSI {
+    /// A blacklist prepared for many queries: its secret key, its id, its version and the tag of
+    /// each entry.
+    ///
+    /// - Important: this holds a secret key. ``serialized()`` includes it: write those bytes
+    ///   only with TacitNode's secret-file rules (`SecretFile.create`, mode 0600, refused if
+    ///   readable by others) and never log them.
+    public struct PreparedSet: Sendable {
+        /// Random, fixed for the life of the set: the hash context of every tag in it.
+        public let id: [UInt8]
+        /// Incremented by every change; a receiver's cache is current when its version is this.
+        public private(set) var version: UInt64
+        let key: Ristretto255.Scalar
+        private(set) var tags: Set<Tag>
+
+        public var count: Int { tags.count }
+
+        /// Prepares `set` with a fresh key and id; hashing and exponentiation on both cores.
+        public init(_ set: PSISet) throws {
+            guard set.count <= maxElements else {
+                throw JobError(.invalidInput, "a prepared set holds at most \(maxElements) elements, not \(set.count)")
+            }
+            id = SecureRandom.bytes(16)
+            key = Ristretto255.Scalar.random()
+            version = 1
+            tags = []
+            tags = Set(try tagsOf(set.elements[...]))
+        }
+
+        private init(id: [UInt8], version: UInt64, key: Ristretto255.Scalar, tags: Set<Tag>) {
+            self.id = id
+            self.version = version
+            self.key = key
+            self.tags = tags
+        }
+
+        func tagsOf(_ elements: ArraySlice<[UInt8]>) throws -> [Tag] {
+            var out: [Tag] = []
+            out.reserveCapacity(elements.count)
+            let prefix = Context(kind: .preparedSet, bytes: id).prefix
+            var start = elements.startIndex
+            // In slices, so that a 10M-entry set never holds all its points at once.
+            while start < elements.endIndex {
+                let end = min(elements.endIndex, start + (1 << 16))
+                let d = try Ristretto255.hashToGroup(
+                    elements[start..<end], prefix: prefix, dst: dst, multipliedBy: key,
+                    output: .digests(prefix: tagDomain, bytes: tagBytes))
+                out += ECDHPSI.tags(d)
+                start = end
+            }
+            return out
+        }
+
+        /// Adds entries (those already present change nothing). Returns how many were new.
+        @discardableResult
+        public mutating func add(_ elements: [[UInt8]]) throws -> Int {
+            let fresh = Set(try tagsOf(elements[...])).subtracting(tags)
+            guard tags.count + fresh.count <= maxElements else {
+                throw JobError(.invalidInput, "a prepared set holds at most \(maxElements) elements")
+            }
+            tags.formUnion(fresh)
+            let added = fresh.count
+            if added > 0 { version += 1 }
+            return added
+        }
+
+        /// Removes entries (those absent change nothing). Returns how many were removed.
+        @discardableResult
+        public mutating func remove(_ elements: [[UInt8]]) throws -> Int {
+            let gone = try tagsOf(elements[...])
+            let before = tags.count
+            tags.subtract(gone)
+            let removed = before - tags.count
+            if removed > 0 { version += 1 }
+            return removed
+        }
+
+        static let magic = Array("TACITPSIPREP".utf8)
+        static let formatVersion: UInt8 = 1
+        static let headerBytes = 12 + 1 + 32 + 16 + 8 + 8
+
+        /// magic ‖ format ‖ key (32, secret) ‖ id (16) ‖ version (u64) ‖ count (u64) ‖ tags
+        /// (16 each, ascending). Holds the secret key: see the type's note.
+        public func serialized() -> [UInt8] {
+            var out = Self.magic + [Self.formatVersion] + key.serialized() + id + be(version, 8) + be(UInt64(count), 8)
+            out.reserveCapacity(Self.headerBytes + count * tagBytes)
+            var body = [UInt8](repeating: 0, count: count * tagBytes)
+            body.withUnsafeMutableBytes { raw in
+                for (i, t) in tags.sorted().enumerated() { t.write(to: raw, at: i * tagBytes) }
+            }
+            return out + body
+        }
+
+        /// Reads what ``serialized()`` wrote, checking every field (lengths before any
+        /// allocation, the key canonical, the tags strictly ascending).
+        public init(serialized bytes: [UInt8]) throws {
+            func bad(_ why: String) -> JobError {
+                JobError(.invalidInput, "not a prepared PSI set (\(why)): prepare the blacklist again")
+            }
+            guard bytes.count >= Self.headerBytes, Array(bytes[0..<12]) == Self.magic else { throw bad("bad header") }
+            guard bytes[12] == Self.formatVersion else { throw bad("format \(bytes[12])") }
+            let key: Ristretto255.Scalar
+            do {
+                key = try Ristretto255.Scalar(canonical: bytes[13..<45])
+            } catch {
+                throw bad("the key is not a canonical non-zero scalar")
+            }
+            let count = readBE(bytes, 69, 8)
+            guard count <= UInt64(maxElements), bytes.count == Self.headerBytes + Int(count) * tagBytes else {
+                throw bad("\(bytes.count) bytes for \(count) tags")
+            }
+            var tags = Set<Tag>()
+            tags.reserveCapacity(Int(count))
+            var previous: Tag?
+            try bytes.withUnsafeBytes { raw in
+                for i in 0..<Int(count) {
+                    let t = Tag(raw, at: Self.headerBytes + i * tagBytes)
+                    if let previous, !(previous < t) { throw bad("tags out of order") }
+                    previous = t
+                    tags.insert(t)
+                }
+            }
+            self.init(id: Array(bytes[45..<61]), version: readBE(bytes, 61, 8), key: key, tags: tags)
+        }
+    }
+
+    /// What a receiver keeps of a prepared set it queried: the set's id, its version and its
+    /// tags (16 bytes an entry). Reveals the blacklist's size; not secret in the way the
+    /// sender's key is, but it should stay with the receiver.
+    public struct ReceiverCache: Sendable {
+        public let setID: [UInt8]
+        public let version: UInt64
+        let tags: Set<Tag>
+        public var count: Int { tags.count }
+
+        init(setID: [UInt8], version: UInt64, tags: Set<Tag>) {
+            self.setID = setID
+            self.version = version
+            self.tags = tags
+        }
+    }
+
+    /// A query's outcome and the cache to use next time.
+    public struct QueryResult: Sendable {
+        public let outcome: PSIOutcome
+        public let cache: ReceiverCache
+        /// Whether this query downloaded the set's tags (no cache, or an outdated one).
+        public let downloaded: Bool
+    }
+
+    /// The blacklist side of a query: answers one receiver's batch with `prepared`'s key,
+    /// sending its tags first unless the receiver's cache is current.
+    public static func serve(
+        _ prepared: PreparedSet, mode: PSIOutputMode, link: PairLink, settings: Settings = Settings(),
+        progress: PSIProgress? = nil
+    ) async throws -> PSIOutcome {
+        try await send(.prepared(prepared), mode: mode, link: link, settings: settings, balanced: nil, progress: progress)
+    }
+
+    /// The applicant side of a query against a peer's prepared set; pass the cache the last
+    /// query returned (nil the first time).
+    public static func query(
+        _ set: PSISet, mode: PSIOutputMode, link: PairLink, cache: ReceiverCache?, settings: Settings = Settings(),
+        progress: PSIProgress? = nil
+    ) async throws -> QueryResult {
+        let r = try await receive(
+            set, mode: mode, link: link, settings: settings, balanced: nil, cache: cache, progress: progress)
+        guard let newCache = r.cache else {
+            throw JobError(.protocolFailure, "a prepared-set query gave no cache")
+        }
+        let downloaded = !(cache.map { $0.setID == newCache.setID && $0.version == newCache.version } ?? false)
+        return QueryResult(outcome: r.outcome, cache: newCache, downloaded: downloaded)
+    }
+}
