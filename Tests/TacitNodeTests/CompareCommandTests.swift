@@ -6,72 +6,13 @@ import TacitTestSupport
 /// `tacit compare` in two processes, as a newcomer runs it in two terminals.
 @Suite("tacit compare between two processes")
 struct CompareCommandTests {
-    /// A `tacit compare` process whose stdout is read line by line as it comes.
-    final class Side: @unchecked Sendable {
-        // @unchecked: the reader thread shares only `out` (Locked).
-        private let process = Process()
-        private let out = Locked("")
-        private let err = Locked("")
-
-        init(_ args: [String]) throws {
-            process.executableURL = TacitBinary.url
-            process.arguments = ["compare"] + args
-            let o = Pipe(), e = Pipe()
-            process.standardOutput = o
-            process.standardError = e
-            try process.run()
-            for (pipe, box) in [(o, out), (e, err)] {
-                let h = pipe.fileHandleForReading
-                Thread.detachNewThread {
-                    while true {
-                        let d = h.availableData
-                        if d.isEmpty { break }
-                        box.withLock { $0 += String(decoding: d, as: UTF8.self) }
-                    }
-                }
-            }
-        }
-
-        deinit { kill() }
-        var stdout: String { out.withLock { $0 } }
-        var stderr: String { err.withLock { $0 } }
-
-        /// The first stdout line starting with `prefix`, once it is printed.
-        func line(_ prefix: String, timeout: Duration = .seconds(120)) async throws -> String {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if let l = stdout.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) { return String(l) }
-                if !process.isRunning, !stdout.contains(prefix) {
-                    throw TestFailure("tacit compare exited (\(process.terminationStatus)) before printing '\(prefix)':\n\(stdout)\n\(stderr)")
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            throw TestFailure("tacit compare did not print '\(prefix)' within \(timeout):\n\(stdout)\n\(stderr)")
-        }
-
-        /// Waits (on a thread of its own) for the exit status.
-        func exit(timeout: TimeInterval = 300) async -> Int32 {
-            await withCheckedContinuation { c in
-                Thread.detachNewThread {
-                    let deadline = Date().addingTimeInterval(timeout)
-                    while self.process.isRunning && Date() < deadline { usleep(20_000) }
-                    self.kill()
-                    c.resume(returning: self.process.terminationStatus)
-                }
-            }
-        }
-
-        func kill() {
-            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-    }
+    typealias Side = CLIProcess
 
     /// Starts a listener on port 0 and reads back where it listens and its key. A port picked
     /// by the test and bound later by the listener could be taken in between by another
     /// test's process (it happened under TSan); the listener binding first cannot lose it.
     func listen(_ args: [String]) async throws -> (Side, address: String, key: String) {
-        let listener = try Side(["--listen", "127.0.0.1:0"] + args)
+        let listener = try Side(["compare", "--listen", "127.0.0.1:0"] + args)
         let line = try await listener.line("listening on ")
         let words = line.split(separator: " ")
         let address = try #require(words.count > 2 ? words[2].trimmingCharacters(in: [";"]) : nil, "\(line)")
@@ -82,7 +23,7 @@ struct CompareCommandTests {
 
     func pair(_ listenerArgs: [String], _ connectorArgs: [String]) async throws -> (Side, Side, Int32, Int32) {
         let (listener, address, key) = try await listen(["--timeout", "120"] + listenerArgs)
-        let connector = try Side(["--connect", address, "--peer-key", key, "--timeout", "120"] + connectorArgs)
+        let connector = try Side(["compare", "--connect", address, "--peer-key", key, "--timeout", "120"] + connectorArgs)
         let (a, b) = (await listener.exit(), await connector.exit())
         return (listener, connector, a, b)
     }
@@ -114,7 +55,7 @@ struct CompareCommandTests {
     @Test("a number that does not fit the listener's question fails the connector with a message that does not quote it")
     func badValue() async throws {
         let (listener, address, key) = try await listen(["--timeout", "120", "--value", "3", "--bits", "8", "--unsigned"])
-        let connector = try Side(["--connect", address, "--peer-key", key, "--timeout", "120", "--value", "300"])
+        let connector = try Side(["compare", "--connect", address, "--peer-key", key, "--timeout", "120", "--value", "300"])
         let status = await connector.exit()
         // The connector learns the question in the pairing answer and refuses its own number
         // before the comparison starts; the listener is left waiting, so the test stops it.
@@ -129,7 +70,7 @@ struct CompareCommandTests {
         let (listener, address, _) = try await listen(["--value", "1", "--timeout", "30"])
         // Some other valid key (libzmq's documented example): the CURVE handshake fails, so no
         // answer ever comes.
-        let connector = try Side(["--connect", address, "--peer-key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "--value", "2", "--timeout", "5"])
+        let connector = try Side(["compare", "--connect", address, "--peer-key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "--value", "2", "--timeout", "5"])
         let status = await connector.exit()
         #expect(status != 0)
         #expect(connector.stderr.contains("no answer"), "\(connector.stderr)")
@@ -144,7 +85,7 @@ struct CompareCommandTests {
         (["--connect", "127.0.0.1:0", "--peer-key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "--value", "1"], "must end in a port 1-65535"),
     ])
     func badArguments(_ args: [String], _ message: String) async throws {
-        let side = try Side(args + ["--timeout", "30"])
+        let side = try Side(["compare"] + args + ["--timeout", "30"])
         let status = await side.exit(timeout: 120)
         #expect(status != 0)
         #expect(side.stderr.contains(message), "\(side.stderr)")
