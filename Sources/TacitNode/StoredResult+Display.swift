@@ -1,9 +1,42 @@
-import TacitJob
+import Foundation
+import TacitBytes
+public import TacitJob
 
 extension StoredResult {
     /// Each output as `tacit job result` prints it: name, the value's text at a recipient,
     /// and the digest every party recorded.
     public var printable: [(name: String, value: String?, digest: String)] {
         outputs.map { ($0.name, $0.value?.description, $0.digest) }
+    }
+}
+
+extension JobTable {
+    /// RFC 4180 CSV with a header row (fields with commas, quotes or line breaks quoted).
+    public var csv: String {
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        return ([columns] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension StoredResult {
+    /// Writes table output `name` (the only table when nil) to a new file `path`, mode 0600:
+    /// a result can name rows of the recipient's data (PSI's matched rows), so it is written
+    /// as a private file and never over an existing one.
+    public func writeCSV(output name: String?, to path: String) throws -> (output: String, rows: Int) {
+        let tables = outputs.compactMap { o -> (String, JobTable)? in
+            guard case .table(let t)? = o.value, name == nil || o.name == name else { return nil }
+            return (o.name, t)
+        }
+        guard tables.count == 1, let (n, table) = tables.first else {
+            throw NodeError(.invalidConfig, tables.isEmpty
+                ? "--csv: this party holds no table output\(name.map { " named '\($0)'" } ?? "") of this job"
+                : "--csv: the job has several table outputs (\(tables.map(\.0).joined(separator: ", "))); choose one with --output")
+        }
+        do { try SecretFile.create(atPath: path, contents: Array(table.csv.utf8)) } catch {
+            throw NodeError(.invalidConfig, "--csv: \(error)")
+        }
+        return (n, table.rows.count)
     }
 }

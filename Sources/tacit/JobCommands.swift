@@ -112,6 +112,8 @@ extension Tacit {
             @Argument(help: "The job id.") var id: String
             @Flag(help: "Wait (showing progress) until the job ends.") var wait = false
             @Option(help: "With --wait: give up after this many seconds.") var timeout: Int = 600
+            @Option(help: "Also write a table output (PSI's matched rows, say) to this new CSV file, mode 0600.") var csv: String?
+            @Option(help: "With --csv: which output, when the job has several tables.") var output: String?
 
             func run() throws {
                 if wait {
@@ -132,6 +134,10 @@ extension Tacit {
                 for o in result.printable {
                     print("\(o.name) = \(o.value ?? "(not a recipient)")")
                     print("  digest \(o.digest) (recorded on the ledger by every party)")
+                }
+                if let csv {
+                    let (name, rows) = try result.writeCSV(output: output, to: csv)
+                    print("wrote \(name) (\(rows) rows) to \(csv)")
                 }
             }
         }
