@@ -236,6 +236,7 @@ let package = Package(
                 "TacitJobHarness",
                 "TacitProtocols",
                 "TacitMillionaires",
+                "TacitPSI",
                 "TacitKeygen",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -264,6 +265,7 @@ let package = Package(
             name: "tacit",
             dependencies: [
                 "TacitNode",
+                "TacitBytes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
