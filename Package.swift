@@ -30,8 +30,7 @@ let jobFolders: [ProtocolFolder] = [
     ProtocolFolder(folder: "PaillierAggregation", target: "TacitPaillierAggregation"),
     ProtocolFolder(folder: "MeanVariance", target: "TacitMeanVariance"),
     ProtocolFolder(folder: "Millionaires", target: "TacitMillionaires"),
-    // Not registered until its job ships (issue 14).
-    ProtocolFolder(folder: "PSI", target: "TacitPSI", shipped: false),
+    ProtocolFolder(folder: "PSI", target: "TacitPSI"),
     ProtocolFolder(folder: "_Template", target: "TacitJobTemplate", shipped: false),
 ]
 

@@ -8,6 +8,7 @@ import TacitStatistics
 import TacitPaillierAggregation
 import TacitMeanVariance
 import TacitMillionaires
+import TacitPSI
 
 extension EngineRegistry {
     /// The secret-sharing engines Tacit ships: additive sharing with a dealer or with
@@ -36,6 +37,7 @@ extension JobProtocolRegistry {
             PaillierAggregation(),
             MeanVariance(),
             Millionaires(),
+            PSI(),
         ] {
             try? r.register(job)
         }

@@ -32,12 +32,26 @@ struct SimulateTests {
         #expect(r.out.contains("hospital-a: sent ") && r.out.contains("rounds: "), "\(r.out)")
     }
 
+    @Test("psi reads identifier columns as written (leading zeros, letters) and prints the receiver's matched rows")
+    func psi() async throws {
+        let fa = "\(dir)/applicants.csv", fb = "\(dir)/blacklist.csv"
+        try "national_id,score\n0042-7,1\nAB 9,2\n427,3\n".write(toFile: fa, atomically: true, encoding: .utf8)
+        try "national_id\n0042-7\nab 9\n".write(toFile: fb, atomically: true, encoding: .utf8)
+        let r = try await TacitBinary.run([
+            "simulate", "psi", "--parties", "2", "--input", "bank-a=\(fa)", "--input", "bank-b=\(fb)", "--column", "national_id",
+            "--output", "result=bank-a",
+        ])
+        #expect(r.status == 0, "\(r.err)")
+        // 0042-7 is not the number 427; "AB 9" and "ab 9" match after case folding.
+        #expect(r.out.contains("result = table of 2 rows\n    row,national_id,listedBy\n    1,0042-7,bank-b\n    2,AB 9,bank-b  (at bank-a)"), "\(r.out)")
+    }
+
     @Test("a wrong protocol, engine, party count or input file is a clear error with exit status 1")
     func badArguments() async throws {
         let (a, b, _) = try writeInputs()
         let base = ["--input", "hospital-a=\(a)", "--input", "hospital-b=\(b)", "--column", "amount"]
         let cases: [([String], String)] = [
-            (["simulate", "statistic", "--parties", "3", "--engine", "shamir"] + base, "no job protocol named 'statistic'; registered: mean-variance, millionaires, paillier-aggregation, statistics"),
+            (["simulate", "statistic", "--parties", "3", "--engine", "shamir"] + base, "no job protocol named 'statistic'; registered: mean-variance, millionaires, paillier-aggregation, psi, statistics"),
             (["simulate", "shamir", "--parties", "3"] + base, "'shamir' is an engine, not a job protocol"),
             (["simulate", "statistics", "--parties", "3", "--engine", "shamr"] + base, "no engine named 'shamr'; registered engines: additive-dealer, additive-ot, shamir"),
             (["simulate", "statistics", "--parties", "3"] + base, "--engine: statistics runs on a secret-sharing engine"),

@@ -173,6 +173,7 @@ public struct LocalConsortiumSetup: Sendable {
                     columns:
                       - {name: amount, type: decimal, fractionDigits: 2}
                       - {name: patient_age, type: integer}
+                      - {name: claim_id, type: identifier}
                 protocolTimeoutSeconds: \(protocolTimeout)
                 logLevel: info
                 allowInsecureKeySizes: \(insecureSmallKey)

@@ -13,11 +13,7 @@ import TacitProtocols
 /// normalised identifiers (Swift `Set`s).
 @Suite("psi job: banks' blacklists against plaintext")
 struct PSIJobTests {
-    let harness: JobHarness
-
-    init() throws {
-        harness = JobHarness(registry: try JobProtocolRegistry([PSI()], engines: JobProtocolRegistry.standard().engines))
-    }
+    let harness = JobHarness(registry: .standard())
 
     static func ids(_ values: [String], party: PartyID, column: String = "national_id") -> DatasetInput {
         DatasetInput(jobID: "simulation", party: party, dataset: "list", columns: [
