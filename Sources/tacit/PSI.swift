@@ -26,6 +26,9 @@ struct PSICommand: AsyncParsableCommand {
     @Option(help: "none, or steps from trim,nfkc,casefold,separators (listener only; default trim,nfkc,casefold).")
     var normalise: String = "trim,nfkc,casefold"
     @Option(help: "CSV file the connector writes its matched rows to (it must not exist).") var out: String?
+    @Option(help: "Unbalanced mode (listener, ecdh path): a list prepared once, reused across queries; made from --file if missing (0600: it holds a key).")
+    var prepared: String?
+    @Option(help: "Listener: queries in a row against its prepared list (the first downloads the tags, later ones use the connector's cache; the connector follows).") var queries: Int = 1
     @Option(help: "tcp://HOST:PORT where the listener reaches this side (with --connect; default a free port on 127.0.0.1).")
     var advertise: String?
     @Option(help: "Seconds to wait for the other side.") var timeout: Int = 600
@@ -41,6 +44,8 @@ struct PSICommand: AsyncParsableCommand {
         r.path = path
         r.normalise = normalise
         r.out = out
+        r.prepared = prepared
+        r.queries = queries
         r.timeout = .seconds(max(1, timeout))
         let bar = ProgressLine()
         do {

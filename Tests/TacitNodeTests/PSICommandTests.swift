@@ -64,11 +64,38 @@ struct PSICommandTests {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test("unbalanced: the listener prepares its list once (0600, reloaded next time), queries after the first use the connector's cache")
+    func prepared() async throws {
+        let file = "\(dir)/prepared.bin"
+        for round in 1...2 {
+            let out = "\(dir)/m\(round).csv"
+            let (l, c, ls, cs) = try await pair(
+                blacklist: blacklist, applicants: applicants,
+                ["--column", "national_id", "--prepared", file, "--queries", "2", "--normalise", "trim,nfkc,casefold,separators"],
+                ["--column", "national_id", "--out", out])
+            #expect(ls == 0 && cs == 0, "\(l.stdout)\(l.stderr)\(c.stdout)\(c.stderr)")
+            #expect(l.stdout.contains(round == 1 ? "prepared 3 distinct identifiers from 3 rows" : "loaded the prepared list of 3 identifiers"), "\(l.stdout)")
+            #expect(c.stdout.contains("query 1: ") && c.stdout.contains("the list's 3 tags downloaded and cached"), "\(c.stdout)")
+            #expect(c.stdout.contains("query 2: ") && c.stdout.contains(", from the cache"), "\(c.stdout)")
+            #expect(try String(contentsOfFile: out, encoding: .utf8) == "row,national_id\n1,ab123456\n3,de777\n4,ab123456\n")
+        }
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+        #expect(mode & 0o077 == 0)
+        // A prepared list others may read is refused: it holds the list's key.
+        #expect(chmod(file, 0o644) == 0)
+        let b = try write("b2.csv", blacklist)
+        let side = try CLIProcess(["psi", "--listen", "127.0.0.1:0", "--file", b, "--prepared", file, "--timeout", "30"])
+        #expect(await side.exit(timeout: 120) != 0)
+        #expect(side.stderr.contains("--prepared"), "\(side.stderr)")
+    }
+
     @Test("bad arguments are refused at once with what to give instead", arguments: [
         (["--reveal", "size", "--path", "ot"], "--reveal size needs --path ecdh"),
         (["--path", "gc"], "--path 'gc' is not ot or ecdh"),
         (["--normalise", "lower"], "'lower' is not a step"),
         (["--column", "nope"], "has no column 'nope'"),
+        (["--prepared", "/nonexistent-dir/p.bin", "--path", "ot"], "--prepared needs --path ecdh"),
+        (["--queries", "3"], "give --prepared FILE too"),
     ])
     func badArguments(_ args: [String], _ message: String) async throws {
         let b = try write("b.csv", blacklist)
