@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev libsodium-dev libsqlite3-de
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger bench-keygen bench-millionaire fuzz clean help
+.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger bench-keygen bench-millionaire bench-psi bench-psi-10m fuzz clean help
 
 # Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
 # git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
@@ -29,6 +29,8 @@ help:
 	@echo "make bench-ledger  ledger members as processes: tx/s at saturation, commit latency, machine bounds"
 	@echo "make bench-keygen  a 2048-bit Paillier key made without a dealer by 3 node processes, beside python-paillier"
 	@echo "make bench-millionaire  two parties' 64-bit comparisons (OT and HE paths) over ZeroMQ, beside MPyC"
+	@echo "make bench-psi     PSI 2^16 and 2^20 (OT and ECDH paths) and unbalanced 2^10 vs 2^20, beside OpenMined PSI"
+	@echo "make bench-psi-10m PSI of 10M x 10M rows (OT path): time and peak memory per party (not in CI)"
 	@echo "make fuzz          libFuzzer+ASan on every decoder of outside bytes, FUZZ_SECONDS (60) each;"
 	@echo "                   FUZZ_MODE=replay replays the committed corpus once (seconds), FUZZ_TARGETS=... picks"
 
@@ -144,6 +146,14 @@ bench-keygen: deps py-deps
 bench-millionaire: deps py-deps
 	@$(VENV)/bin/python -c "import mpyc, numpy" 2>/dev/null || $(VENV)/bin/pip install -q mpyc==0.11 numpy
 	Benchmarks/millionaire/run.sh
+
+# OpenMined PSI (ECDH over P-256) and pyzmq for its two processes, from PyPI.
+bench-psi: deps py-deps
+	@$(VENV)/bin/python -c "import private_set_intersection.python, zmq" 2>/dev/null || $(VENV)/bin/pip install -q openmined-psi==2.0.6 pyzmq
+	Benchmarks/psi/run.sh
+
+bench-psi-10m: deps py-deps
+	Benchmarks/psi/run-10m.sh
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build Benchmarks/out
