@@ -148,6 +148,8 @@ final class KKRTReceiver {
     private let zero: [AESPRG]
     private let one: [AESPRG]
     private let coders: [KKRT.Coder]
+    /// Time spent on the column PRGs and transposes, and on codewords and hashes (profiling).
+    private(set) var prgSeconds = 0.0, codeSeconds = 0.0
 
     /// Runs the base OTs: 512 random OTs with this party as their sender.
     init(link: PairLink, session: [UInt8]) async throws {
@@ -174,6 +176,7 @@ final class KKRTReceiver {
             try await link.send(step: KKRT.stepU, count: count, bodyBytes: 64 * count) { raw in
                 raw.withMemoryRebound(to: UInt64.self) { u in
                     // Rows of t0 and of t0 ⊕ t1 (into the message), by column group.
+                    let start = ContinuousClock.now
                     OTExtension.inParallel(count >= 1024 ? 32 : 0) { h in
                         let c = coders[h]
                         for g in [2 * h, 2 * h + 1] {
@@ -195,6 +198,8 @@ final class KKRTReceiver {
                             }
                         }
                     }
+                    let middle = ContinuousClock.now
+                    prgSeconds += (middle - start).psiSeconds
                     // u_b ⊕= C(x_b); F = H(b, t0_b), by bin.
                     inputs.withUnsafeBufferPointer { inputs in
                         outputs.withUnsafeMutableBufferPointer { out in
@@ -214,6 +219,7 @@ final class KKRTReceiver {
                             }
                         }
                     }
+                    codeSeconds += (ContinuousClock.now - middle).psiSeconds
                 }
             }
             await batchDone(first + count)
@@ -230,6 +236,8 @@ final class KKRTSender {
     /// s as eight words, in a row's layout (bit j of word j / 64 is s_j).
     let s: [UInt64]
     let coders: [KKRT.Coder]
+    /// Time spent on the column PRGs and transposes (profiling).
+    private(set) var prgSeconds = 0.0
 
     /// Runs the base OTs: 512 random OTs with this party as their receiver; s = its choices.
     init(link: PairLink, session: [UInt8]) async throws {
@@ -253,6 +261,7 @@ final class KKRTSender {
             let count = min(batchBins, m - first)
             let payload = try await link.receive(
                 step: KKRT.stepU, name: "OPRF u rows", count: count, bodyBytes: 64 * count)
+            let start = ContinuousClock.now
             payload.withUnsafeBytes { raw in
                 let u = UnsafeRawBufferPointer(rebasing: raw[PairLink.headerBytes...])
                 OTExtension.inParallel(count >= 1024 ? 32 : 0) { h in
@@ -275,6 +284,7 @@ final class KKRTSender {
                     }
                 }
             }
+            prgSeconds += (ContinuousClock.now - start).psiSeconds
             try await body(first, count, UnsafeBufferPointer(rebasing: q[0..<(KKRT.rowWords * count)]))
         }
     }

@@ -62,7 +62,7 @@ public enum OTPSI {
         var last = ContinuousClock.now
         mutating func mark(_ name: String) {
             let now = ContinuousClock.now
-            entries.append((name, (now - last).seconds))
+            entries.append((name, (now - last).psiSeconds))
             last = now
         }
     }
@@ -90,8 +90,8 @@ public enum OTPSI {
             stats.bytesSent = link.bytesSent - sent0
             stats.bytesReceived = link.bytesReceived - received0
             stats.messagesSent = link.messagesSent - messages0
-            stats.setupSeconds = setup.seconds
-            stats.onlineSeconds = (ContinuousClock.now - start - setup).seconds
+            stats.setupSeconds = setup.psiSeconds
+            stats.onlineSeconds = (ContinuousClock.now - start - setup).psiSeconds
             return (PSIOutcome(matches: matches, size: matches?.count, peerSetSize: peer, stats: stats), phases)
         }
         return try await guarded(link) {
@@ -136,6 +136,7 @@ public enum OTPSI {
                     await progress?("OPRF", 0.8 * Double(done) / Double(m))
                 }
                 phases.mark("OPRF")
+                phases.entries += [("  of which PRGs + transposes", oprf.prgSeconds), ("  of which codewords + hashes", oprf.codeSeconds)]
                 let lookup = ValueTable(outputs: outputs, table: table, bits: bits)
                 phases.mark("lookup table")
                 // Bins whose value a sender value equals (the true matches, and false ones with
@@ -165,7 +166,10 @@ public enum OTPSI {
                 let width = (bits + 7) / 8
                 var values = [UInt8](repeating: 0, count: 3 * ns * width)
                 phases.mark("simple hashing")
+                var encodeSeconds = 0.0
                 try await oprf.receive(bins: m, batchBins: tuning.batchBins) { first, _, q in
+                    let encodeStart = ContinuousClock.now
+                    defer { encodeSeconds += (ContinuousClock.now - encodeStart).psiSeconds }
                     values.withUnsafeMutableBufferPointer { values in
                         encodeBatch(
                             oprf, entries: batches.batch(first / tuning.batchBins), ids: ids, positions: positions,
@@ -174,6 +178,7 @@ public enum OTPSI {
                     await progress?("OPRF", 0.9 * Double(first) / Double(m))
                 }
                 phases.mark("OPRF and encode")
+                phases.entries += [("  of which PRGs + transposes", oprf.prgSeconds), ("  of which codewords + hashes", encodeSeconds)]
                 try await sendValues(link, values, width: width, messageBytes: tuning.valueMessageBytes)
                 _ = try await link.receive(step: stepDone, name: "receiver's confirmation", count: 0, bodyBytes: 0)
                 phases.mark("send values")
@@ -499,6 +504,6 @@ struct ValueTable {
     }
 }
 
-fileprivate extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+extension Duration {
+    var psiSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
