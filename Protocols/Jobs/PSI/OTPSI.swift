@@ -120,24 +120,30 @@ public enum OTPSI {
                 phases.mark("hash elements")
                 let table = try await placeAndSendSeed(link, ids: ids, bins: m)
                 phases.mark("cuckoo")
-                var inputs = [UInt64](repeating: 0, count: 2 * m)
-                let rng = AESPRG(seed: AESPRG.randomSeed())
-                for b in 0..<m {
-                    let i = Int(table.item[b])
-                    if i >= 0 {
-                        inputs[2 * b] = ids[2 * i] ^ UInt64(table.function[b])
-                        inputs[2 * b + 1] = ids[2 * i + 1]
-                    } else {
-                        inputs[2 * b] = rng.next()
-                        inputs[2 * b + 1] = rng.next()
+                // Scoped so the bins' inputs and outputs (32 bytes a bin) are freed once in the table.
+                let lookup: ValueTable
+                do {
+                    var inputs = [UInt64](repeating: 0, count: 2 * m)
+                    let rng = AESPRG(seed: AESPRG.randomSeed())
+                    for b in 0..<m {
+                        let i = Int(table.item[b])
+                        if i >= 0 {
+                            inputs[2 * b] = ids[2 * i] ^ UInt64(table.function[b])
+                            inputs[2 * b + 1] = ids[2 * i + 1]
+                        } else {
+                            inputs[2 * b] = rng.next()
+                            inputs[2 * b + 1] = rng.next()
+                        }
                     }
+                    let outputs = try await oprf.evaluate(inputs: inputs, batchBins: tuning.batchBins) { done in
+                        await progress?("OPRF", 0.8 * Double(done) / Double(m))
+                    }
+                    phases.mark("OPRF")
+                    phases.entries += [
+                        ("  of which PRGs + transposes", oprf.prgSeconds), ("  of which codewords + hashes", oprf.codeSeconds),
+                    ]
+                    lookup = ValueTable(outputs: outputs, table: table, bits: bits)
                 }
-                let outputs = try await oprf.evaluate(inputs: inputs, batchBins: tuning.batchBins) { done in
-                    await progress?("OPRF", 0.8 * Double(done) / Double(m))
-                }
-                phases.mark("OPRF")
-                phases.entries += [("  of which PRGs + transposes", oprf.prgSeconds), ("  of which codewords + hashes", oprf.codeSeconds)]
-                let lookup = ValueTable(outputs: outputs, table: table, bits: bits)
                 phases.mark("lookup table")
                 // Bins whose value a sender value equals (the true matches, and false ones with
                 // probability below 2^-40), checked for the function after the loop.
@@ -178,7 +184,9 @@ public enum OTPSI {
                     await progress?("OPRF", 0.9 * Double(first) / Double(m))
                 }
                 phases.mark("OPRF and encode")
-                phases.entries += [("  of which PRGs + transposes", oprf.prgSeconds), ("  of which codewords + hashes", encodeSeconds)]
+                phases.entries += [
+                    ("  of which PRGs + transposes", oprf.prgSeconds), ("  of which codewords + hashes", encodeSeconds),
+                ]
                 try await sendValues(link, values, width: width, messageBytes: tuning.valueMessageBytes)
                 _ = try await link.receive(step: stepDone, name: "receiver's confirmation", count: 0, bodyBytes: 0)
                 phases.mark("send values")
@@ -474,8 +482,9 @@ struct ValueTable {
         precondition(bits <= 128 - Int(Self.binBits) && table.bins < Int(Self.empty))
         let (m0, m1) = OTPSI.mask(bits)
         let filled = table.item.lazy.filter { $0 >= 0 }.count
+        // Load at most 3/4 (linear probing stays short), so 10M values take 256 MiB.
         var capacity = 16
-        while capacity < 2 * filled { capacity <<= 1 }
+        while 3 * capacity < 4 * filled { capacity <<= 1 }
         var slots = [UInt64](repeating: 0, count: 2 * capacity)
         for k in 0..<capacity { slots[2 * k + 1] = Self.empty }
         let mask = capacity - 1
