@@ -45,6 +45,11 @@ enum KKRT {
     /// the sender works on one batch while the receiver makes the next.
     static let batchBins = 32_768
     static let stepU: UInt8 = 42
+    static let stepReceipt: UInt8 = 45
+    /// Batches the receiver may send before the sender has confirmed the oldest (16 MiB): the
+    /// mesh delivers without back-pressure, and a sender slower than its receiver would otherwise
+    /// pile up unread u rows until the mailbox's per-peer cap drops them.
+    static let window = 8
     /// High word of H's tweaks: separates them from IKNP's (high word zero) under the same π.
     static let tweakDomain: UInt64 = 0x4B4B_5254_4F50_5246  // "KKRTOPRF"
 
@@ -171,8 +176,10 @@ final class KKRTReceiver {
         var outputs = [UInt64](repeating: 0, count: 2 * m)
         let t = UnsafeMutablePointer<UInt64>.allocate(capacity: KKRT.rowWords * min(m, batchBins))
         defer { t.deallocate() }
-        for first in stride(from: 0, to: m, by: batchBins) {
+        let batches = (m + batchBins - 1) / batchBins
+        for (k, first) in stride(from: 0, to: m, by: batchBins).enumerated() {
             let count = min(batchBins, m - first)
+            if k >= KKRT.window { try await awaitReceipt(k - KKRT.window) }
             try await link.send(step: KKRT.stepU, count: count, bodyBytes: 64 * count) { raw in
                 raw.withMemoryRebound(to: UInt64.self) { u in
                     // Rows of t0 and of t0 ⊕ t1 (into the message), by column group.
@@ -224,7 +231,12 @@ final class KKRTReceiver {
             }
             await batchDone(first + count)
         }
+        for k in max(0, batches - KKRT.window)..<batches { try await awaitReceipt(k) }
         return outputs
+    }
+
+    private func awaitReceipt(_ k: Int) async throws {
+        _ = try await link.receive(step: KKRT.stepReceipt, name: "OPRF batch receipt", count: k + 1, bodyBytes: 0)
     }
 }
 
@@ -257,7 +269,7 @@ final class KKRTSender {
     ) async throws {
         let q = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: KKRT.rowWords * min(m, batchBins))
         defer { q.deallocate() }
-        for first in stride(from: 0, to: m, by: batchBins) {
+        for (k, first) in stride(from: 0, to: m, by: batchBins).enumerated() {
             let count = min(batchBins, m - first)
             let payload = try await link.receive(
                 step: KKRT.stepU, name: "OPRF u rows", count: count, bodyBytes: 64 * count)
@@ -286,6 +298,7 @@ final class KKRTSender {
             }
             prgSeconds += (ContinuousClock.now - start).psiSeconds
             try await body(first, count, UnsafeBufferPointer(rebasing: q[0..<(KKRT.rowWords * count)]))
+            try await link.send(step: KKRT.stepReceipt, count: k + 1, bodyBytes: 0) { _ in }
         }
     }
 

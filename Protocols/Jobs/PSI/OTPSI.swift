@@ -24,6 +24,10 @@ import TacitNet
 ///    filled by function i.
 /// 7. The receiver confirms, so neither side ends before the other has checked everything.
 ///
+/// The u rows and the values go in messages of at most 2 and 8 MiB, each side confirming each
+/// message it has processed and neither running more than ``KKRT/window`` messages ahead: the
+/// mesh has no back-pressure, and unread messages beyond its per-peer cap would be dropped.
+///
 /// ℓ = 45 + ⌈log2 n_r⌉ + ⌈log2 n_s⌉ bits (at most 99 for 2^27-element sets): the receiver
 /// compares m·3·n_s < 2^5·n_r·n_s pairs of pseudorandom values (m ≤ 10·n_r), so a false match
 /// anywhere in a run has probability below 2^-40 (KKRT §5 and Pinkas et al. 2018 use the same
@@ -43,6 +47,7 @@ public enum OTPSI {
     static let stepSeed: UInt8 = 41
     static let stepValues: UInt8 = 43
     static let stepDone: UInt8 = 44
+    static let stepValuesReceipt: UInt8 = 46
     /// Bytes of values per table message (8 MiB).
     static let maxMessageBytes = 8 << 20
 
@@ -266,7 +271,7 @@ public enum OTPSI {
     ) async throws {
         let width = (bits + 7) / 8, total = 3 * ns, per = max(1, messageBytes / width)
         let (mask0, mask1) = mask(bits)
-        var index = 0
+        var index = 0, message = 0
         while index < total {
             let count = min(per, total - index)
             let payload = try await link.receive(step: stepValues, name: "OPRF values", count: count, bodyBytes: width * count)
@@ -292,21 +297,31 @@ public enum OTPSI {
                     "\(link.peer) sent OPRF value \(bad) with bits set beyond the \(bits) agreed", peer: link.peer)
             }
             index += count
+            message += 1
+            try await link.send(step: stepValuesReceipt, count: message, bodyBytes: 0) { _ in }
         }
     }
 
+    /// Sends the values in messages of at most `messageBytes`, at most ``KKRT/window`` of them
+    /// ahead of the receiver's receipts (the mesh has no back-pressure; see ``KKRT/window``).
     static func sendValues(_ link: PairLink, _ values: [UInt8], width: Int, messageBytes: Int = maxMessageBytes) async throws {
         let per = max(1, messageBytes / width), total = values.count / width
-        var index = 0
+        func awaitReceipt(_ k: Int) async throws {
+            _ = try await link.receive(step: stepValuesReceipt, name: "OPRF values receipt", count: k + 1, bodyBytes: 0)
+        }
+        var index = 0, message = 0
         while index < total {
             let count = min(per, total - index)
+            if message >= KKRT.window { try await awaitReceipt(message - KKRT.window) }
             try await link.send(step: stepValues, count: count, bodyBytes: width * count) { raw in
                 values.withUnsafeBytes { v in
                     raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: v[(index * width)..<((index + count) * width)]))
                 }
             }
             index += count
+            message += 1
         }
+        for k in max(0, message - KKRT.window)..<message { try await awaitReceipt(k) }
     }
 
     /// The low `bits` of a 128-bit value as (low, high) masks.
