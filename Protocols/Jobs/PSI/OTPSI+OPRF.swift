@@ -137,7 +137,9 @@ enum KKRT {
     }
 
     /// Column j (`cw` words) of a chunk's columns, for its PRG to fill.
-    static func column(_ cols: UnsafeMutableBufferPointer<UInt64>, _ j: Int, words cw: Int) -> UnsafeMutableRawBufferPointer {
+    static func column(
+        _ cols: UnsafeMutableBufferPointer<UInt64>, _ j: Int, words cw: Int
+    ) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: cols[(j * cw)..<(j * cw + cw)]))
     }
 

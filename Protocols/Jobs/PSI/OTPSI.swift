@@ -107,7 +107,8 @@ public enum OTPSI {
                         + "only the intersection size; use the ECDH path for size-only runs")
             }
             guard set.count <= maxSetSize else {
-                throw JobError(.invalidInput, "a set holds at most \(maxSetSize) elements for the OT path, not \(set.count); split it")
+                throw JobError(
+                    .invalidInput, "a set holds at most \(maxSetSize) elements for the OT path, not \(set.count); split it")
             }
             let peerCount = try await hello(link, count: set.count, role: role)
             let (nr, ns) = role == .receiver ? (set.count, peerCount) : (peerCount, set.count)
@@ -145,7 +146,8 @@ public enum OTPSI {
                     }
                     phases.mark("OPRF")
                     phases.entries += [
-                        ("  of which PRGs + transposes", oprf.prgSeconds), ("  of which codewords + hashes", oprf.codeSeconds),
+                        ("  of which PRGs + transposes", oprf.prgSeconds),
+                        ("  of which codewords + hashes", oprf.codeSeconds),
                     ]
                     lookup = ValueTable(outputs: outputs, table: table, bits: bits)
                 }
@@ -153,7 +155,9 @@ public enum OTPSI {
                 // Bins whose value a sender value equals (the true matches, and false ones with
                 // probability below 2^-40), checked for the function after the loop.
                 var hits: [(bin: Int32, function: UInt8)] = []
-                try await receiveValues(link, senderCount: ns, bits: bits, messageBytes: tuning.valueMessageBytes) { index, lo, hi in
+                try await receiveValues(
+                    link, senderCount: ns, bits: bits, messageBytes: tuning.valueMessageBytes
+                ) { index, lo, hi in
                     lookup.forEach(lo, hi) { b in hits.append((Int32(b), UInt8(index / ns))) }
                 }
                 var matched = [Bool](repeating: false, count: nr)
@@ -228,7 +232,9 @@ public enum OTPSI {
                     + "both parties must run the same Tacit release", peer: peer)
         }
         guard got[9] == 0 else {
-            throw MPCError(.malformedMessage, "\(peer) asked for output mode \(got[9]); the OT path outputs only the intersection", peer: peer)
+            throw MPCError(
+                .malformedMessage, "\(peer) asked for output mode \(got[9]); the OT path outputs only the intersection",
+                peer: peer)
         }
         guard got[8] == 1 - roleByte else {
             throw MPCError(
@@ -274,7 +280,8 @@ public enum OTPSI {
         var index = 0, message = 0
         while index < total {
             let count = min(per, total - index)
-            let payload = try await link.receive(step: stepValues, name: "OPRF values", count: count, bodyBytes: width * count)
+            let payload = try await link.receive(
+                step: stepValues, name: "OPRF values", count: count, bodyBytes: width * count)
             let bad: Int? = payload.withUnsafeBytes { raw in
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[PairLink.headerBytes...])
                 for k in 0..<count {
@@ -304,7 +311,9 @@ public enum OTPSI {
 
     /// Sends the values in messages of at most `messageBytes`, at most ``KKRT/window`` of them
     /// ahead of the receiver's receipts (the mesh has no back-pressure; see ``KKRT/window``).
-    static func sendValues(_ link: PairLink, _ values: [UInt8], width: Int, messageBytes: Int = maxMessageBytes) async throws {
+    static func sendValues(
+        _ link: PairLink, _ values: [UInt8], width: Int, messageBytes: Int = maxMessageBytes
+    ) async throws {
         let per = max(1, messageBytes / width), total = values.count / width
         func awaitReceipt(_ k: Int) async throws {
             _ = try await link.receive(step: stepValuesReceipt, name: "OPRF values receipt", count: k + 1, bodyBytes: 0)
@@ -424,7 +433,8 @@ public enum OTPSI {
                 withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4) { digest in
                     prefix.withUnsafeBytes { prefix in
                         for i in range {
-                            elements[i].withUnsafeBytes { sha.hash(prefix, $0, into: UnsafeMutableRawBufferPointer(digest)) }
+                            let d = UnsafeMutableRawBufferPointer(digest)
+                            elements[i].withUnsafeBytes { sha.hash(prefix, $0, into: d) }
                             out[2 * i] = UInt64(littleEndian: digest[0])
                             out[2 * i + 1] = UInt64(littleEndian: digest[1])
                         }
