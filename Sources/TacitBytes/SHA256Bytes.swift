@@ -62,7 +62,9 @@ extension SHA256Bytes {
         }
 
         /// SHA-256 of `prefix` ‖ `message` into the first 32 bytes of `out`.
-        public func hash(_ prefix: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        public func hash(
+            _ prefix: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
+        ) {
             precondition(out.count >= byteCount, "SHA256Bytes.Context: the output needs 32 bytes")
             var ok = EVP_DigestInit_ex2(ctx, md, nil) == 1
             ok = EVP_DigestUpdate(ctx, prefix.baseAddress, prefix.count) == 1 && ok

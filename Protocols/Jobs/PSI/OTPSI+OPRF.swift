@@ -45,6 +45,11 @@ enum KKRT {
     /// the sender works on one batch while the receiver makes the next.
     static let batchBins = 32_768
     static let stepU: UInt8 = 42
+    static let stepReceipt: UInt8 = 45
+    /// Batches the receiver may send before the sender has confirmed the oldest (16 MiB): the
+    /// mesh delivers without back-pressure, and a sender slower than its receiver would otherwise
+    /// pile up unread u rows until the mailbox's per-peer cap drops them.
+    static let window = 8
     /// High word of H's tweaks: separates them from IKNP's (high word zero) under the same π.
     static let tweakDomain: UInt64 = 0x4B4B_5254_4F50_5246  // "KKRTOPRF"
 
@@ -132,7 +137,9 @@ enum KKRT {
     }
 
     /// Column j (`cw` words) of a chunk's columns, for its PRG to fill.
-    static func column(_ cols: UnsafeMutableBufferPointer<UInt64>, _ j: Int, words cw: Int) -> UnsafeMutableRawBufferPointer {
+    static func column(
+        _ cols: UnsafeMutableBufferPointer<UInt64>, _ j: Int, words cw: Int
+    ) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: cols[(j * cw)..<(j * cw + cw)]))
     }
 
@@ -148,6 +155,8 @@ final class KKRTReceiver {
     private let zero: [AESPRG]
     private let one: [AESPRG]
     private let coders: [KKRT.Coder]
+    /// Time spent on the column PRGs and transposes, and on codewords and hashes (profiling).
+    private(set) var prgSeconds = 0.0, codeSeconds = 0.0
 
     /// Runs the base OTs: 512 random OTs with this party as their sender.
     init(link: PairLink, session: [UInt8]) async throws {
@@ -169,11 +178,14 @@ final class KKRTReceiver {
         var outputs = [UInt64](repeating: 0, count: 2 * m)
         let t = UnsafeMutablePointer<UInt64>.allocate(capacity: KKRT.rowWords * min(m, batchBins))
         defer { t.deallocate() }
-        for first in stride(from: 0, to: m, by: batchBins) {
+        let batches = (m + batchBins - 1) / batchBins
+        for (k, first) in stride(from: 0, to: m, by: batchBins).enumerated() {
             let count = min(batchBins, m - first)
+            if k >= KKRT.window { try await awaitReceipt(k - KKRT.window) }
             try await link.send(step: KKRT.stepU, count: count, bodyBytes: 64 * count) { raw in
                 raw.withMemoryRebound(to: UInt64.self) { u in
                     // Rows of t0 and of t0 ⊕ t1 (into the message), by column group.
+                    let start = ContinuousClock.now
                     OTExtension.inParallel(count >= 1024 ? 32 : 0) { h in
                         let c = coders[h]
                         for g in [2 * h, 2 * h + 1] {
@@ -195,6 +207,8 @@ final class KKRTReceiver {
                             }
                         }
                     }
+                    let middle = ContinuousClock.now
+                    prgSeconds += (middle - start).psiSeconds
                     // u_b ⊕= C(x_b); F = H(b, t0_b), by bin.
                     inputs.withUnsafeBufferPointer { inputs in
                         outputs.withUnsafeMutableBufferPointer { out in
@@ -214,11 +228,17 @@ final class KKRTReceiver {
                             }
                         }
                     }
+                    codeSeconds += (ContinuousClock.now - middle).psiSeconds
                 }
             }
             await batchDone(first + count)
         }
+        for k in max(0, batches - KKRT.window)..<batches { try await awaitReceipt(k) }
         return outputs
+    }
+
+    private func awaitReceipt(_ k: Int) async throws {
+        _ = try await link.receive(step: KKRT.stepReceipt, name: "OPRF batch receipt", count: k + 1, bodyBytes: 0)
     }
 }
 
@@ -230,6 +250,8 @@ final class KKRTSender {
     /// s as eight words, in a row's layout (bit j of word j / 64 is s_j).
     let s: [UInt64]
     let coders: [KKRT.Coder]
+    /// Time spent on the column PRGs and transposes (profiling).
+    private(set) var prgSeconds = 0.0
 
     /// Runs the base OTs: 512 random OTs with this party as their receiver; s = its choices.
     init(link: PairLink, session: [UInt8]) async throws {
@@ -249,10 +271,11 @@ final class KKRTSender {
     ) async throws {
         let q = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: KKRT.rowWords * min(m, batchBins))
         defer { q.deallocate() }
-        for first in stride(from: 0, to: m, by: batchBins) {
+        for (k, first) in stride(from: 0, to: m, by: batchBins).enumerated() {
             let count = min(batchBins, m - first)
             let payload = try await link.receive(
                 step: KKRT.stepU, name: "OPRF u rows", count: count, bodyBytes: 64 * count)
+            let start = ContinuousClock.now
             payload.withUnsafeBytes { raw in
                 let u = UnsafeRawBufferPointer(rebasing: raw[PairLink.headerBytes...])
                 OTExtension.inParallel(count >= 1024 ? 32 : 0) { h in
@@ -275,7 +298,9 @@ final class KKRTSender {
                     }
                 }
             }
+            prgSeconds += (ContinuousClock.now - start).psiSeconds
             try await body(first, count, UnsafeBufferPointer(rebasing: q[0..<(KKRT.rowWords * count)]))
+            try await link.send(step: KKRT.stepReceipt, count: k + 1, bodyBytes: 0) { _ in }
         }
     }
 

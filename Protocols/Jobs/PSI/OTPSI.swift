@@ -24,6 +24,10 @@ import TacitNet
 ///    filled by function i.
 /// 7. The receiver confirms, so neither side ends before the other has checked everything.
 ///
+/// The u rows and the values go in messages of at most 2 and 8 MiB, each side confirming each
+/// message it has processed and neither running more than ``KKRT/window`` messages ahead: the
+/// mesh has no back-pressure, and unread messages beyond its per-peer cap would be dropped.
+///
 /// ℓ = 45 + ⌈log2 n_r⌉ + ⌈log2 n_s⌉ bits (at most 99 for 2^27-element sets): the receiver
 /// compares m·3·n_s < 2^5·n_r·n_s pairs of pseudorandom values (m ≤ 10·n_r), so a false match
 /// anywhere in a run has probability below 2^-40 (KKRT §5 and Pinkas et al. 2018 use the same
@@ -43,6 +47,7 @@ public enum OTPSI {
     static let stepSeed: UInt8 = 41
     static let stepValues: UInt8 = 43
     static let stepDone: UInt8 = 44
+    static let stepValuesReceipt: UInt8 = 46
     /// Bytes of values per table message (8 MiB).
     static let maxMessageBytes = 8 << 20
 
@@ -62,7 +67,7 @@ public enum OTPSI {
         var last = ContinuousClock.now
         mutating func mark(_ name: String) {
             let now = ContinuousClock.now
-            entries.append((name, (now - last).seconds))
+            entries.append((name, (now - last).psiSeconds))
             last = now
         }
     }
@@ -90,8 +95,8 @@ public enum OTPSI {
             stats.bytesSent = link.bytesSent - sent0
             stats.bytesReceived = link.bytesReceived - received0
             stats.messagesSent = link.messagesSent - messages0
-            stats.setupSeconds = setup.seconds
-            stats.onlineSeconds = (ContinuousClock.now - start - setup).seconds
+            stats.setupSeconds = setup.psiSeconds
+            stats.onlineSeconds = (ContinuousClock.now - start - setup).psiSeconds
             return (PSIOutcome(matches: matches, size: matches?.count, peerSetSize: peer, stats: stats), phases)
         }
         return try await guarded(link) {
@@ -102,7 +107,8 @@ public enum OTPSI {
                         + "only the intersection size; use the ECDH path for size-only runs")
             }
             guard set.count <= maxSetSize else {
-                throw JobError(.invalidInput, "a set holds at most \(maxSetSize) elements for the OT path, not \(set.count); split it")
+                throw JobError(
+                    .invalidInput, "a set holds at most \(maxSetSize) elements for the OT path, not \(set.count); split it")
             }
             let peerCount = try await hello(link, count: set.count, role: role)
             let (nr, ns) = role == .receiver ? (set.count, peerCount) : (peerCount, set.count)
@@ -120,28 +126,38 @@ public enum OTPSI {
                 phases.mark("hash elements")
                 let table = try await placeAndSendSeed(link, ids: ids, bins: m)
                 phases.mark("cuckoo")
-                var inputs = [UInt64](repeating: 0, count: 2 * m)
-                let rng = AESPRG(seed: AESPRG.randomSeed())
-                for b in 0..<m {
-                    let i = Int(table.item[b])
-                    if i >= 0 {
-                        inputs[2 * b] = ids[2 * i] ^ UInt64(table.function[b])
-                        inputs[2 * b + 1] = ids[2 * i + 1]
-                    } else {
-                        inputs[2 * b] = rng.next()
-                        inputs[2 * b + 1] = rng.next()
+                // Scoped so the bins' inputs and outputs (32 bytes a bin) are freed once in the table.
+                let lookup: ValueTable
+                do {
+                    var inputs = [UInt64](repeating: 0, count: 2 * m)
+                    let rng = AESPRG(seed: AESPRG.randomSeed())
+                    for b in 0..<m {
+                        let i = Int(table.item[b])
+                        if i >= 0 {
+                            inputs[2 * b] = ids[2 * i] ^ UInt64(table.function[b])
+                            inputs[2 * b + 1] = ids[2 * i + 1]
+                        } else {
+                            inputs[2 * b] = rng.next()
+                            inputs[2 * b + 1] = rng.next()
+                        }
                     }
+                    let outputs = try await oprf.evaluate(inputs: inputs, batchBins: tuning.batchBins) { done in
+                        await progress?("OPRF", 0.8 * Double(done) / Double(m))
+                    }
+                    phases.mark("OPRF")
+                    phases.entries += [
+                        ("  of which PRGs + transposes", oprf.prgSeconds),
+                        ("  of which codewords + hashes", oprf.codeSeconds),
+                    ]
+                    lookup = ValueTable(outputs: outputs, table: table, bits: bits)
                 }
-                let outputs = try await oprf.evaluate(inputs: inputs, batchBins: tuning.batchBins) { done in
-                    await progress?("OPRF", 0.8 * Double(done) / Double(m))
-                }
-                phases.mark("OPRF")
-                let lookup = ValueTable(outputs: outputs, table: table, bits: bits)
                 phases.mark("lookup table")
                 // Bins whose value a sender value equals (the true matches, and false ones with
                 // probability below 2^-40), checked for the function after the loop.
                 var hits: [(bin: Int32, function: UInt8)] = []
-                try await receiveValues(link, senderCount: ns, bits: bits, messageBytes: tuning.valueMessageBytes) { index, lo, hi in
+                try await receiveValues(
+                    link, senderCount: ns, bits: bits, messageBytes: tuning.valueMessageBytes
+                ) { index, lo, hi in
                     lookup.forEach(lo, hi) { b in hits.append((Int32(b), UInt8(index / ns))) }
                 }
                 var matched = [Bool](repeating: false, count: nr)
@@ -165,7 +181,10 @@ public enum OTPSI {
                 let width = (bits + 7) / 8
                 var values = [UInt8](repeating: 0, count: 3 * ns * width)
                 phases.mark("simple hashing")
+                var encodeSeconds = 0.0
                 try await oprf.receive(bins: m, batchBins: tuning.batchBins) { first, _, q in
+                    let encodeStart = ContinuousClock.now
+                    defer { encodeSeconds += (ContinuousClock.now - encodeStart).psiSeconds }
                     values.withUnsafeMutableBufferPointer { values in
                         encodeBatch(
                             oprf, entries: batches.batch(first / tuning.batchBins), ids: ids, positions: positions,
@@ -174,6 +193,9 @@ public enum OTPSI {
                     await progress?("OPRF", 0.9 * Double(first) / Double(m))
                 }
                 phases.mark("OPRF and encode")
+                phases.entries += [
+                    ("  of which PRGs + transposes", oprf.prgSeconds), ("  of which codewords + hashes", encodeSeconds),
+                ]
                 try await sendValues(link, values, width: width, messageBytes: tuning.valueMessageBytes)
                 _ = try await link.receive(step: stepDone, name: "receiver's confirmation", count: 0, bodyBytes: 0)
                 phases.mark("send values")
@@ -210,7 +232,9 @@ public enum OTPSI {
                     + "both parties must run the same Tacit release", peer: peer)
         }
         guard got[9] == 0 else {
-            throw MPCError(.malformedMessage, "\(peer) asked for output mode \(got[9]); the OT path outputs only the intersection", peer: peer)
+            throw MPCError(
+                .malformedMessage, "\(peer) asked for output mode \(got[9]); the OT path outputs only the intersection",
+                peer: peer)
         }
         guard got[8] == 1 - roleByte else {
             throw MPCError(
@@ -253,10 +277,11 @@ public enum OTPSI {
     ) async throws {
         let width = (bits + 7) / 8, total = 3 * ns, per = max(1, messageBytes / width)
         let (mask0, mask1) = mask(bits)
-        var index = 0
+        var index = 0, message = 0
         while index < total {
             let count = min(per, total - index)
-            let payload = try await link.receive(step: stepValues, name: "OPRF values", count: count, bodyBytes: width * count)
+            let payload = try await link.receive(
+                step: stepValues, name: "OPRF values", count: count, bodyBytes: width * count)
             let bad: Int? = payload.withUnsafeBytes { raw in
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[PairLink.headerBytes...])
                 for k in 0..<count {
@@ -279,21 +304,33 @@ public enum OTPSI {
                     "\(link.peer) sent OPRF value \(bad) with bits set beyond the \(bits) agreed", peer: link.peer)
             }
             index += count
+            message += 1
+            try await link.send(step: stepValuesReceipt, count: message, bodyBytes: 0) { _ in }
         }
     }
 
-    static func sendValues(_ link: PairLink, _ values: [UInt8], width: Int, messageBytes: Int = maxMessageBytes) async throws {
+    /// Sends the values in messages of at most `messageBytes`, at most ``KKRT/window`` of them
+    /// ahead of the receiver's receipts (the mesh has no back-pressure; see ``KKRT/window``).
+    static func sendValues(
+        _ link: PairLink, _ values: [UInt8], width: Int, messageBytes: Int = maxMessageBytes
+    ) async throws {
         let per = max(1, messageBytes / width), total = values.count / width
-        var index = 0
+        func awaitReceipt(_ k: Int) async throws {
+            _ = try await link.receive(step: stepValuesReceipt, name: "OPRF values receipt", count: k + 1, bodyBytes: 0)
+        }
+        var index = 0, message = 0
         while index < total {
             let count = min(per, total - index)
+            if message >= KKRT.window { try await awaitReceipt(message - KKRT.window) }
             try await link.send(step: stepValues, count: count, bodyBytes: width * count) { raw in
                 values.withUnsafeBytes { v in
                     raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: v[(index * width)..<((index + count) * width)]))
                 }
             }
             index += count
+            message += 1
         }
+        for k in max(0, message - KKRT.window)..<message { try await awaitReceipt(k) }
     }
 
     /// The low `bits` of a 128-bit value as (low, high) masks.
@@ -396,7 +433,8 @@ public enum OTPSI {
                 withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4) { digest in
                     prefix.withUnsafeBytes { prefix in
                         for i in range {
-                            elements[i].withUnsafeBytes { sha.hash(prefix, $0, into: UnsafeMutableRawBufferPointer(digest)) }
+                            let d = UnsafeMutableRawBufferPointer(digest)
+                            elements[i].withUnsafeBytes { sha.hash(prefix, $0, into: d) }
                             out[2 * i] = UInt64(littleEndian: digest[0])
                             out[2 * i + 1] = UInt64(littleEndian: digest[1])
                         }
@@ -469,8 +507,9 @@ struct ValueTable {
         precondition(bits <= 128 - Int(Self.binBits) && table.bins < Int(Self.empty))
         let (m0, m1) = OTPSI.mask(bits)
         let filled = table.item.lazy.filter { $0 >= 0 }.count
+        // Load at most 3/4 (linear probing stays short), so 10M values take 256 MiB.
         var capacity = 16
-        while capacity < 2 * filled { capacity <<= 1 }
+        while 3 * capacity < 4 * filled { capacity <<= 1 }
         var slots = [UInt64](repeating: 0, count: 2 * capacity)
         for k in 0..<capacity { slots[2 * k + 1] = Self.empty }
         let mask = capacity - 1
@@ -499,6 +538,6 @@ struct ValueTable {
     }
 }
 
-fileprivate extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+extension Duration {
+    var psiSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -335,6 +335,25 @@ struct OTPSITests {
         try Self.expectBothFail(cut, hostile: Self.receiver, "truncated")
     }
 
+    @Test("a receipt for the wrong batch or message, or one with a body, fails both sides")
+    func badReceipts() async throws {
+        let r = Self.strings("a", 0..<1000), s = Self.strings("a", 500..<1500)
+        // 2008 bins in batches of 100 and 3·1000 values in 500-byte messages: both windows fill.
+        let tuning = OTPSI.Tuning(batchBins: 100, valueMessageBytes: 500)
+        let o = await Self.run(r, s, tuning: tuning)
+        #expect(try o.receiver.get().matches == Array(500..<1000))
+        let wrong = await Self.run(r, s, tuning: tuning, tamperParty: Self.sender, tamper: onStep(KKRT.stepReceipt) { b in
+            var b = b
+            if b[8] == 5 { b[8] = 6 }
+            return b
+        })
+        try Self.expectBothFail(wrong, hostile: Self.sender, "'OPRF batch receipt' message for 6 items where this party expects 5")
+        let body = await Self.run(r, s, tuning: tuning, tamperParty: Self.receiver, tamper: onStep(OTPSI.stepValuesReceipt) {
+            $0 + [1]
+        })
+        try Self.expectBothFail(body, hostile: Self.receiver, "truncated or padded")
+    }
+
     @Test("truncated or out-of-range OPRF values fail both sides, naming the sender")
     func badValues() async throws {
         let r = Self.strings("a", 0..<50), s = Self.strings("a", 25..<75)
