@@ -68,7 +68,7 @@ public struct DatasetReader: Sendable {
             throw NodeError(.dataset, "cannot read dataset '\(d.name)': its file is missing or unreadable; check the node config's datasets", file: d.file)
         }
         let columns = try CSV.extract(
-            String(decoding: data, as: UTF8.self), columns: selection.columns.map { d.column(named: $0)! }, file: d.file, dataset: d.name)
+            [UInt8](data), columns: selection.columns.map { d.column(named: $0)! }, file: d.file, dataset: d.name)
         return DatasetInput(jobID: jobID, party: owner, dataset: d.name, columns: columns)
     }
 }
@@ -79,44 +79,56 @@ extension CSV {
     /// line go in the error's `file`/`line`, which the local log shows and the ledger does not:
     /// a failure reason names the dataset and column only.
     static func extract(_ text: String, columns decls: [ColumnDeclaration], file: String, dataset: String? = nil) throws -> [DatasetInput.Column] {
+        try extract(Array(text.utf8), columns: decls, file: file, dataset: dataset)
+    }
+
+    /// The same from the file's bytes: one pass that keeps only the wanted cells, so reading
+    /// a column of a 10M-row file costs that column, not every row's every cell.
+    static func extract(_ bytes: [UInt8], columns decls: [ColumnDeclaration], file: String, dataset: String? = nil) throws -> [DatasetInput.Column] {
         let what = dataset.map { "dataset '\($0)'" } ?? "the CSV file"
-        var rows = CSV.rows(text)
-        guard !rows.isEmpty else {
-            throw NodeError(.dataset, "\(what) is empty; it needs a header row naming the columns", file: file)
-        }
-        let header = rows.removeFirst().map { $0.trimmingCharacters(in: .whitespaces) }
-        var wanted: [(index: Int, decl: ColumnDeclaration)] = []
-        for c in decls {
-            guard let i = header.firstIndex(of: c.name) else {
-                throw NodeError(.dataset, "\(what) has no column '\(c.name)' in its header row (has: \(header.joined(separator: ", ")))", file: file, line: 1)
-            }
-            wanted.append((i, c))
-        }
-        var columns = wanted.map { DatasetInput.Column(declaration: $0.decl, values: []) }
-        for (r, row) in rows.enumerated() {
-            if row.count == 1 && row[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }  // blank line
-            for (k, w) in wanted.enumerated() {
-                guard w.index < row.count else {
-                    throw NodeError(.dataset, "\(what): a row has \(row.count) cells; column '\(w.decl.name)' is cell \(w.index + 1)", file: file, line: r + 2)
-                }
-                if w.decl.type == .identifier {
-                    // As written, spaces included: trimming is the job's normalisation to choose.
-                    let cell = row[w.index]
-                    guard cell.utf8.count <= ColumnDeclaration.maxIdentifierBytes, !cell.unicodeScalars.contains(where: { $0.value == 0 }) else {
-                        throw NodeError(.dataset, "\(what), column '\(w.decl.name)': an identifier is longer than \(ColumnDeclaration.maxIdentifierBytes) bytes or holds a NUL character", file: file, line: r + 2)
+        var wanted: [(index: Int, decl: ColumnDeclaration)]?
+        var columns = decls.map { DatasetInput.Column(declaration: $0, values: []) }
+        var line = 0
+        // Cell 0 is always read: a record of one blank cell is a blank line, whatever is wanted.
+        try CSV.scan(bytes, keep: { i in i == 0 || (wanted?.contains { $0.index == i } ?? true) }) { cells, count in
+            line += 1
+            guard let w = wanted else {
+                let header = (0..<count).map { (cells[$0] ?? "").trimmingCharacters(in: .whitespaces) }
+                var found: [(Int, ColumnDeclaration)] = []
+                for c in decls {
+                    guard let i = header.firstIndex(of: c.name) else {
+                        throw NodeError(.dataset, "\(what) has no column '\(c.name)' in its header row (has: \(header.joined(separator: ", ")))", file: file, line: 1)
                     }
-                    columns[k].values.append(cell)
+                    found.append((i, c))
+                }
+                wanted = found
+                return
+            }
+            if count == 1, (cells[0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty { return }  // a blank line
+            for (k, c) in w.enumerated() {
+                guard c.index < count, let raw = cells[c.index] else {
+                    throw NodeError(.dataset, "\(what): a row has \(count) cells; column '\(c.decl.name)' is cell \(c.index + 1)", file: file, line: line)
+                }
+                if c.decl.type == .identifier {
+                    // As written, spaces included: trimming is the job's normalisation to choose.
+                    guard raw.utf8.count <= ColumnDeclaration.maxIdentifierBytes, !raw.unicodeScalars.contains(where: { $0.value == 0 }) else {
+                        throw NodeError(.dataset, "\(what), column '\(c.decl.name)': an identifier is longer than \(ColumnDeclaration.maxIdentifierBytes) bytes or holds a NUL character", file: file, line: line)
+                    }
+                    columns[k].values.append(raw)
                     continue
                 }
-                let format = FixedPointFormat(fractionalDigits: w.decl.fractionDigits, bits: 64)
-                let cell = row[w.index].trimmingCharacters(in: .whitespaces)
+                let format = FixedPointFormat(fractionalDigits: c.decl.fractionDigits, bits: 64)
+                let cell = raw.trimmingCharacters(in: .whitespaces)
                 do {
                     columns[k].values.append(try format.decode(try format.encode(cell)))
                 } catch {
-                    let kind = w.decl.type == .integer ? "a whole number" : "a decimal with at most \(w.decl.fractionDigits) fraction digits"
-                    throw NodeError(.dataset, "\(what), column '\(w.decl.name)': expected \(kind) in every row", file: file, line: r + 2)
+                    let kind = c.decl.type == .integer ? "a whole number" : "a decimal with at most \(c.decl.fractionDigits) fraction digits"
+                    throw NodeError(.dataset, "\(what), column '\(c.decl.name)': expected \(kind) in every row", file: file, line: line)
                 }
             }
+        }
+        guard wanted != nil else {
+            throw NodeError(.dataset, "\(what) is empty; it needs a header row naming the columns", file: file)
         }
         return columns
     }
@@ -149,5 +161,71 @@ enum CSV {
         }
         if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
         return rows
+    }
+
+    /// The first record's cells (trimmed): the header row. nil for an empty file.
+    static func header(_ bytes: [UInt8]) -> [String]? {
+        struct Stop: Error {}
+        var header: [String]?
+        try? scan(bytes, keep: { _ in true }) { cells, count in
+            header = (0..<count).map { (cells[$0] ?? "").trimmingCharacters(in: .whitespaces) }
+            throw Stop()
+        }
+        return header
+    }
+
+    /// The records of `bytes` (UTF-8) as ``rows(_:)`` reads them, one at a time: `body` gets
+    /// each record's cells (nil for those `keep` declines, which are skipped unread) and its
+    /// cell count. Commas, quotes and line ends are ASCII, so scanning bytes is exact.
+    static func scan(
+        _ bytes: [UInt8], keep: (Int) -> Bool, _ body: (_ cells: [String?], _ count: Int) throws -> Void
+    ) throws {
+        var cells: [String?] = []
+        var field: [UInt8] = []
+        var index = 0
+        var keeping = keep(0)
+        var quoted = false
+        var any = false  // whether the current record has anything (rows() keeps a last record without a line end)
+        func endField() {
+            while cells.count < index { cells.append(nil) }
+            cells.append(keeping ? String(decoding: field, as: UTF8.self) : nil)
+            field.removeAll(keepingCapacity: true)
+            index += 1
+            keeping = keep(index)
+        }
+        func endRecord() throws {
+            endField()
+            try body(cells, index)
+            cells.removeAll(keepingCapacity: true)
+            index = 0
+            keeping = keep(0)
+            any = false
+        }
+        var i = 0
+        let n = bytes.count
+        try bytes.withUnsafeBufferPointer { b in
+            while i < n {
+                let c = b[i]
+                i += 1
+                if quoted {
+                    if c == UInt8(ascii: "\"") {
+                        if i < n, b[i] == UInt8(ascii: "\"") { if keeping { field.append(c) }; i += 1 } else { quoted = false }
+                    } else if keeping {
+                        field.append(c)
+                    }
+                    continue
+                }
+                switch c {
+                case UInt8(ascii: "\""): quoted = true; any = true
+                case UInt8(ascii: ","): endField(); any = true
+                case UInt8(ascii: "\r"): continue
+                case UInt8(ascii: "\n"): try endRecord()
+                default:
+                    any = true
+                    if keeping { field.append(c) }
+                }
+            }
+        }
+        if any || index > 0 || !field.isEmpty { try endRecord() }
     }
 }

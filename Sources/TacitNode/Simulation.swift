@@ -142,13 +142,13 @@ public enum Simulation {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw NodeError(.dataset, "--input: cannot read \(file) (no such file, or not readable)")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        let rows = CSV.rows(text)
-        guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces) }), !header.allSatisfy(\.isEmpty) else {
+        let bytes = [UInt8](data)
+        guard let header = CSV.header(bytes), !header.allSatisfy(\.isEmpty) else {
             throw NodeError(.dataset, "--input: \(file) is empty; it needs a header row naming the columns")
         }
         let names = wanted.isEmpty ? header : wanted
         var decls: [ColumnDeclaration] = []
+        var rows: [[String]]?
         for name in names {
             guard let i = header.firstIndex(of: name) else {
                 throw NodeError(.dataset, "--column: \(file) has no column '\(name)' (has: \(header.joined(separator: ", ")))")
@@ -158,7 +158,10 @@ public enum Simulation {
                 continue
             }
             var digits = 0
-            for (r, row) in rows.dropFirst().enumerated() where i < row.count {
+            // Numbers: a whole parse to find the digits (simulations of number jobs are small);
+            // identifiers above are read in one pass that keeps only their column.
+            if rows == nil { rows = CSV.rows(String(decoding: bytes, as: UTF8.self)) }
+            for (r, row) in (rows ?? []).dropFirst().enumerated() where i < row.count {
                 let cell = row[i].trimmingCharacters(in: .whitespaces)
                 if cell.isEmpty && row.count == 1 { continue }  // a blank line
                 let body = cell.hasPrefix("-") ? cell.dropFirst() : Substring(cell)
@@ -170,7 +173,7 @@ public enum Simulation {
             }
             decls.append(ColumnDeclaration(name: name, type: .decimal, fractionDigits: min(digits, 18)))
         }
-        let columns = try CSV.extract(text, columns: decls, file: file)
+        let columns = try CSV.extract(bytes, columns: decls, file: file)
         return DatasetInput(jobID: "simulation", party: party, dataset: (file as NSString).lastPathComponent, columns: columns)
     }
 }

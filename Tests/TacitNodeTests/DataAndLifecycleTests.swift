@@ -122,6 +122,37 @@ struct CommitmentTests {
     }
 }
 
+/// The one-pass byte scanner the dataset reader uses reads what the whole-file parser reads.
+struct CSVScanTests {
+    static let inputs = [
+        "a,b\n1,2\n", "a,b\r\n1,\"x, y\"\r\n3,\"say \"\"hi\"\"\"\r\n", "a\n\"two\nlines\"\n\nlast", "a,b,c\n,,\n1,,3",
+        "x\n\"\"\n", "naïve,Straße\nü,ß\n", "", "\n\n", "a,b\n1,2,3,4\n5\n",
+    ]
+
+    @Test("every record and cell as CSV.rows reads them; unwanted cells come back nil", arguments: inputs)
+    func sameAsRows(_ text: String) throws {
+        var all: [[String]] = []
+        try CSV.scan(Array(text.utf8), keep: { _ in true }) { cells, count in all.append((0..<count).map { cells[$0] ?? "<nil>" }) }
+        #expect(all == CSV.rows(text), "\(all) vs \(CSV.rows(text))")
+        var second: [String?] = []
+        try CSV.scan(Array(text.utf8), keep: { $0 == 1 }) { cells, count in
+            #expect(count == 0 || cells[0] == nil)
+            second.append(count > 1 ? cells[1] : nil)
+        }
+        #expect(second == all.map { $0.count > 1 ? $0[1] : nil })
+    }
+
+    @Test("extract reports the record's line, and reads a column of a wide file without its other cells")
+    func extractLines() throws {
+        let text = "id,amount,note\nA,1.50,\"long, quoted\"\nB,x,\n"
+        do { _ = try CSV.extract(Array(text.utf8), columns: [ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2)], file: "f.csv"); Issue.record("read x") } catch let e as NodeError {
+            #expect(e.line == 3 && e.message.contains("column 'amount'"), "\(e)")
+        }
+        let ids = try CSV.extract(Array(text.utf8), columns: [ColumnDeclaration(name: "note", type: .identifier)], file: "f.csv")
+        #expect(ids[0].values == ["long, quoted", ""])
+    }
+}
+
 /// Identifier columns (for matching jobs): read and committed exactly as written.
 struct IdentifierColumnTests {
     let dir = tempDir()
