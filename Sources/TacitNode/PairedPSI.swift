@@ -182,7 +182,7 @@ public enum PairedPSI {
         summary.querySeconds = querySeconds
         if let matches = outcome.matches {
             guard matches.allSatisfy({ (0..<ids.set.count).contains($0) }) else { throw NodeError(.invalidConfig, "the PSI gave matches outside this side's set") }
-            let rows = matches.flatMap { ids.rows[$0] }.sorted()
+            let rows = matches.flatMap { ids.rows(of: $0) }.sorted()
             summary.matchedRows = rows.count
             summary.matchedDistinct = matches.count
             say("\(rows.count) of \(input.rowCount) rows (\(matches.count) distinct identifiers) are on the listener's list of \(outcome.peerSetSize) (\(String(format: "%.2f", seconds)) s)")

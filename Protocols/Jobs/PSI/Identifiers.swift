@@ -105,12 +105,18 @@ public struct IdentifierNormalisation: Sendable, Equatable, CustomStringConverti
 /// only: rows never leave the party).
 public struct IdentifierSet: Sendable {
     public let set: PSISet
-    /// For each element of `set`, the 0-based input rows holding it (more than one when the
-    /// input repeats an identifier).
-    public let rows: [[Int]]
+    /// Each element's first input row (0-based), and the later rows of the few that repeat:
+    /// one array of row numbers, not an array per element, so 10M rows stay cheap.
+    let firstRow: [Int32]
+    let laterRows: [Int32: [Int32]]
     /// Rows whose identifier is empty after normalisation: they match nothing.
     public let blankRows: Int
-    public var duplicateRows: Int { rows.reduce(0) { $0 + $1.count - 1 } }
+    public var duplicateRows: Int { laterRows.values.reduce(0) { $0 + $1.count } }
+
+    /// The 0-based input rows holding element `e` of `set`, ascending.
+    public func rows(of e: Int) -> [Int] {
+        [Int(firstRow[e])] + (laterRows[Int32(e)] ?? []).map(Int.init)
+    }
 
     /// The identifiers of `columns` (all of the input's, in its order, when nil), which must
     /// be identifier columns.
@@ -127,22 +133,28 @@ public struct IdentifierSet: Sendable {
             cols.append(c.values)
         }
         guard !cols.isEmpty else { throw JobError(.invalidInput, "the input has no identifier column") }
-        var index: [[UInt8]: Int] = [:]
+        guard input.rowCount < Int(Int32.max) else { throw JobError(.invalidInput, "the input has more than 2^31 rows") }
+        var index: [[UInt8]: Int32] = [:]
+        index.reserveCapacity(input.rowCount)
         var elements: [[UInt8]] = []
-        var rows: [[Int]] = []
+        elements.reserveCapacity(input.rowCount)
+        var first: [Int32] = []
+        first.reserveCapacity(input.rowCount)
+        var later: [Int32: [Int32]] = [:]
         var blank = 0
         for r in 0..<input.rowCount {
             guard let e = normalisation.element(cols.map { $0[r] }) else { blank += 1; continue }
             if let i = index[e] {
-                rows[i].append(r)
+                later[i, default: []].append(Int32(r))
             } else {
-                index[e] = elements.count
+                index[e] = Int32(elements.count)
                 elements.append(e)
-                rows.append([r])
+                first.append(Int32(r))
             }
         }
         self.set = PSISet(distinct: elements)
-        self.rows = rows
+        self.firstRow = first
+        self.laterRows = later
         self.blankRows = blank
     }
 }

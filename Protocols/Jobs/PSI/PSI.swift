@@ -156,7 +156,7 @@ public struct PSI: JobProtocol {
         let cols = columns.compactMap { input.column($0)?.values }
         var rows: [(Int, [String])] = []
         for (e, parties) in listedBy.enumerated() where !parties.isEmpty {
-            for r in ids.rows[e] {
+            for r in ids.rows(of: e) {
                 rows.append((r, [String(r + 1)] + cols.map { $0[r] } + [parties.map(\.name).joined(separator: ";")]))
             }
         }
