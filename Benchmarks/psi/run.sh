@@ -29,7 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { echo "$*" | tee -a "$LOG"; }
+# Progress to stderr (functions below return their figures on stdout), all of it to the log.
+say() { echo "$*" | tee -a "$LOG" >&2; }
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2" | head -1; }
 median() { python3 -c 'import statistics,sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.3f}")' "$@"; }
 
@@ -75,7 +76,7 @@ tacit_case() {
     secs+=("$(field seconds "$c")")
     bytes+=("$(( $(field bytes_sent "$c") + $(field bytes_received "$c") ))")
     peaks+=("$(python3 -c "print(max($(field peak_rss_mib "$c"), $(field peak_rss_mib "$l")))")")
-    say "  tacit $label run $r: ${secs[-1]} s, $(( ${bytes[-1]} / 1048576 )) MiB on the wire, peak ${peaks[-1]} MiB (connector: $c; listener: $l)"
+    say "  tacit $label run $r: ${secs[-1]} s, $(python3 -c "print(f'{${bytes[-1]}/1048576:.1f}')") MiB on the wire, peak ${peaks[-1]} MiB (connector: $c; listener: $l)"
   done
   echo "$(median "${secs[@]}") $(median "${bytes[@]}") $(median "${peaks[@]}")"
 }
@@ -94,7 +95,9 @@ om_case() {
 
 say "psi benchmark: $(nproc) cores, loopback, CURVE on both tools; openmined-psi $("$PY" -c 'import importlib.metadata as m; print(m.version("openmined-psi"))')"
 declare -A T
-for e in 16 20; do
+# SIZES and UNB_LOG (log2 of the unbalanced blacklist) shrink a trial run; the RESULT line
+# needs the defaults.
+for e in ${SIZES:-16 20}; do
   n=$((1 << e))
   expected=$(gen "b$e" "$n" "$n")
   for path in ot ecdh; do
@@ -105,7 +108,7 @@ for e in 16 20; do
   om_runs=$([ "$e" = 20 ] && echo "$OM_RUNS_2E20" || echo "$RUNS")
   read -r s om <<< "$(om_case "2^$e" "b$e" "$expected" "$om_runs")"
   T[om.$e.s]=$s
-  say "openmined 2^$e x 2^$e: median ${s} s, $(( $(field bytes "$om") / 1048576 )) MiB, peaks client $(field client_peak_mib "$om") / server $(field server_peak_mib "$om") MiB"
+  say "openmined 2^$e x 2^$e: median ${s} s, $(python3 -c "print(f'{$(field bytes "$om")/1048576:.1f}')") MiB, peaks client $(field client_peak_mib "$om") / server $(field server_peak_mib "$om") MiB"
 done
 
 # Unbalanced: 2^10 applicants against a 2^20 blacklist. Tacit's listener prepares the list
@@ -113,7 +116,8 @@ done
 # plus the first query (which downloads the tags into the connector's cache), online the
 # median of the later queries. OpenMined sends its server's setup message (the encrypted
 # list), then one request and response.
-expected=$(gen u $((1 << 10)) $((1 << 20)))
+UNB_LOG=${UNB_LOG:-20}
+expected=$(gen u $((1 << 10)) $((1 << UNB_LOG)))
 UNB_QUERIES=${UNB_QUERIES:-11}
 both=$(tacit_once u ecdh --prepared "$DIR/u/prepared.bin" --queries "$UNB_QUERIES")
 c=${both%%|*}
@@ -121,10 +125,11 @@ l=${both##*|}
 [ "$(field matched "$c")" = "$expected" ] || { echo "tacit unbalanced: matched $(field matched "$c"), expected $expected" >&2; exit 1; }
 UNB_SETUP=$(python3 -c "print(f'{$(field prepare_seconds "$l") + $(field first_query_seconds "$c"):.3f}')")
 UNBALANCED_MS=$(python3 -c "print(f'{$(field later_query_median_seconds "$c") * 1000:.1f}')")
-say "tacit unbalanced 2^10 vs 2^20 (ecdh, prepared): setup ${UNB_SETUP} s (prepare $(field prepare_seconds "$l") s + first query $(field first_query_seconds "$c") s), online median ${UNBALANCED_MS} ms over $((UNB_QUERIES - 1)) queries; peak connector $(field peak_rss_mib "$c") / listener $(field peak_rss_mib "$l") MiB"
+say "tacit unbalanced 2^10 vs 2^$UNB_LOG (ecdh, prepared): setup ${UNB_SETUP} s (prepare $(field prepare_seconds "$l") s + first query $(field first_query_seconds "$c") s), online median ${UNBALANCED_MS} ms over $((UNB_QUERIES - 1)) queries; peak connector $(field peak_rss_mib "$c") / listener $(field peak_rss_mib "$l") MiB"
 say "  (connector: $c; listener: $l)"
-read -r s om <<< "$(om_case "unbalanced 2^10 vs 2^20" u "$expected" 1 --unbalanced)"
-say "openmined unbalanced 2^10 vs 2^20: setup $(field setup_seconds "$om") s, online $(python3 -c "print(f'{$(field online_seconds "$om") * 1000:.1f}')") ms, peaks client $(field client_peak_mib "$om") / server $(field server_peak_mib "$om") MiB"
+read -r s om <<< "$(om_case "unbalanced 2^10 vs 2^$UNB_LOG" u "$expected" 1 --unbalanced)"
+say "openmined unbalanced 2^10 vs 2^$UNB_LOG: setup $(field setup_seconds "$om") s, online $(python3 -c "print(f'{$(field online_seconds "$om") * 1000:.1f}')") ms, peaks client $(field client_peak_mib "$om") / server $(field server_peak_mib "$om") MiB"
 
 ratio() { python3 -c "print(f'{$1/$2:.4f}')"; }
-say "RESULT psi_2e20_s=${T[ot.20.s]} psi_2e20_vs_openmined=$(ratio "${T[ot.20.s]}" "${T[om.20.s]}") ecdh_2e20_vs_openmined=$(ratio "${T[ecdh.20.s]}" "${T[om.20.s]}") unbalanced_online_ms=${UNBALANCED_MS} mib_2e20=${T[ot.20.mib]} peak_mib_2e20=${T[ot.20.peak]}"
+L=$(echo ${SIZES:-16 20} | awk '{print $NF}')
+echo "RESULT psi_2e20_s=${T[ot.$L.s]} psi_2e20_vs_openmined=$(ratio "${T[ot.$L.s]}" "${T[om.$L.s]}") ecdh_2e20_vs_openmined=$(ratio "${T[ecdh.$L.s]}" "${T[om.$L.s]}") unbalanced_online_ms=${UNBALANCED_MS} mib_2e20=${T[ot.$L.mib]} peak_mib_2e20=${T[ot.$L.peak]}" | tee -a "$LOG"
