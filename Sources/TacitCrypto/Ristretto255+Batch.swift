@@ -152,8 +152,13 @@ extension Ristretto255 {
             body(0..<n)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: 2) { half in
-            body(half == 0 ? 0..<mid : mid..<n)
+        // One half on a global-queue worker, the other on the caller (usually a Swift
+        // concurrency thread, which then needs no second worker to be free before it can start).
+        withoutActuallyEscaping(body) { body in
+            let group = DispatchGroup()
+            DispatchQueue.global(qos: .userInitiated).async(group: group) { body(mid..<n) }
+            body(0..<mid)
+            group.wait()
         }
     }
 }

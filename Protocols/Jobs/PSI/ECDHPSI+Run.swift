@@ -23,6 +23,9 @@ extension ECDHPSI {
         let clock = ContinuousClock()
         let t0 = clock.now, s0 = link.bytesSent, r0 = link.bytesReceived, m0 = link.messagesSent
         return try await guarded(link) {
+            if case .fresh(let set, _) = source, set.count > maxElements {
+                throw JobError(.invalidInput, "a PSI set holds at most \(maxElements) elements, not \(set.count); split it")
+            }
             let p = try await link.receive(step: Step.hello.rawValue, name: "hello", count: 1, bodyBytes: Hello.bytes)
             let (decoded, why) = Hello.decode(Array(p.bytes.dropFirst(PairLink.headerBytes)))
             guard let hello = decoded else { throw await malformed(link, "an invalid hello (\(why))") }

@@ -17,11 +17,12 @@ import TacitMath
 /// queries), one evaluation by b, the unblinding, and lookups in the cached tags.
 ///
 /// What each side learns, beyond the balanced run's: the receiver keeps the blacklist's tags,
-/// so it knows the blacklist's size, and by comparing cached versions over time how many
-/// entries were added and removed, and which of its own past queries' elements were among
-/// them (it can test any element it likes against its cache only by running a query, since a
-/// tag needs the sender's key). The sender learns the size of each query and that a
-/// receiver's cache is (or is not) current. A query's elements are hidden from the sender as
+/// so it knows the blacklist's size, and by comparing the tags of successive versions, how
+/// many entries were added and removed and when; it can name an added or removed entry
+/// whenever it has queried that identifier before (it holds that identifier's tag), and it
+/// can test a new identifier only by running a query, since a tag needs the sender's key. A
+/// version change downloads the whole set again (no deltas yet). The sender learns the size
+/// of each query and whether the receiver's cache is current. A query's elements are hidden from the sender as
 /// in the balanced run; a compromise of b lets whoever holds the receiver's cache test
 /// candidate elements offline, so b is a long-term secret.
 extension ECDHPSI {
@@ -163,6 +164,45 @@ extension ECDHPSI {
             self.setID = setID
             self.version = version
             self.tags = tags
+        }
+
+        static let magic = Array("TACITPSICACH".utf8)
+        static let headerBytes = 12 + 1 + 16 + 8 + 8
+
+        /// magic ‖ format ‖ set id (16) ‖ version (u64) ‖ count (u64) ‖ tags (16 each,
+        /// ascending), for a receiver that keeps its cache between runs.
+        public func serialized() -> [UInt8] {
+            var body = [UInt8](repeating: 0, count: count * tagBytes)
+            body.withUnsafeMutableBytes { raw in
+                for (i, t) in tags.sorted().enumerated() { t.write(to: raw, at: i * tagBytes) }
+            }
+            return Self.magic + [PreparedSet.formatVersion] + setID + be(version, 8) + be(UInt64(count), 8) + body
+        }
+
+        /// Reads what ``serialized()`` wrote, checking lengths before any allocation and the
+        /// tags strictly ascending.
+        public init(serialized bytes: [UInt8]) throws {
+            func bad(_ why: String) -> JobError {
+                JobError(.invalidInput, "not a PSI receiver cache (\(why)): query without a cache to rebuild it")
+            }
+            guard bytes.count >= Self.headerBytes, Array(bytes[0..<12]) == Self.magic else { throw bad("bad header") }
+            guard bytes[12] == PreparedSet.formatVersion else { throw bad("format \(bytes[12])") }
+            let count = readBE(bytes, 37, 8)
+            guard count <= UInt64(maxElements), bytes.count == Self.headerBytes + Int(count) * tagBytes else {
+                throw bad("\(bytes.count) bytes for \(count) tags")
+            }
+            var tags = Set<Tag>()
+            tags.reserveCapacity(Int(count))
+            var previous: Tag?
+            try bytes.withUnsafeBytes { raw in
+                for i in 0..<Int(count) {
+                    let t = Tag(raw, at: Self.headerBytes + i * tagBytes)
+                    if let previous, !(previous < t) { throw bad("tags out of order") }
+                    previous = t
+                    tags.insert(t)
+                }
+            }
+            self.init(setID: Array(bytes[13..<29]), version: readBE(bytes, 29, 8), tags: tags)
         }
     }
 

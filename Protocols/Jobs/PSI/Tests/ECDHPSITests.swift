@@ -307,6 +307,16 @@ struct ECDHPSITests {
         let q5 = try await Self.query(applicants, restored, cache: q4.cache).receiver.get()
         #expect(!q5.downloaded && q5.outcome.matches == Self.expected(applicants, blacklist))
 
+        // The receiver's cache, stored and read back, is still current.
+        let storedCache = try ECDHPSI.ReceiverCache(serialized: q4.cache.serialized())
+        #expect(storedCache.setID == q4.cache.setID && storedCache.version == 3 && storedCache.count == 600)
+        let q5c = try await Self.query(applicants, restored, cache: storedCache).receiver.get()
+        #expect(!q5c.downloaded && q5c.outcome.matches == Self.expected(applicants, blacklist))
+        let cacheBytes = q4.cache.serialized()
+        for bad in [Array(cacheBytes.dropLast()), cacheBytes + [1], Array(cacheBytes.prefix(30))] {
+            #expect(throws: JobError(.invalidInput, "")) { _ = try ECDHPSI.ReceiverCache(serialized: bad) }
+        }
+
         // Another preparation of the same list (new key and id) is another set: the cache does not apply.
         let other = try ECDHPSI.PreparedSet(PSISet(blacklist))
         let q6 = try await Self.query(applicants, other, cache: q4.cache).receiver.get()
