@@ -28,9 +28,13 @@ extension Ristretto255 {
     /// lands on the identity, which happens with probability about 2^-252 per element.
     public static func hashToGroup(
         _ messages: ArraySlice<[UInt8]>, prefix: [UInt8] = [], dst: [UInt8], multipliedBy scalar: Scalar? = nil,
-        output: BatchOutput = .points
+        adding addends: ArraySlice<UInt8>? = nil, output: BatchOutput = .points
     ) throws(Failure) -> [UInt8] {
         let xmd = try XMD(dst: dst, length: uniformBytes)
+        if let addends, addends.count != messages.count * pointBytes {
+            throw Failure(.invalidParameter, "\(addends.count) bytes of addends for \(messages.count) messages")
+        }
+        let addendBase = addends?.startIndex ?? 0
         let width = try checked(output)
         let n = messages.count
         let base = messages.startIndex
@@ -50,6 +54,13 @@ extension Ristretto255 {
                             && sodium_is_zero(point, pointBytes) == 0
                         if ok, let scalar {
                             ok = crypto_scalarmult_ristretto255(&product, scalar.storage.pointer, point) == 0
+                            if ok { swap(&point, &product) }
+                        }
+                        if ok, let addends {
+                            let at = addendBase + i * pointBytes
+                            ok = addends[at..<(at + pointBytes)].withUnsafeBufferPointer {
+                                crypto_core_ristretto255_add(&product, point, $0.baseAddress!) == 0
+                            } && sodium_is_zero(product, pointBytes) == 0
                             if ok { swap(&point, &product) }
                         }
                         guard ok else {
@@ -120,6 +131,82 @@ extension Ristretto255 {
         return out
     }
 
+    /// For each i: minuends[i] − subtrahends[i], then `output`. The minuends come from a peer
+    /// and are validated as in ``multiply(_:by:output:)`` (top bit, canonical, in the group, not
+    /// the identity); the subtrahends are this party's own points.
+    package static func subtract(
+        raw minuends: UnsafeRawBufferPointer, _ subtrahends: ArraySlice<UInt8>, output: BatchOutput = .points
+    ) throws(Failure) -> [UInt8] {
+        ready()
+        guard minuends.count % pointBytes == 0, subtrahends.count == minuends.count else {
+            throw Failure(.invalidPoint, "\(minuends.count) bytes of points against \(subtrahends.count) to subtract")
+        }
+        let width = try checked(output)
+        let n = minuends.count / pointBytes
+        let failed = Locked<Int?>(nil)
+        let input = SendablePointer(base: minuends.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: UInt8.self)) })
+        let subBase = subtrahends.startIndex
+        let out = [UInt8](unsafeUninitializedCapacity: n * width) { buf, initialised in
+            let dst = SendablePointer(base: buf.baseAddress)
+            inHalves(n) { range in
+                var difference = [UInt8](repeating: 0, count: pointBytes)
+                for i in range {
+                    let p = input.base! + i * pointBytes
+                    let at = subBase + i * pointBytes
+                    let ok = hasTopBitClear(p[pointBytes - 1]) && sodium_is_zero(p, pointBytes) == 0
+                        && subtrahends[at..<(at + pointBytes)].withUnsafeBufferPointer {
+                            crypto_core_ristretto255_sub(&difference, p, $0.baseAddress!) == 0
+                        }
+                    guard ok else {
+                        failed.withLock { $0 = min($0 ?? i, i) }
+                        return
+                    }
+                    emit(difference, output, into: dst.base! + i * width)
+                }
+            }
+            initialised = n * width
+        }
+        if let i = failed.withLock({ $0 }) {
+            let bad = UnsafeRawBufferPointer(rebasing: minuends[(i * pointBytes)..<((i + 1) * pointBytes)])
+            if bad.allSatisfy({ $0 == 0 }) { throw Failure(.identity, "point \(i) is the identity", index: i) }
+            throw Failure(.invalidPoint, "point \(i) is not the canonical encoding of a ristretto255 element", index: i)
+        }
+        return out
+    }
+
+    /// `count` single-use additive blinders for a peer's public key B = b·G: for fresh random
+    /// r, the packed r·G (added to a hashed element before sending) and r·B (subtracted from
+    /// the peer's answer b·(H(x) + r·G) to leave b·H(x)). Precomputed before the elements are
+    /// known, they make an online blinding an addition and a subtraction instead of two
+    /// exponentiations. Both halves are secrets of the receiver until used, and each must be
+    /// used once only: reused, the peer sees the difference of two hashed elements.
+    public static func blinders(count: Int, publicKey: Point) -> (addends: [UInt8], offsets: [UInt8]) {
+        ready()
+        let n = max(0, count)
+        var addends = [UInt8](repeating: 0, count: n * pointBytes)
+        var offsets = [UInt8](repeating: 0, count: n * pointBytes)
+        let key = publicKey.encoded
+        addends.withUnsafeMutableBufferPointer { a in
+            offsets.withUnsafeMutableBufferPointer { o in
+                let pa = SendablePointer(base: a.baseAddress), po = SendablePointer(base: o.baseAddress)
+                inHalves(n) { range in
+                    var r = [UInt8](repeating: 0, count: scalarBytes)
+                    defer { sodium_memzero(&r, scalarBytes) }
+                    for i in range {
+                        // r ≠ 0 and B ≠ identity: neither product can be the identity, so the
+                        // loop only repeats in the (never seen) case libsodium refuses.
+                        repeat {
+                            crypto_core_ristretto255_scalar_random(&r)
+                        } while sodium_is_zero(r, scalarBytes) == 1
+                            || crypto_scalarmult_ristretto255_base(pa.base! + i * pointBytes, r) != 0
+                            || crypto_scalarmult_ristretto255(po.base! + i * pointBytes, r, key) != 0
+                    }
+                }
+            }
+        }
+        return (addends, offsets)
+    }
+
     private static func checked(_ output: BatchOutput) throws(Failure) -> Int {
         if case .digests(_, let n) = output, !(1...64).contains(n) {
             throw Failure(.invalidParameter, "a digest is 1...64 bytes of SHA-512, not \(n)")
@@ -152,8 +239,13 @@ extension Ristretto255 {
             body(0..<n)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: 2) { half in
-            body(half == 0 ? 0..<mid : mid..<n)
+        // One half on a global-queue worker, the other on the caller (usually a Swift
+        // concurrency thread, which then needs no second worker to be free before it can start).
+        withoutActuallyEscaping(body) { body in
+            let group = DispatchGroup()
+            DispatchQueue.global(qos: .userInitiated).async(group: group) { body(mid..<n) }
+            body(0..<mid)
+            group.wait()
         }
     }
 }

@@ -327,6 +327,47 @@ struct Ristretto255Tests {
 
     // MARK: Batches
 
+    @Test("additive blinders: r·B is b times r·G; hashing plus an addend, and subtraction, match the single operations")
+    func additiveBlinding() throws {
+        let b = Ristretto255.Scalar.random()
+        let pk = try Ristretto255.Point.generator.multiplied(by: b)
+        let n = 40
+        let (addends, offsets) = Ristretto255.blinders(count: n, publicKey: pk)
+        #expect(addends.count == 32 * n && offsets.count == 32 * n)
+        #expect(try Ristretto255.multiply(addends, by: b) == offsets)
+        #expect(Set((0..<n).map { Array(addends[(32 * $0)..<(32 * $0 + 32)]) }).count == n)
+        let dst = Array("TACIT-TEST-add".utf8)
+        let m = (0..<n).map { Array("m\($0)".utf8) }
+        let plain = try Ristretto255.hashToGroup(m[...], dst: dst)
+        let blinded = try Ristretto255.hashToGroup(m[...], dst: dst, adding: addends[...])
+        // b·(H + rG) − r·B = b·H, element by element.
+        let answered = try Ristretto255.multiply(blinded, by: b)
+        let unblinded = try answered.withUnsafeBytes { raw in try Ristretto255.subtract(raw: raw, offsets[...]) }
+        #expect(unblinded == (try Ristretto255.multiply(plain, by: b)))
+        // The subtraction validates what it is given like the multiplication does.
+        var bad = answered
+        bad.replaceSubrange(64..<96, with: [UInt8](repeating: 0, count: 32))
+        do {
+            _ = try bad.withUnsafeBytes { raw in try Ristretto255.subtract(raw: raw, offsets[...]) }
+            Issue.record("accepted the identity")
+        } catch {
+            let f = try #require(error as? Ristretto255.Failure)
+            #expect(f.code == .identity && f.index == 2)
+        }
+        bad = answered
+        bad[32 * 5 + 31] |= 0x80
+        do {
+            _ = try bad.withUnsafeBytes { raw in try Ristretto255.subtract(raw: raw, offsets[...]) }
+            Issue.record("accepted bit 255 set")
+        } catch {
+            let f = try #require(error as? Ristretto255.Failure)
+            #expect(f.code == .invalidPoint && f.index == 5)
+        }
+        #expect(throws: Ristretto255.Failure(.invalidParameter, "")) {
+            _ = try Ristretto255.hashToGroup(m[...], dst: dst, adding: addends.dropLast(32))
+        }
+    }
+
     @Test("batches on two threads equal the one-at-a-time results, in order, for sizes around the split")
     func batches() throws {
         let dst = Array("TACIT-TEST-V01-CS01-with-ristretto255_XMD:SHA-512_R255MAP_RO_".utf8)

@@ -23,6 +23,9 @@ extension ECDHPSI {
         let clock = ContinuousClock()
         let t0 = clock.now, s0 = link.bytesSent, r0 = link.bytesReceived, m0 = link.messagesSent
         return try await guarded(link) {
+            if case .fresh(let set, _) = source, set.count > maxElements {
+                throw JobError(.invalidInput, "a PSI set holds at most \(maxElements) elements, not \(set.count); split it")
+            }
             let p = try await link.receive(step: Step.hello.rawValue, name: "hello", count: 1, bodyBytes: Hello.bytes)
             let (decoded, why) = Hello.decode(Array(p.bytes.dropFirst(PairLink.headerBytes)))
             guard let hello = decoded else { throw await malformed(link, "an invalid hello (\(why))") }
@@ -39,12 +42,16 @@ extension ECDHPSI {
                 }
                 key = k
                 context = balanced
-                reply = Reply(count: set.count, setID: [UInt8](repeating: 0, count: 16), setVersion: 0, sendsTags: true)
+                reply = Reply(
+                    count: set.count, setID: [UInt8](repeating: 0, count: 16), setVersion: 0, sendsTags: true,
+                    publicKey: [UInt8](repeating: 0, count: 32))
             case .prepared(let prepared):
                 key = prepared.key
                 context = Context(kind: .preparedSet, bytes: prepared.id)
                 let current = hello.cachedSet == prepared.id && hello.cachedVersion == prepared.version
-                reply = Reply(count: prepared.count, setID: prepared.id, setVersion: prepared.version, sendsTags: !current)
+                reply = Reply(
+                    count: prepared.count, setID: prepared.id, setVersion: prepared.version, sendsTags: !current,
+                    publicKey: prepared.publicKey.encoded)
             }
             let r = reply.encoded()
             try await link.send(step: Step.reply.rawValue, count: 1, bodyBytes: r.count) { $0.copyBytes(from: r) }
@@ -149,7 +156,7 @@ extension ECDHPSI {
     static func receive(
         _ set: PSISet, mode: PSIOutputMode, link: PairLink, settings: Settings, balanced: Context?,
         cache: ReceiverCache?, progress: PSIProgress?
-    ) async throws -> (outcome: PSIOutcome, cache: ReceiverCache?) {
+    ) async throws -> (outcome: PSIOutcome, cache: ReceiverCache?, precomputed: Bool) {
         let clock = ContinuousClock()
         let t0 = clock.now, s0 = link.bytesSent, r0 = link.bytesReceived, m0 = link.messagesSent
         return try await guarded(link) {
@@ -179,11 +186,31 @@ extension ECDHPSI {
                 cached = cache
             }
             let context = balanced ?? Context(kind: .preparedSet, bytes: reply.setID)
+            // A prepared set's public key: what this party's precomputed blinders were made for.
+            var publicKey: Ristretto255.Point?
+            if balanced == nil {
+                do {
+                    publicKey = try Ristretto255.Point(validating: reply.publicKey)
+                } catch {
+                    throw await malformed(link, "an invalid public key in its reply (\(error))")
+                }
+                if let cache, cache.setID == reply.setID, cache.publicKey != publicKey {
+                    throw await malformed(link, "another public key for the same prepared set id")
+                }
+            }
+            let pool = cache.flatMap { $0.setID == reply.setID && $0.publicKey == publicKey ? $0.pool : nil } ?? BlinderPool()
+            // Precomputed blinders (intersection mode only: in size mode the answers come back
+            // shuffled, and each answer's offset must be known).
+            let blinders = mode == .intersection && balanced == nil ? pool.take(n) : nil
 
             let a = Ristretto255.Scalar.random()
             let own = chunks(n, settings)
             for (k, c) in own.enumerated() {
-                let out = try Ristretto255.hashToGroup(set.elements[c], prefix: context.prefix, dst: dst, multipliedBy: a)
+                let out = try blinders.map { b throws(Ristretto255.Failure) in
+                    try Ristretto255.hashToGroup(
+                        set.elements[c], prefix: context.prefix, dst: dst,
+                        adding: b.addends[(c.lowerBound * 32)..<(c.upperBound * 32)])
+                } ?? Ristretto255.hashToGroup(set.elements[c], prefix: context.prefix, dst: dst, multipliedBy: a)
                 try await link.send(step: Step.blinded.rawValue, count: c.count, bodyBytes: out.count) { $0.copyBytes(from: out) }
                 await progress?("blinding", Double(k + 1) / Double(own.count))
             }
@@ -215,9 +242,16 @@ extension ECDHPSI {
                 let q = try await link.receive(
                     step: Step.evaluated.rawValue, name: "evaluated points", count: c.count,
                     bodyBytes: c.count * Ristretto255.pointBytes)
-                let d = try await multiplyReceived(
-                    q, by: inverse, output: .digests(prefix: tagDomain, bytes: tagBytes), link: link,
-                    name: "evaluated points", chunk: k)
+                let output = Ristretto255.BatchOutput.digests(prefix: tagDomain, bytes: tagBytes)
+                let d: [UInt8]
+                if let blinders {
+                    let offsets = blinders.offsets[(c.lowerBound * 32)..<(c.upperBound * 32)]
+                    d = try await onReceived(q, link: link, name: "evaluated points", chunk: k) { body throws(Ristretto255.Failure) in
+                        try Ristretto255.subtract(raw: body, offsets, output: output)
+                    }
+                } else {
+                    d = try await multiplyReceived(q, by: inverse, output: output, link: link, name: "evaluated points", chunk: k)
+                }
                 mine += tags(d)
                 await progress?("unblinding", Double(k + 1) / Double(own.count))
             }
@@ -235,9 +269,10 @@ extension ECDHPSI {
             outcome.stats.bytesReceived = link.bytesReceived - r0
             outcome.stats.messagesSent = link.messagesSent - m0
             outcome.stats.onlineSeconds = seconds(clock.now - t0)
-            let newCache = balanced == nil
-                ? (cached ?? ReceiverCache(setID: reply.setID, version: reply.setVersion, tags: peerTags)) : nil
-            return (outcome, newCache)
+            let newCache = publicKey.map { key in
+                cached ?? ReceiverCache(setID: reply.setID, version: reply.setVersion, tags: peerTags, publicKey: key, pool: pool)
+            }
+            return (outcome, newCache, blinders != nil)
         }
     }
 }

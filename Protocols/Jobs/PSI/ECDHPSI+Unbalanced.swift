@@ -1,7 +1,8 @@
 public import TacitMPC
-import TacitCrypto
+public import TacitCrypto
 import TacitJob
 import TacitMath
+import TacitBytes
 
 /// Unbalanced mode: a small batch of applicants against a large, rarely changing blacklist.
 ///
@@ -16,12 +17,20 @@ import TacitMath
 /// a fresh blinding a per query (so the sender cannot link a repeated applicant across
 /// queries), one evaluation by b, the unblinding, and lookups in the cached tags.
 ///
+/// With blinders precomputed offline (``ReceiverCache/precomputeBlinders(_:)``: r·G and r·B for
+/// the set's public key B = b·G, two exponentiations each), an intersection query blinds
+/// additively instead: it sends H(x) + r·G, which is uniformly random whatever x is, gets
+/// b·H(x) + r·B back and subtracts r·B. Its online work per applicant is then a hash to the
+/// group, an addition and a subtraction (no exponentiation); the sender's stays one
+/// exponentiation. Each blinder is used once. The sender cannot tell which blinding was used.
+///
 /// What each side learns, beyond the balanced run's: the receiver keeps the blacklist's tags,
-/// so it knows the blacklist's size, and by comparing cached versions over time how many
-/// entries were added and removed, and which of its own past queries' elements were among
-/// them (it can test any element it likes against its cache only by running a query, since a
-/// tag needs the sender's key). The sender learns the size of each query and that a
-/// receiver's cache is (or is not) current. A query's elements are hidden from the sender as
+/// so it knows the blacklist's size, and by comparing the tags of successive versions, how
+/// many entries were added and removed and when; it can name an added or removed entry
+/// whenever it has queried that identifier before (it holds that identifier's tag), and it
+/// can test a new identifier only by running a query, since a tag needs the sender's key. A
+/// version change downloads the whole set again (no deltas yet). The sender learns the size
+/// of each query and whether the receiver's cache is current. A query's elements are hidden from the sender as
 /// in the balanced run; a compromise of b lets whoever holds the receiver's cache test
 /// candidate elements offline, so b is a long-term secret.
 extension ECDHPSI {
@@ -37,6 +46,8 @@ extension ECDHPSI {
         /// Incremented by every change; a receiver's cache is current when its version is this.
         public private(set) var version: UInt64
         let key: Ristretto255.Scalar
+        /// b·G: lets a receiver precompute blinders (``ReceiverCache/precomputeBlinders(_:)``).
+        public let publicKey: Ristretto255.Point
         private(set) var tags: Set<Tag>
 
         public var count: Int { tags.count }
@@ -48,15 +59,17 @@ extension ECDHPSI {
             }
             id = SecureRandom.bytes(16)
             key = Ristretto255.Scalar.random()
+            publicKey = try Ristretto255.Point.generator.multiplied(by: key)
             version = 1
             tags = []
             tags = Set(try tagsOf(set.elements[...]))
         }
 
-        private init(id: [UInt8], version: UInt64, key: Ristretto255.Scalar, tags: Set<Tag>) {
+        private init(id: [UInt8], version: UInt64, key: Ristretto255.Scalar, tags: Set<Tag>) throws {
             self.id = id
             self.version = version
             self.key = key
+            self.publicKey = try Ristretto255.Point.generator.multiplied(by: key)
             self.tags = tags
         }
 
@@ -146,23 +159,117 @@ extension ECDHPSI {
                     tags.insert(t)
                 }
             }
-            self.init(id: Array(bytes[45..<61]), version: readBE(bytes, 61, 8), key: key, tags: tags)
+            try self.init(id: Array(bytes[45..<61]), version: readBE(bytes, 61, 8), key: key, tags: tags)
         }
     }
 
     /// What a receiver keeps of a prepared set it queried: the set's id, its version and its
     /// tags (16 bytes an entry). Reveals the blacklist's size; not secret in the way the
     /// sender's key is, but it should stay with the receiver.
+    ///
+    /// It can also hold precomputed single-use blinders for the set's public key, which make a
+    /// later intersection query's online work an addition and a subtraction per element instead
+    /// of two exponentiations. They are shared by every copy of the cache (taken blinders are
+    /// gone for all copies, so reusing an old copy never reuses one) and are not serialised.
     public struct ReceiverCache: Sendable {
         public let setID: [UInt8]
         public let version: UInt64
+        public let publicKey: Ristretto255.Point
         let tags: Set<Tag>
+        let pool: BlinderPool
         public var count: Int { tags.count }
 
-        init(setID: [UInt8], version: UInt64, tags: Set<Tag>) {
+        init(setID: [UInt8], version: UInt64, tags: Set<Tag>, publicKey: Ristretto255.Point, pool: BlinderPool) {
             self.setID = setID
             self.version = version
             self.tags = tags
+            self.publicKey = publicKey
+            self.pool = pool
+        }
+
+        /// Precomputes `count` more blinders (two exponentiations each, on both cores): work to
+        /// do before the applicants arrive.
+        public func precomputeBlinders(_ count: Int) {
+            guard count > 0 else { return }
+            let b = Ristretto255.blinders(count: min(count, maxElements), publicKey: publicKey)
+            pool.add(b)
+        }
+
+        /// Blinders ready for use: a query of up to this many elements runs with them.
+        public var blindersAvailable: Int { pool.available }
+
+        static let magic = Array("TACITPSICACH".utf8)
+        static let headerBytes = 12 + 1 + 16 + 8 + 32 + 8
+
+        /// magic ‖ format ‖ set id (16) ‖ version (u64) ‖ count (u64) ‖ tags (16 each,
+        /// ascending), for a receiver that keeps its cache between runs.
+        public func serialized() -> [UInt8] {
+            var body = [UInt8](repeating: 0, count: count * tagBytes)
+            body.withUnsafeMutableBytes { raw in
+                for (i, t) in tags.sorted().enumerated() { t.write(to: raw, at: i * tagBytes) }
+            }
+            return Self.magic + [PreparedSet.formatVersion] + setID + be(version, 8) + publicKey.encoded + be(UInt64(count), 8)
+                + body
+        }
+
+        /// Reads what ``serialized()`` wrote, checking lengths before any allocation and the
+        /// tags strictly ascending.
+        public init(serialized bytes: [UInt8]) throws {
+            func bad(_ why: String) -> JobError {
+                JobError(.invalidInput, "not a PSI receiver cache (\(why)): query without a cache to rebuild it")
+            }
+            guard bytes.count >= Self.headerBytes, Array(bytes[0..<12]) == Self.magic else { throw bad("bad header") }
+            guard bytes[12] == PreparedSet.formatVersion else { throw bad("format \(bytes[12])") }
+            let publicKey: Ristretto255.Point
+            do {
+                publicKey = try Ristretto255.Point(validating: bytes[37..<69])
+            } catch {
+                throw bad("the public key is not a valid point")
+            }
+            let count = readBE(bytes, 69, 8)
+            guard count <= UInt64(maxElements), bytes.count == Self.headerBytes + Int(count) * tagBytes else {
+                throw bad("\(bytes.count) bytes for \(count) tags")
+            }
+            var tags = Set<Tag>()
+            tags.reserveCapacity(Int(count))
+            var previous: Tag?
+            try bytes.withUnsafeBytes { raw in
+                for i in 0..<Int(count) {
+                    let t = Tag(raw, at: Self.headerBytes + i * tagBytes)
+                    if let previous, !(previous < t) { throw bad("tags out of order") }
+                    previous = t
+                    tags.insert(t)
+                }
+            }
+            self.init(
+                setID: Array(bytes[13..<29]), version: readBE(bytes, 29, 8), tags: tags, publicKey: publicKey,
+                pool: BlinderPool())
+        }
+    }
+
+    /// Precomputed blinders (r·G, r·B), packed, taken from the front, each once.
+    final class BlinderPool: Sendable {
+        private let state = Locked<(addends: [UInt8], offsets: [UInt8])>(([], []))
+
+        var available: Int { state.withLock { $0.addends.count / Ristretto255.pointBytes } }
+
+        func add(_ b: (addends: [UInt8], offsets: [UInt8])) {
+            state.withLock {
+                $0.addends += b.addends
+                $0.offsets += b.offsets
+            }
+        }
+
+        /// The first `n` blinders, removed; nil (and nothing removed) when fewer are ready.
+        func take(_ n: Int) -> (addends: [UInt8], offsets: [UInt8])? {
+            state.withLock { s in
+                let bytes = n * Ristretto255.pointBytes
+                guard n > 0, s.addends.count >= bytes else { return nil }
+                let out = (Array(s.addends[..<bytes]), Array(s.offsets[..<bytes]))
+                s.addends.removeFirst(bytes)
+                s.offsets.removeFirst(bytes)
+                return out
+            }
         }
     }
 
@@ -172,6 +279,8 @@ extension ECDHPSI {
         public let cache: ReceiverCache
         /// Whether this query downloaded the set's tags (no cache, or an outdated one).
         public let downloaded: Bool
+        /// Whether it blinded with precomputed blinders.
+        public let usedPrecomputedBlinders: Bool
     }
 
     /// The blacklist side of a query: answers one receiver's batch with `prepared`'s key,
@@ -195,6 +304,6 @@ extension ECDHPSI {
             throw JobError(.protocolFailure, "a prepared-set query gave no cache")
         }
         let downloaded = !(cache.map { $0.setID == newCache.setID && $0.version == newCache.version } ?? false)
-        return QueryResult(outcome: r.outcome, cache: newCache, downloaded: downloaded)
+        return QueryResult(outcome: r.outcome, cache: newCache, downloaded: downloaded, usedPrecomputedBlinders: r.precomputed)
     }
 }

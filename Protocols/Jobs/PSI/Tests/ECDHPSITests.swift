@@ -307,10 +307,48 @@ struct ECDHPSITests {
         let q5 = try await Self.query(applicants, restored, cache: q4.cache).receiver.get()
         #expect(!q5.downloaded && q5.outcome.matches == Self.expected(applicants, blacklist))
 
+        // The receiver's cache, stored and read back, is still current.
+        let storedCache = try ECDHPSI.ReceiverCache(serialized: q4.cache.serialized())
+        #expect(storedCache.setID == q4.cache.setID && storedCache.version == 3 && storedCache.count == 600)
+        let q5c = try await Self.query(applicants, restored, cache: storedCache).receiver.get()
+        #expect(!q5c.downloaded && q5c.outcome.matches == Self.expected(applicants, blacklist))
+        let cacheBytes = q4.cache.serialized()
+        for bad in [Array(cacheBytes.dropLast()), cacheBytes + [1], Array(cacheBytes.prefix(30))] {
+            #expect(throws: JobError(.invalidInput, "")) { _ = try ECDHPSI.ReceiverCache(serialized: bad) }
+        }
+
         // Another preparation of the same list (new key and id) is another set: the cache does not apply.
         let other = try ECDHPSI.PreparedSet(PSISet(blacklist))
         let q6 = try await Self.query(applicants, other, cache: q4.cache).receiver.get()
         #expect(q6.downloaded && q6.outcome.matches == Self.expected(applicants, blacklist))
+    }
+
+    @Test("precomputed blinders: an intersection query uses them once; size mode and short pools do not")
+    func precomputedBlinders() async throws {
+        let blacklist = Self.ids(0..<300)
+        let prepared = try ECDHPSI.PreparedSet(PSISet(blacklist))
+        let applicants = Self.ids(290..<310)
+        let first = try await Self.query(applicants, prepared, cache: nil).receiver.get()
+        #expect(!first.usedPrecomputedBlinders && first.cache.publicKey == prepared.publicKey)
+        first.cache.precomputeBlinders(25)
+        #expect(first.cache.blindersAvailable == 25)
+        let q = try await Self.query(applicants, prepared, cache: first.cache).receiver.get()
+        #expect(q.usedPrecomputedBlinders && !q.downloaded)
+        #expect(q.outcome.matches == Self.expected(applicants, blacklist))
+        // Taken for every copy of the cache: 5 left, too few for 20 applicants.
+        #expect(first.cache.blindersAvailable == 5 && q.cache.blindersAvailable == 5)
+        let short = try await Self.query(applicants, prepared, cache: first.cache).receiver.get()
+        #expect(!short.usedPrecomputedBlinders && short.outcome.matches == Self.expected(applicants, blacklist))
+        // Size mode never uses them (its answers come back shuffled).
+        q.cache.precomputeBlinders(20)
+        let sized = try await Self.query(applicants, prepared, cache: q.cache, mode: .size).receiver.get()
+        #expect(!sized.usedPrecomputedBlinders && sized.outcome.size == 10 && q.cache.blindersAvailable == 25)
+        // A bad answer to a precomputed blinding still fails, naming the sender.
+        let o = await Self.query(
+            applicants, prepared, cache: q.cache, tamperParty: Self.registry, tamper: Self.onStep(.evaluated, Self.point(1, Self.identity)))
+        guard case .failure(let e) = o.receiver else { Issue.record("accepted"); return }
+        let j = try #require(e as? JobError)
+        #expect(j.code == .protocolFailure && j.peer == "registry" && j.message.contains("identity"), "\(j.message)")
     }
 
     @Test("a stored prepared set that is truncated, padded, reordered or has a bad key is refused")
