@@ -76,7 +76,7 @@ struct PSICommandTests {
             #expect(ls == 0 && cs == 0, "\(l.stdout)\(l.stderr)\(c.stdout)\(c.stderr)")
             #expect(l.stdout.contains(round == 1 ? "prepared 3 distinct identifiers from 3 rows" : "loaded the prepared list of 3 identifiers"), "\(l.stdout)")
             #expect(c.stdout.contains("query 1: ") && c.stdout.contains("the list's 3 tags downloaded and cached"), "\(c.stdout)")
-            #expect(c.stdout.contains("query 2: ") && c.stdout.contains(", from the cache"), "\(c.stdout)")
+            #expect(c.stdout.contains("query 2: ") && c.stdout.contains(", from the cache, blinded with precomputed blinders"), "\(c.stdout)")
             #expect(try String(contentsOfFile: out, encoding: .utf8) == "row,national_id\n1,ab123456\n3,de777\n4,ab123456\n")
         }
         let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)

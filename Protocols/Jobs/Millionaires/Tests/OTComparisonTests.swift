@@ -2,25 +2,11 @@ import Testing
 import TacitJob
 import TacitMath
 import TacitNet
+import TacitTestSupport
 import TacitBytes
 
 @testable import TacitMillionaires
 
-/// A channel that may replace one party's outgoing payloads (return nil to keep one).
-struct TamperingChannel: PartyChannel {
-    let base: any PartyChannel
-    let tamper: @Sendable (Payload) -> Payload?
-    var localParty: PartyID { base.localParty }
-    var parties: [PartyID] { base.parties }
-    var defaultTimeout: Duration { base.defaultTimeout }
-    func send(_ payload: Payload, to peer: PartyID, session: SessionID, tag: TacitNet.Tag) async throws {
-        try await base.send(tamper(payload) ?? payload, to: peer, session: session, tag: tag)
-    }
-    func receive(from peer: PartyID, session: SessionID, tag: TacitNet.Tag, timeout: Duration?) async throws -> Payload {
-        try await base.receive(from: peer, session: session, tag: tag, timeout: timeout)
-    }
-    func endSession(_ session: SessionID) { base.endSession(session) }
-}
 
 @Suite("OT comparison (CrypTFlow2 millionaires')")
 struct OTComparisonTests {
