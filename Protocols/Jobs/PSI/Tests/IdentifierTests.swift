@@ -1,6 +1,7 @@
 import Testing
 import TacitJob
 import TacitNet
+import TacitTestSupport
 @testable import TacitPSI
 
 @Suite("PSI identifiers and their normalisation")
@@ -20,6 +21,24 @@ struct IdentifierTests {
         // Without casefold, case is kept; with none, nothing changes.
         #expect(IdentifierNormalisation(casefold: false).apply(" Ab ") == "Ab")
         #expect(IdentifierNormalisation.none.apply(" Ab ") == " Ab ")
+    }
+
+    @Test("the ASCII fast path gives Foundation's bytes for every ASCII character and random ASCII strings, under every step set")
+    func asciiFastPath() throws {
+        var rng = SeededGenerator(seed: 14)
+        let all = (0..<128).map { String(UnicodeScalar(UInt8($0))) }
+        for n in (0..<16).map({ IdentifierNormalisation(nfkc: $0 & 1 != 0, casefold: $0 & 2 != 0, separators: $0 & 4 != 0, trim: $0 & 8 != 0) }) {
+            for c in all {
+                for v in [c, " \(c)x\(c) ", "A\(c)b"] {
+                    #expect(n.applyASCII(v).map { Array($0.utf8) } == Array(n.applyUnicode(v).utf8), "\(n) \(Array(v.utf8))")
+                }
+            }
+            for _ in 0..<200 {
+                let v = String(decoding: (0..<Int.random(in: 0...12, using: &rng)).map { _ in UInt8.random(in: 0...127, using: &rng) }, as: UTF8.self)
+                #expect(n.applyASCII(v).map { Array($0.utf8) } == Array(n.applyUnicode(v).utf8), "\(n) \(Array(v.utf8))")
+            }
+        }
+        #expect(standard.applyASCII("Zoë") == nil)
     }
 
     @Test("separators: ID numbers written in groups match")
