@@ -264,7 +264,6 @@ let package = Package(
             name: "tacit",
             dependencies: [
                 "TacitNode",
-                "TacitBytes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import TacitBytes
 import TacitNode
 
 struct PSICommand: AsyncParsableCommand {
@@ -64,35 +63,5 @@ struct PSICommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("tacit psi: \(error)\n".utf8))
             throw ExitCode(1)
         }
-    }
-}
-
-/// A progress bar on the terminal's standard error, redrawn in place; nothing when standard
-/// error is not a terminal (scripts and logs get the plain lines only).
-final class ProgressLine: Sendable {
-    private let tty = isatty(STDERR_FILENO) != 0
-    private let last = Locked("")
-
-    func show(_ step: String, _ fraction: Double) {
-        guard tty else { return }
-        let width = 30
-        let f = max(0, min(1, fraction))
-        let filled = Int(f * Double(width))
-        let line = "[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(Int(f * 100))% \(step)"
-        let changed = last.withLock { old -> Bool in
-            if old == line { return false }
-            old = line
-            return true
-        }
-        if changed { FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8)) }
-    }
-
-    func clear() {
-        guard tty else { return }
-        let had = last.withLock { old -> Bool in
-            defer { old = "" }
-            return !old.isEmpty
-        }
-        if had { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 }
