@@ -1,5 +1,6 @@
 public import TacitNet
 import TacitMath
+import TacitBytes
 import Synchronization
 
 /// One party's side of one MPC job: the compute parties, a channel bound to the job's
@@ -14,9 +15,10 @@ import Synchronization
 /// to every peer on a reserved tag that every party watches for the whole job, so all parties
 /// fail promptly with an error naming the culprit instead of hanging or answering wrongly.
 ///
-/// Not thread-safe: one job task drives it (the abort watchers only touch the channel).
+/// Not thread-safe: one job task drives it (the abort watchers touch only the channel and
+/// `aborted`, which is locked).
 public final class MPCContext: @unchecked Sendable {
-    // @unchecked: `tagCounter` and `aborted` are used from the single job task only.
+    // @unchecked: `tagCounter` is used from the single job task only; `aborted` is Locked.
     public let channel: SessionChannel
     /// The computing parties, sorted; a subset of the mesh's members.
     public let parties: [PartyID]
@@ -28,7 +30,7 @@ public final class MPCContext: @unchecked Sendable {
     private var tagCounter: UInt64 = 0
     /// The body of a long outgoing message before it is cut into pieces (reused).
     private let outgoingBody = WordScratch()
-    private var aborted = false
+    private let aborted = Locked(false)
     /// Deterministic seeds for tests (statistical checks); nil in production.
     private let seedStream: AESPRG?
 
@@ -117,7 +119,12 @@ public final class MPCContext: @unchecked Sendable {
                     } catch {
                         return nil
                     }
-                    throw MPCContext.abortError(from: peer, payload)
+                    // Marked before the throw cancels the run: the run's own catch then finds
+                    // this party already aborted, and never tells the others that it failed on
+                    // a cancellation, which would name it instead of this peer.
+                    let e = MPCContext.abortError(from: peer, payload)
+                    await context.abort(e)
+                    throw e
                 }
             }
             group.addTask {
@@ -126,6 +133,12 @@ public final class MPCContext: @unchecked Sendable {
                     try await context.finish()
                     return r
                 } catch let e as MPCError {
+                    await context.abort(e)
+                    throw e
+                } catch is CancellationError {
+                    // Stopped from outside (a peer's abort, or the job ended on the ledger):
+                    // not this party's failure to announce.
+                    let e = MPCError(.cancelled, "the run was stopped")
                     await context.abort(e)
                     throw e
                 } catch {
@@ -155,8 +168,11 @@ public final class MPCContext: @unchecked Sendable {
     /// Tells every peer that this party gives up, once. Best effort: a peer that is gone
     /// times out on its own.
     func abort(_ error: MPCError) async {
-        if aborted { return }
-        aborted = true
+        let first = aborted.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
         if error.code == .peerAborted || error.code == .cancelled { return }
         let text = Array("\(localParty): \(error)".utf8.prefix(2000))
         let payload = Payload([Kind.abort.rawValue] + text)
