@@ -90,7 +90,7 @@ test-templates: deps
 # mailbox and mesh I/O thread, are the transport suite's), and the two tests that run three
 # ledger members' consensus in one process (under TSan they do not commit within their
 # deadlines; the ledger's multi-process tests and the node suites cover the same code).
-TSAN_SUITES := TacitNetTests|TacitMPCTests|TacitJobTests|TacitLedgerTests|TacitNodeTests
+TSAN_SUITES := TacitNetTests|TacitMPCTests|TacitJobTests|TacitLedgerTests|TacitNodeTests|TacitPSITests
 TSAN_SKIP := HostileMemberTests|$(SERIAL_TESTS)
 test-tsan: deps py-deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan

@@ -29,6 +29,11 @@ public final class PairLink {
     public static let headerBytes = 16
     static let kindData: UInt8 = 0x01
     static let kindAbort: UInt8 = 0xAB
+    /// The step of an empty message that only says "still working": a party that makes its
+    /// peer wait longer than a receive's timeout for a reason the protocol knows (its turn has
+    /// not come, other parties' work comes first) sends one now and then, and the peer's
+    /// receive that allows them reads past it.
+    public static let keepaliveStep: UInt8 = 0xFE
     /// Abort reasons are cut to this many bytes, on both sides (a peer's reason is untrusted).
     static let maxReasonBytes = 512
 
@@ -73,18 +78,28 @@ public final class PairLink {
         messagesSent += 1
     }
 
+    /// Tells the peer this side is still at work (see ``keepaliveStep``).
+    public func sendKeepalive() async throws {
+        try await send(step: Self.keepaliveStep, count: 0, bodyBytes: 0) { _ in }
+    }
+
     /// Receives the next message, which must be `step` for `count` items with `bodyBytes` bytes
     /// of body; anything else (an abort, another step, another count, another length) fails
-    /// this side, tells the peer, and throws naming it.
-    public func receive(step: UInt8, name: String, count: Int, bodyBytes: Int) async throws -> Payload {
+    /// this side, tells the peer, and throws naming it. With `keepalives`, keepalive messages
+    /// before it are read and dropped, each restarting the timeout.
+    public func receive(step: UInt8, name: String, count: Int, bodyBytes: Int, keepalives: Bool = false) async throws -> Payload {
         try checkUsable()
-        let payload: Payload
-        do {
-            payload = try await channel.receive(from: peer, tag: tag, timeout: timeout)
-        } catch let e as NetError {
-            throw await fail(MPCContext.translate(e, peer: peer, tag: tag))
+        var payload: Payload
+        repeat {
+            do {
+                payload = try await channel.receive(from: peer, tag: tag, timeout: timeout)
+            } catch let e as NetError {
+                throw await fail(MPCContext.translate(e, peer: peer, tag: tag))
+            }
+            bytesReceived += payload.count
+        } while keepalives && payload.count == Self.headerBytes && payload.withUnsafeBytes { raw in
+            raw[0] == Self.kindData && raw[1] == Self.keepaliveStep && raw[2..<16].allSatisfy { $0 == 0 }
         }
-        bytesReceived += payload.count
         let header: (kind: UInt8, step: UInt8, zero: Bool, count: UInt64)? = payload.withUnsafeBytes { raw in
             guard raw.count >= Self.headerBytes else { return nil }
             return (raw[0], raw[1], raw[2..<8].allSatisfy { $0 == 0 },

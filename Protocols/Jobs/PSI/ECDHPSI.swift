@@ -96,7 +96,7 @@ public enum ECDHPSI {
 
     /// What the hash to the group is prefixed with: a kind byte, a length and the bytes.
     struct Context {
-        enum Kind: UInt8 { case session = 1, preparedSet = 2 }
+        enum Kind: UInt8 { case session = 1, preparedSet = 2, countSession = 3 }
         let kind: Kind
         let bytes: [UInt8]
         var prefix: [UInt8] { [kind.rawValue, UInt8(bytes.count >> 8 & 0xFF), UInt8(bytes.count & 0xFF)] + bytes }

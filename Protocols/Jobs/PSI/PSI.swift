@@ -1,37 +1,43 @@
 public import TacitJob
 public import TacitMPC
+import TacitBytes
 import TacitNet
 import Logging
 
 /// Private set intersection as a job, for blacklist matching between banks: one input party
 /// (the `receiver`, the bank checking applicants) learns which of its rows' identifiers each
-/// other input party's list also holds, or only how many, and nothing else; the others learn
-/// only the receiver's number of distinct identifiers. See README.md beside this file.
+/// other input party's list also holds, or only how many, or (reveal: count) for each row only
+/// how many of the other parties list it, and nothing else; the others learn only set sizes.
+/// See README.md beside this file.
 ///
-/// With k other banks the receiver runs k two-party PSIs, one per bank on a session of its
-/// own: the banks never exchange anything with each other.
+/// With k other banks and reveal intersection or size, the receiver runs k two-party PSIs,
+/// one per bank on a session of its own, two at a time (banks waiting their turn get
+/// keepalives): the banks never exchange anything with each other. reveal: count runs
+/// ``CountPSI`` among all parties instead.
 public struct PSI: JobProtocol {
     public init() {}
 
     public static let learnsText = """
         The receiver learns, for each other input party, which of its own rows' identifiers \
         that party's list also holds (reveal: intersection) or only how many do (reveal: size), \
-        and the number of distinct identifiers in that party's list. Each other input party \
-        learns only the number of distinct identifiers the receiver submitted, and nothing \
-        about the other lists: banks exchange nothing with one another. Identifiers are \
-        compared after the job's normalisation, so two spellings that normalise alike count as \
-        one.
+        and the number of distinct identifiers in that party's list; with reveal: count it \
+        learns instead, for each of its rows, only how many of the other parties list its \
+        identifier (not which), and the total number of distinct identifiers in their lists. \
+        Each other input party learns only the number of distinct identifiers the receiver \
+        submitted; with reveal: count also each other party's number of distinct identifiers, \
+        and otherwise nothing about the other lists. Identifiers are compared after the job's \
+        normalisation, so two spellings that normalise alike count as one.
         """
 
     public let descriptor = JobDescriptor(
         name: "psi",
         summary: "private set intersection: which of the receiver's identifiers (or how many) the other parties' lists hold, and nothing else",
-        security: "semi-honest, two parties at a time, no dealer and no third party: the ot path is KKRT16's batched OPRF on oblivious-transfer extension (IKNP, base OTs over P-256); the ecdh path is Diffie–Hellman PSI over ristretto255 (RFC 9496, hash to group by RFC 9380); a party that deviates from the protocol can make the answer wrong or, on the ot path, probe for more identifiers than it submitted, so it is for parties trusted to run it as written",
+        security: "semi-honest, no dealer and no third party: the ot path is KKRT16's batched OPRF on oblivious-transfer extension (IKNP, base OTs over P-256); the ecdh path is Diffie–Hellman PSI over ristretto255 (RFC 9496, hash to group by RFC 9380), two parties at a time; reveal: count chains every party's key over ristretto255 and shuffles, so that the receiver sees how many lists hold each identifier and not whose, provided it does not collude with the last of the other parties in name order; a party that deviates from the protocol can make the answer wrong or learn more (on the ot path probe for more identifiers than it submitted; in count mode, as receiver, one party's answer), so it is for parties trusted to run it as written",
         learns: PSI.learnsText,
         parameters: [
             JobParameter("receiver", "the input party that learns the result (default: the one recipient of the output)"),
-            JobParameter("reveal", "intersection (default: which of the receiver's rows match, per party) or size (only how many, per party; runs on the ecdh path)"),
-            JobParameter("path", "ot (oblivious transfer, default for intersection) or ecdh (elliptic-curve Diffie–Hellman over ristretto255)"),
+            JobParameter("reveal", "intersection (default: which of the receiver's rows match, per party), size (only how many, per party; ecdh path) or count (for each matched row only how many parties list it, not which; ecdh path)"),
+            JobParameter("path", "ot (oblivious transfer, default for intersection) or ecdh (elliptic-curve Diffie–Hellman over ristretto255; the default, and the only path, for size and count)"),
             JobParameter("normalise", "how identifiers are made comparable: none or a comma-separated list of trim, nfkc, casefold, separators (default trim,nfkc,casefold)"),
         ],
         partyCounts: 2...16,
@@ -39,9 +45,26 @@ public struct PSI: JobProtocol {
 
     public enum Path: String, Sendable, CaseIterable { case ot, ecdh }
 
+    /// What the receiver learns.
+    public enum Reveal: String, Sendable, CaseIterable {
+        case intersection, size, count
+        /// The two-party runs' mode (nil: count runs among all parties).
+        var pairMode: PSIOutputMode? {
+            switch self {
+            case .intersection: .intersection
+            case .size: .size
+            case .count: nil
+            }
+        }
+    }
+
+    /// Pairwise runs at once at the receiver: both cores busy and the network overlapping the
+    /// arithmetic, while the memory of only two runs is held.
+    static let concurrentPairs = 2
+
     struct Settings {
         var receiver: PartyID
-        var reveal: PSIOutputMode
+        var reveal: Reveal
         var path: Path
         var normalisation: IdentifierNormalisation
     }
@@ -49,12 +72,12 @@ public struct PSI: JobProtocol {
     static func settings(_ spec: JobSpec) -> (Settings?, [SpecProblem]) {
         var problems: [SpecProblem] = []
         let p = spec.parameters
-        let reveal = PSIOutputMode(rawValue: p["reveal"] ?? "intersection")
-        if reveal == nil { problems.append(SpecProblem(path: "parameters.reveal", "'\(p["reveal"] ?? "")' is not intersection or size")) }
-        var path = Path(rawValue: p["path"] ?? (reveal == .size ? "ecdh" : "ot"))
+        let reveal = Reveal(rawValue: p["reveal"] ?? "intersection")
+        if reveal == nil { problems.append(SpecProblem(path: "parameters.reveal", "'\(p["reveal"] ?? "")' is not intersection, size or count")) }
+        var path = Path(rawValue: p["path"] ?? (reveal == .intersection || reveal == nil ? "ot" : "ecdh"))
         if path == nil { problems.append(SpecProblem(path: "parameters.path", "'\(p["path"] ?? "")' is not ot or ecdh")) }
-        if reveal == .size, path == .ot {
-            problems.append(SpecProblem(path: "parameters.path", "the ot path always shows the receiver which of its identifiers match, so it cannot reveal only the size; use path: ecdh (or leave path out)"))
+        if let reveal, reveal != .intersection, path == .ot {
+            problems.append(SpecProblem(path: "parameters.path", "the ot path always shows the receiver which of its identifiers match, so it cannot reveal only the \(reveal == .size ? "size" : "count"); use path: ecdh (or leave path out)"))
             path = nil
         }
         var normalisation: IdentifierNormalisation?
@@ -106,26 +129,48 @@ public struct PSI: JobProtocol {
             "rows": "\(input.rowCount)", "distinct": "\(ids.set.count)", "duplicateRows": "\(ids.duplicateRows)", "blankRows": "\(ids.blankRows)",
         ])
         let session = Array(spec.id.utf8)
+        let others = spec.inputParties.filter { $0 != s.receiver }.sorted()
+        guard let mode = s.reveal.pairMode else {
+            return try await runCount(ctx, ids: ids, settings: s, banks: others, session: session, input: input, columns: columns)
+        }
         if me != s.receiver {
             let link = try PairLink(channel: ctx.session("psi.\(me.name)").pair(with: s.receiver), tag: 1, timeout: ctx.stepTimeout)
-            _ = try await Self.runPair(ids.set, role: .sender, settings: s, link: link, session: session) { step, f in
+            try await Self.awaitTurn(link)
+            _ = try await Self.runPair(ids.set, role: .sender, reveal: mode, path: s.path, link: link, session: session) { step, f in
                 await ctx.progress(step, f)
             }
             return [:]
         }
-        let others = spec.inputParties.filter { $0 != me }.sorted()
+        let set = ids.set
+        let fractions = Locked([Double](repeating: 0, count: others.count))
+        let turns = Turns(Self.concurrentPairs)
+        let outcomes = try await withThrowingTaskGroup(of: (Int, PSIOutcome).self) { group in
+            for (k, bank) in others.enumerated() {
+                group.addTask {
+                    let link = try PairLink(channel: ctx.session("psi.\(bank.name)").pair(with: bank), tag: 1, timeout: ctx.stepTimeout)
+                    try await turns.take(keepingAlive: link)
+                    defer { turns.give() }
+                    try await link.send(step: Self.turnStep, count: 0, bodyBytes: 0) { _ in }
+                    let outcome = try await Self.runPair(set, role: .receiver, reveal: mode, path: s.path, link: link, session: session) { step, f in
+                        let total = fractions.withLock { $0[k] = f; return $0.reduce(0, +) }
+                        await ctx.progress("\(bank.name): \(step)", total / Double(others.count))
+                    }
+                    return (k, outcome)
+                }
+            }
+            var out = [PSIOutcome?](repeating: nil, count: others.count)
+            for try await (k, outcome) in group { out[k] = outcome }
+            return out
+        }
         var listedBy = [[PartyID]](repeating: [], count: ids.set.count)
         var sizes: [(PartyID, Int)] = []
-        for (k, bank) in others.enumerated() {
-            let link = try PairLink(channel: ctx.session("psi.\(bank.name)").pair(with: bank), tag: 1, timeout: ctx.stepTimeout)
-            let outcome = try await Self.runPair(ids.set, role: .receiver, settings: s, link: link, session: session) { step, f in
-                await ctx.progress("\(bank.name): \(step)", (Double(k) + f) / Double(others.count))
-            }
+        for (bank, outcome) in zip(others, outcomes) {
+            guard let outcome else { throw JobError(.protocolFailure, "the run with \(bank.name) gave no outcome") }
             ctx.logger.info("psi with a party", metadata: [
                 "peer": "\(bank.name)", "peerSetSize": "\(outcome.peerSetSize)", "bytesSent": "\(outcome.stats.bytesSent)",
                 "bytesReceived": "\(outcome.stats.bytesReceived)", "seconds": "\(outcome.stats.setupSeconds + outcome.stats.onlineSeconds)",
             ])
-            switch s.reveal {
+            switch mode {
             case .intersection:
                 guard let matches = outcome.matches, matches.allSatisfy({ (0..<ids.set.count).contains($0) }) else {
                     throw JobError(.protocolFailure, "the \(s.path.rawValue) path gave no valid matches for \(bank.name)")
@@ -141,27 +186,91 @@ public struct PSI: JobProtocol {
         }
         await ctx.progress("done", 1)
         let output = spec.outputs[0].name
-        switch s.reveal {
+        switch mode {
         case .size:
             let table = try JobTable(columns: ["party", "matches"], rows: sizes.map { [$0.0.name, String($0.1)] })
             return [output: .table(table)]
         case .intersection:
-            return [output: .table(try Self.matchedRows(ids, listedBy: listedBy, input: input, columns: columns))]
+            let listed = listedBy.map { $0.isEmpty ? nil : $0.map(\.name).joined(separator: ";") }
+            return [output: .table(try Self.matchedRows(ids, listed: listed, column: "listedBy", input: input, columns: columns))]
         }
     }
 
+    /// reveal: count, among all parties on one session.
+    func runCount(
+        _ ctx: JobContext, ids: IdentifierSet, settings s: Settings, banks: [PartyID], session: [UInt8], input: DatasetInput,
+        columns: [String]
+    ) async throws -> [String: JobValue] {
+        let me = ctx.localParty
+        let layout = CountPSI.Layout(receiver: s.receiver, banks: banks)
+        var links: [PartyID: PairLink] = [:]
+        for peer in ([s.receiver] + banks) where peer != me {
+            links[peer] = try PairLink(channel: ctx.session("psi.count").pair(with: peer), tag: 1, timeout: ctx.stepTimeout)
+        }
+        let progress: PSIProgress = { step, f in await ctx.progress(step, f) }
+        guard me == s.receiver else {
+            _ = try await CountPSI.bank(ids.set, layout: layout, links: links, session: session, progress: progress)
+            return [:]
+        }
+        let counts = try await CountPSI.receive(ids.set, layout: layout, links: links, session: session, progress: progress)
+        guard counts.listings.count == ids.set.count, counts.listings.allSatisfy({ (0...banks.count).contains($0) }) else {
+            throw JobError(.protocolFailure, "the count mode gave no valid counts")
+        }
+        ctx.logger.info("psi count mode", metadata: [
+            "banks": "\(banks.count)", "unionSize": "\(counts.unionSize)", "bytesSent": "\(counts.stats.bytesSent)",
+            "bytesReceived": "\(counts.stats.bytesReceived)", "seconds": "\(counts.stats.onlineSeconds)",
+        ])
+        await ctx.progress("done", 1)
+        let listed = counts.listings.map { $0 == 0 ? nil : String($0) }
+        return [ctx.spec.outputs[0].name: .table(try Self.matchedRows(ids, listed: listed, column: "listings", input: input, columns: columns))]
+    }
+
+    /// The receiver's first word to a bank: its pairwise run starts now.
+    static let turnStep: UInt8 = 0x50
+
+    /// A bank waits for its turn; the receiver's keepalives keep it waiting past the timeout.
+    static func awaitTurn(_ link: PairLink) async throws {
+        do {
+            _ = try await link.receive(step: turnStep, name: "turn", count: 0, bodyBytes: 0, keepalives: true)
+        } catch let e as MPCError {
+            throw JobError(.protocolFailure, e.message, peer: e.peer?.name)
+        }
+    }
+
+    /// A counting semaphore for the receiver's pairwise runs; a run waiting for a slot keeps
+    /// its bank's link alive.
+    final class Turns: Sendable {
+        private let free: Locked<Int>
+        init(_ n: Int) { free = Locked(n) }
+        func take(keepingAlive link: PairLink) async throws {
+            let interval = (link.timeout ?? .seconds(60)) / 4
+            var last = ContinuousClock.now
+            while !free.withLock({ n in n > 0 ? { n -= 1; return true }() : false }) {
+                try Task.checkCancellation()
+                if ContinuousClock.now - last >= interval {
+                    try await link.sendKeepalive()
+                    last = .now
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        func give() { free.withLock { $0 += 1 } }
+    }
+
     /// The receiver's matched rows, in input order: the row number (1 = the first data row),
-    /// the identifier columns as written, and which parties list it (`;`-separated).
-    static func matchedRows(_ ids: IdentifierSet, listedBy: [[PartyID]], input: DatasetInput, columns: [String]) throws -> JobTable {
+    /// the identifier columns as written, and `column`: which parties list it (`;`-separated)
+    /// or how many. `listed[e]` nil: element e matched nothing.
+    static func matchedRows(_ ids: IdentifierSet, listed: [String?], column: String, input: DatasetInput, columns: [String]) throws -> JobTable {
         let cols = columns.compactMap { input.column($0)?.values }
         var rows: [(Int, [String])] = []
-        for (e, parties) in listedBy.enumerated() where !parties.isEmpty {
+        for (e, text) in listed.enumerated() {
+            guard let text else { continue }
             for r in ids.rows(of: e) {
-                rows.append((r, [String(r + 1)] + cols.map { $0[r] } + [parties.map(\.name).joined(separator: ";")]))
+                rows.append((r, [String(r + 1)] + cols.map { $0[r] } + [text]))
             }
         }
         rows.sort { $0.0 < $1.0 }
-        return try JobTable(columns: ["row"] + columns + ["listedBy"], rows: rows.map(\.1))
+        return try JobTable(columns: ["row"] + columns + [column], rows: rows.map(\.1))
     }
 
     /// One two-party PSI between this party and the link's peer, for `tacit psi` and for jobs
@@ -177,11 +286,5 @@ public struct PSI: JobProtocol {
         case .ot: return try await OTPSI.run(set, role: role, mode: reveal, link: link, session: session, progress: progress)
         case .ecdh: return try await ECDHPSI.run(set, role: role, mode: reveal, link: link, session: session, progress: progress)
         }
-    }
-
-    static func runPair(
-        _ set: PSISet, role: PSIRole, settings s: Settings, link: PairLink, session: [UInt8], progress: PSIProgress? = nil
-    ) async throws -> PSIOutcome {
-        try await runPair(set, role: role, reveal: s.reveal, path: s.path, link: link, session: session, progress: progress)
     }
 }

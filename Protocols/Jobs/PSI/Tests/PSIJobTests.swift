@@ -79,12 +79,83 @@ struct PSIJobTests {
         #expect(try report.value("result", at: "bank-a") == .table(try JobTable(columns: ["party", "matches"], rows: [["bank-b", "2"], ["bank-c", "3"]])))
     }
 
+    @Test("reveal: count gives each matched row only how many banks list it, against plaintext counts")
+    func countOnly() async throws {
+        let listD = ["dave", "erin", "zoë ng"]
+        let inputs: [PartyID: DatasetInput] = [
+            "bank-a": Self.ids(applicants, party: "bank-a"), "bank-b": Self.ids(listB, party: "bank-b"),
+            "bank-c": Self.ids(listC, party: "bank-c"), "bank-d": Self.ids(listD, party: "bank-d"),
+        ]
+        let report = try await harness.run(spec(inputs, parameters: ["reveal": "count"]), inputs: inputs)
+        let n = IdentifierNormalisation.standard
+        let lists = [listB, listC, listD].map { Set($0.map(n.apply).filter { !$0.isEmpty }) }
+        var rows: [[String]] = []
+        for (i, a) in applicants.enumerated() {
+            let v = n.apply(a)
+            let c = v.isEmpty ? 0 : lists.filter { $0.contains(v) }.count
+            if c > 0 { rows.append([String(i + 1), a, String(c)]) }
+        }
+        // dave is on all three lists; zoë ng on two; müller, carol and erin on one.
+        #expect(rows.contains { $0[2] == "3" } && rows.contains { $0[2] == "2" })
+        #expect(try report.value("result", at: "bank-a") == .table(try JobTable(columns: ["row", "national_id", "listings"], rows: rows)))
+        for bank in ["bank-b", "bank-c", "bank-d"] { #expect(try report.value("result", at: PartyID(bank)) == nil) }
+    }
+
+    @Test("five banks: the receiver runs two pairs at a time and every bank's matches arrive", arguments: PSI.Path.allCases)
+    func manyBanks(_ path: PSI.Path) async throws {
+        let banks = (0..<5).map { PartyID("list-\($0)") }
+        var inputs: [PartyID: DatasetInput] = ["bank-a": Self.ids((0..<60).map { "p\($0)" }, party: "bank-a")]
+        for (i, b) in banks.enumerated() { inputs[b] = Self.ids((i * 10..<(i * 10 + 15)).map { "p\($0)" }, party: b) }
+        let report = try await harness.run(spec(inputs, parameters: ["path": path.rawValue]), inputs: inputs)
+        guard case .table(let t) = try report.value("result", at: "bank-a") else { Issue.record("no table"); return }
+        // p(10i) … p(10i+14) at list-i: rows 1…55 match, those in two lists' ranges twice.
+        var want: [[String]] = []
+        for r in 0..<60 {
+            let by = banks.enumerated().filter { (i, _) in (i * 10..<(i * 10 + 15)).contains(r) }.map(\.1.name)
+            if !by.isEmpty { want.append([String(r + 1), "p\(r)", by.joined(separator: ";")]) }
+        }
+        #expect(t == (try JobTable(columns: ["row", "national_id", "listedBy"], rows: want)))
+    }
+
+    @Test("a bank waiting its turn outlasts its receive timeout on the receiver's keepalives, and times out without them")
+    func turnKeepalives() async throws {
+        for keepingAlive in [true, false] {
+            let mesh = InMemoryMesh(parties: ["bank-a", "bank-b"], defaultTimeout: .seconds(60))
+            let sid = SessionID.random()
+            let timeout = Duration.milliseconds(400)
+            let receiver = try PairLink(channel: mesh.channel(for: "bank-a").session(sid).pair(with: "bank-b"), tag: Tag(5), timeout: timeout)
+            let bank = try PairLink(channel: mesh.channel(for: "bank-b").session(sid).pair(with: "bank-a"), tag: Tag(5), timeout: timeout)
+            let turns = PSI.Turns(0)
+            async let waited: Result<Void, any Error> = { () async -> Result<Void, any Error> in
+                do { try await PSI.awaitTurn(bank); return .success(()) } catch { return .failure(error) }
+            }()
+            // The slot frees after four receive timeouts.
+            let freer = Task { try await Task.sleep(for: timeout * 4); turns.give() }
+            if keepingAlive {
+                try await turns.take(keepingAlive: receiver)
+            } else {
+                try await freer.value
+                try await turns.take(keepingAlive: receiver)
+            }
+            try? await receiver.send(step: PSI.turnStep, count: 0, bodyBytes: 0) { _ in }
+            let r = await waited
+            if keepingAlive {
+                #expect(throws: Never.self) { try r.get() }
+            } else {
+                guard case .failure(let e as JobError) = r else { Issue.record("the bank did not time out without keepalives"); continue }
+                #expect(e.message.contains("timed out") || e.message.contains("timeout"), "\(e.message)")
+            }
+            freer.cancel()
+        }
+    }
+
     @Test("a spec that does not fit psi gets a problem per field, saying what to write")
     func specProblems() {
         let two: [PartyID: DatasetInput] = ["bank-a": Self.ids(["x"], party: "bank-a"), "bank-b": Self.ids(["y"], party: "bank-b")]
         let cases: [(JobSpec, String, String)] = [
             (spec(two, parameters: ["reveal": "size", "path": "ot"]), "parameters.path", "use path: ecdh"),
-            (spec(two, parameters: ["reveal": "all"]), "parameters.reveal", "not intersection or size"),
+            (spec(two, parameters: ["reveal": "all"]), "parameters.reveal", "not intersection, size or count"),
+            (spec(two, parameters: ["reveal": "count", "path": "ot"]), "parameters.path", "only the count; use path: ecdh"),
             (spec(two, parameters: ["path": "gc"]), "parameters.path", "not ot or ecdh"),
             (spec(two, parameters: ["normalise": "lower"]), "parameters.normalise", "trim, nfkc, casefold, separators"),
             (spec(two, parameters: ["receiver": "bank-z"]), "parameters.receiver", "not an input party"),
@@ -100,6 +171,7 @@ struct PSIJobTests {
             #expect(problems.contains { $0.path == path && $0.message.contains(text) }, "\(path): \(problems)")
         }
         #expect(PSI().validate(spec(two, parameters: ["reveal": "size"]), engine: nil).isEmpty)
+        #expect(PSI().validate(spec(two, parameters: ["reveal": "count"]), engine: nil).isEmpty)
     }
 
     @Test("a number column is refused with what to declare instead, naming no value")
