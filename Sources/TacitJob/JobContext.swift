@@ -51,6 +51,17 @@ public struct JobContext: Sendable {
     /// every party, different names never share messages. Ended with the job.
     public func session(_ name: String) -> SessionChannel { sessions.session(name) }
 
+    /// This protocol's local state at this node (declared with ``JobNeeds/protocolState``).
+    public func protocolState() throws -> ProtocolState {
+        guard needs.contains(.protocolState) else {
+            throw JobError(.missingResource, "\(spec.protocolName) asked for local state without declaring needs: .protocolState in its descriptor")
+        }
+        guard let store = resources.state else {
+            throw JobError(.missingResource, "this node keeps no protocol state (a harness or tool without a data directory); run the job on a node")
+        }
+        return ProtocolState(store: store, owner: spec.protocolName)
+    }
+
     /// The secret-sharing engine the spec names (declared with ``JobNeeds/engine``).
     public func engine() throws -> any MPCProtocol {
         guard needs.contains(.engine) else {
@@ -94,7 +105,12 @@ public struct JobContext: Sendable {
 /// descriptor declares.
 public struct JobResources: Sendable {
     public var paillier: PaillierKeyMaterial?
-    public init(paillier: PaillierKeyMaterial? = nil) { self.paillier = paillier }
+    /// The node's store of protocols' local state; a context hands a protocol its own part.
+    public var state: (any ProtocolStateStore)?
+    public init(paillier: PaillierKeyMaterial? = nil, state: (any ProtocolStateStore)? = nil) {
+        self.paillier = paillier
+        self.state = state
+    }
     public static let none = JobResources()
 }
 

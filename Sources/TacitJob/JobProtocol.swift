@@ -96,6 +96,8 @@ public struct JobNeeds: OptionSet, Sendable, Hashable {
     public static let engine = JobNeeds(rawValue: 1)
     /// This party's share of the consortium's threshold Paillier key.
     public static let paillierKeyShare = JobNeeds(rawValue: 2)
+    /// Local state kept between this protocol's jobs at this node (``ProtocolState``).
+    public static let protocolState = JobNeeds(rawValue: 4)
 }
 
 /// The job protocols a node, a tool or a test offers, by name: a plain value built at

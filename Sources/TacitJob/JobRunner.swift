@@ -75,7 +75,9 @@ public enum JobRunner {
             // Configured by the spec's engine parameters (a named dealer): never the bare default.
             engine = try spec.configuredEngine(e)
         }
-        let given = JobResources(paillier: d.needs.contains(.paillierKeyShare) ? resources.paillier : nil)
+        let given = JobResources(
+            paillier: d.needs.contains(.paillierKeyShare) ? resources.paillier : nil,
+            state: d.needs.contains(.protocolState) ? resources.state : nil)
         let ctx = JobContext(
             spec: spec, localParty: localParty, base: channel, input: input, resources: given, needs: d.needs, engine: engine,
             stepTimeout: stepTimeout, logger: logger, progress: progress)

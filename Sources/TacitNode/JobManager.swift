@@ -78,6 +78,8 @@ public actor JobManager {
         self.ledger = ledger
         self.channel = channel
         self.registry = registry
+        var secrets = secrets
+        if secrets.state == nil { secrets.state = ProtocolStateFiles(directory: dataDirectory + "/protocol-state") }
         self.secrets = secrets
         reader = DatasetReader(owner: party, datasets: datasets)
         self.currentMembers = members
@@ -103,7 +105,7 @@ public actor JobManager {
 
     /// A share made by `tacit paillier keygen` while the node runs, used from the next run on.
     func install(paillier material: PaillierKeyMaterial) {
-        secrets = JobResources(paillier: material)
+        secrets.paillier = material
     }
 
     public func start() {

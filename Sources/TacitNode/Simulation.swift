@@ -103,7 +103,10 @@ public enum Simulation {
         }
         var logger = Logger(label: "tacit.simulate")
         logger.logLevel = .error
-        let report = try await JobHarness(registry: registry).run(spec, inputs: inputs, logger: logger)
+        // Each simulated party gets a state store of its own for the run (a prepared list is
+        // prepared, used and dropped): the same code paths as on a node, nothing kept.
+        let resources = Dictionary(uniqueKeysWithValues: spec.partyNames.map { ($0, JobResources(state: InMemoryProtocolStateStore())) })
+        let report = try await JobHarness(registry: registry).run(spec, inputs: inputs, resources: resources, logger: logger)
         for p in all {
             if case .failure(let e)? = report.outcomes[p] {
                 throw NodeError(.protocolFailure, "the run failed at \(p): \(e.message)")

@@ -114,6 +114,19 @@ extension ECDHPSI {
             return removed
         }
 
+        /// Adds and removes tags already computed under this set's key (``StoredBlacklist``
+        /// keeps each entry's tag); one version step for the whole change.
+        mutating func apply(adding added: [Tag], removing removed: [Tag]) throws {
+            let before = tags
+            tags.subtract(removed)
+            tags.formUnion(added)
+            guard tags.count <= maxElements else {
+                tags = before
+                throw JobError(.invalidInput, "a prepared set holds at most \(maxElements) elements")
+            }
+            if tags != before { version += 1 }
+        }
+
         static let magic = Array("TACITPSIPREP".utf8)
         static let formatVersion: UInt8 = 1
         static let headerBytes = 12 + 1 + 32 + 16 + 8 + 8

@@ -39,7 +39,9 @@ public struct PSI: JobProtocol {
             JobParameter("reveal", "intersection (default: which of the receiver's rows match, per party), size (only how many, per party; ecdh path) or count (for each matched row only how many parties list it, not which; ecdh path)"),
             JobParameter("path", "ot (oblivious transfer, default for intersection) or ecdh (elliptic-curve Diffie–Hellman over ristretto255; the default, and the only path, for size and count)"),
             JobParameter("normalise", "how identifiers are made comparable: none or a comma-separated list of trim, nfkc, casefold, separators (default trim,nfkc,casefold)"),
+            JobParameter("prepared", "yes: unbalanced mode for a large, rarely changing list (ecdh path): each list's node keeps its list prepared between jobs and updates only what changed, the receiver keeps each list's tags and downloads only changes' new versions; no (default)"),
         ],
+        needs: .protocolState,
         partyCounts: 2...16,
         inputs: .identifiers)
 
@@ -67,6 +69,7 @@ public struct PSI: JobProtocol {
         var reveal: Reveal
         var path: Path
         var normalisation: IdentifierNormalisation
+        var prepared: Bool
     }
 
     static func settings(_ spec: JobSpec) -> (Settings?, [SpecProblem]) {
@@ -74,11 +77,25 @@ public struct PSI: JobProtocol {
         let p = spec.parameters
         let reveal = Reveal(rawValue: p["reveal"] ?? "intersection")
         if reveal == nil { problems.append(SpecProblem(path: "parameters.reveal", "'\(p["reveal"] ?? "")' is not intersection, size or count")) }
-        var path = Path(rawValue: p["path"] ?? (reveal == .intersection || reveal == nil ? "ot" : "ecdh"))
+        var prepared: Bool?
+        switch p["prepared"] ?? "no" {
+        case "yes": prepared = true
+        case "no": prepared = false
+        default: problems.append(SpecProblem(path: "parameters.prepared", "'\(p["prepared"] ?? "")' is not yes or no"))
+        }
+        var path = Path(rawValue: p["path"] ?? ((reveal == .intersection || reveal == nil) && prepared != true ? "ot" : "ecdh"))
         if path == nil { problems.append(SpecProblem(path: "parameters.path", "'\(p["path"] ?? "")' is not ot or ecdh")) }
         if let reveal, reveal != .intersection, path == .ot {
             problems.append(SpecProblem(path: "parameters.path", "the ot path always shows the receiver which of its identifiers match, so it cannot reveal only the \(reveal == .size ? "size" : "count"); use path: ecdh (or leave path out)"))
             path = nil
+        }
+        if prepared == true, path == .ot {
+            problems.append(SpecProblem(path: "parameters.path", "prepared lists run on the ecdh path only (the ot path's work depends on both sets); use path: ecdh (or leave path out)"))
+            path = nil
+        }
+        if prepared == true, reveal == .count {
+            problems.append(SpecProblem(path: "parameters.prepared", "reveal: count keys every list with every bank's key anew in each job, so it cannot use prepared lists; leave prepared out"))
+            prepared = nil
         }
         var normalisation: IdentifierNormalisation?
         switch IdentifierNormalisation.parse(p["normalise"] ?? IdentifierNormalisation.standard.description) {
@@ -108,8 +125,8 @@ public struct PSI: JobProtocol {
         if let receiver, let out = spec.outputs.first, out.recipients != [receiver] || out.isPublic {
             problems.append(SpecProblem(path: "outputs[1]", "the result goes to the receiver \(receiver) only, and is not public: it names the receiver's matching rows"))
         }
-        guard problems.isEmpty, let receiver, let reveal, let path, let normalisation else { return (nil, problems) }
-        return (Settings(receiver: receiver, reveal: reveal, path: path, normalisation: normalisation), [])
+        guard problems.isEmpty, let receiver, let reveal, let path, let normalisation, let prepared else { return (nil, problems) }
+        return (Settings(receiver: receiver, reveal: reveal, path: path, normalisation: normalisation, prepared: prepared), [])
     }
 
     public func validate(_ spec: JobSpec, engine: ProtocolDescriptor?) -> [SpecProblem] { Self.settings(spec).1 }
@@ -135,9 +152,26 @@ public struct PSI: JobProtocol {
         }
         if me != s.receiver {
             let link = try PairLink(channel: ctx.session("psi.\(me.name)").pair(with: s.receiver), tag: 1, timeout: ctx.stepTimeout)
-            try await Self.awaitTurn(link)
-            _ = try await Self.runPair(ids.set, role: .sender, reveal: mode, path: s.path, link: link, session: session) { step, f in
-                await ctx.progress(step, f)
+            let progress: PSIProgress = { step, f in await ctx.progress(step, f) }
+            if s.prepared {
+                // The first preparation of a long list outlasts a receive's timeout: the
+                // receiver waits for "ready" and gets keepalives meanwhile.
+                let set = ids.set
+                let work = Task.detached { try Self.preparedList(ctx, set, columns: columns, settings: s) }
+                let stored: StoredBlacklist
+                do {
+                    stored = try await Self.keepingAlive(link) { try await work.value }
+                } catch let e as JobError {
+                    // The receiver is waiting for "ready": tell it why not (no paths in e).
+                    _ = await link.fail(MPCError(.invalidArgument, "its prepared list is not available: \(e.message)"))
+                    throw e
+                }
+                try await link.send(step: Self.readyStep, count: 0, bodyBytes: 0) { _ in }
+                try await Self.awaitTurn(link)
+                _ = try await ECDHPSI.serve(stored.prepared, mode: mode, link: link, progress: progress)
+            } else {
+                try await Self.awaitTurn(link)
+                _ = try await Self.runPair(ids.set, role: .sender, reveal: mode, path: s.path, link: link, session: session, progress: progress)
             }
             return [:]
         }
@@ -151,11 +185,15 @@ public struct PSI: JobProtocol {
                     try await turns.take(keepingAlive: link)
                     defer { turns.give() }
                     try await link.send(step: Self.turnStep, count: 0, bodyBytes: 0) { _ in }
-                    let outcome = try await Self.runPair(set, role: .receiver, reveal: mode, path: s.path, link: link, session: session) { step, f in
+                    let progress: PSIProgress = { step, f in
                         let total = fractions.withLock { $0[k] = f; return $0.reduce(0, +) }
                         await ctx.progress("\(bank.name): \(step)", total / Double(others.count))
                     }
-                    return (k, outcome)
+                    if s.prepared {
+                        _ = try await link.receive(step: Self.readyStep, name: "ready", count: 0, bodyBytes: 0, keepalives: true)
+                        return (k, try await Self.query(ctx, set, bank: bank, mode: mode, link: link, settings: s, progress: progress))
+                    }
+                    return (k, try await Self.runPair(set, role: .receiver, reveal: mode, path: s.path, link: link, session: session, progress: progress))
                 }
             }
             var out = [PSIOutcome?](repeating: nil, count: others.count)
@@ -196,6 +234,49 @@ public struct PSI: JobProtocol {
         }
     }
 
+    /// The list this party keeps prepared for `prepared: yes` jobs, brought up to date with
+    /// this job's input (only the changes are hashed) and saved before it serves.
+    static func preparedList(_ ctx: JobContext, _ set: PSISet, columns: [String], settings s: Settings) throws -> StoredBlacklist {
+        let state = try ctx.protocolState()
+        let dataset = ctx.spec.party(ctx.localParty)?.input?.dataset ?? ""
+        let name = (["prepared list", dataset, s.normalisation.description] + columns).joined(separator: "\u{0}")
+        var stored: StoredBlacklist
+        var change = (added: set.count, removed: 0)
+        if let bytes = try state.load(name), let kept = try? StoredBlacklist(serialized: bytes) {
+            stored = kept
+            change = try stored.sync(set)
+        } else {
+            if try state.load(name) != nil {
+                ctx.logger.warning("psi: the stored prepared list could not be read; preparing it again (receivers download it anew)")
+            }
+            stored = try StoredBlacklist(set)
+        }
+        try state.save(name, stored.serialized())
+        ctx.logger.info("psi prepared list", metadata: [
+            "entries": "\(stored.prepared.count)", "added": "\(change.added)", "removed": "\(change.removed)",
+            "version": "\(stored.prepared.version)",
+        ])
+        return stored
+    }
+
+    /// The receiver's query against `bank`'s prepared list, with the tags it kept from the
+    /// last query (downloaded again only when the list changed).
+    static func query(
+        _ ctx: JobContext, _ set: PSISet, bank: PartyID, mode: PSIOutputMode, link: PairLink, settings s: Settings,
+        progress: PSIProgress?
+    ) async throws -> PSIOutcome {
+        let state = try ctx.protocolState()
+        let input = ctx.spec.party(bank)?.input
+        let name = (["peer list", bank.name, input?.dataset ?? "", s.normalisation.description] + (input?.columns ?? [])).joined(separator: "\u{0}")
+        let cache = try state.load(name).flatMap { try? ECDHPSI.ReceiverCache(serialized: $0) }
+        let r = try await ECDHPSI.query(set, mode: mode, link: link, cache: cache, progress: progress)
+        try state.save(name, r.cache.serialized())
+        ctx.logger.info("psi query of a prepared list", metadata: [
+            "peer": "\(bank.name)", "downloaded": "\(r.downloaded)", "entries": "\(r.cache.count)", "version": "\(r.cache.version)",
+        ])
+        return r.outcome
+    }
+
     /// reveal: count, among all parties on one session.
     func runCount(
         _ ctx: JobContext, ids: IdentifierSet, settings s: Settings, banks: [PartyID], session: [UInt8], input: DatasetInput,
@@ -227,6 +308,34 @@ public struct PSI: JobProtocol {
 
     /// The receiver's first word to a bank: its pairwise run starts now.
     static let turnStep: UInt8 = 0x50
+
+    /// A prepared list's owner says it is up to date and can answer.
+    static let readyStep: UInt8 = 0x51
+
+    /// Runs `work` (on other threads) while telling `link`'s peer, a quarter timeout apart,
+    /// that this side is still at it.
+    static func keepingAlive<R: Sendable>(_ link: PairLink, _ work: @escaping @Sendable () async throws -> R) async throws -> R {
+        let result = Locked<Result<R, any Error>?>(nil)
+        let task = Task {
+            let r: Result<R, any Error>
+            do { r = .success(try await work()) } catch { r = .failure(error) }
+            result.withLock { $0 = r }
+        }
+        let interval = (link.timeout ?? .seconds(60)) / 4
+        var last = ContinuousClock.now
+        while true {
+            if let r = result.withLock({ $0 }) { return try r.get() }
+            if Task.isCancelled {
+                task.cancel()
+                throw CancellationError()
+            }
+            if ContinuousClock.now - last >= interval {
+                try await link.sendKeepalive()
+                last = .now
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
 
     /// A bank waits for its turn; the receiver's keepalives keep it waiting past the timeout.
     static func awaitTurn(_ link: PairLink) async throws {
