@@ -79,8 +79,8 @@ public struct PSI: JobProtocol {
         if reveal == nil { problems.append(SpecProblem(path: "parameters.reveal", "'\(p["reveal"] ?? "")' is not intersection, size or count")) }
         var prepared: Bool?
         switch p["prepared"] ?? "no" {
-        case "yes": prepared = true
-        case "no": prepared = false
+        case "yes", "true": prepared = true
+        case "no", "false": prepared = false
         default: problems.append(SpecProblem(path: "parameters.prepared", "'\(p["prepared"] ?? "")' is not yes or no"))
         }
         var path = Path(rawValue: p["path"] ?? ((reveal == .intersection || reveal == nil) && prepared != true ? "ot" : "ecdh"))
