@@ -94,8 +94,7 @@ public enum CountPSI {
         _ set: PSISet, layout: Layout, links: [PartyID: PairLink], session: [UInt8],
         settings: ECDHPSI.Settings = ECDHPSI.Settings(), progress: PSIProgress? = nil
     ) async throws -> Counts {
-        let clock = ContinuousClock()
-        let t0 = clock.now
+        let t0 = ContinuousClock.now
         let k = layout.banks.count
         return try await guardedAll(links) {
             guard (1...maxBanks).contains(k), layout.banks.allSatisfy({ links[$0] != nil }) else {
@@ -176,13 +175,7 @@ public enum CountPSI {
             for bank in layout.banks {
                 try await link(links, bank).send(step: Step.done.rawValue, count: 0, bodyBytes: 0) { _ in }
             }
-            var stats = PSIStats()
-            for l in links.values {
-                stats.bytesSent += l.bytesSent
-                stats.bytesReceived += l.bytesReceived
-                stats.messagesSent += l.messagesSent
-            }
-            stats.onlineSeconds = ECDHPSI.seconds(clock.now - t0)
+            let stats = Self.stats(links, since: t0)
             return Counts(listings: listings, unionSize: total, stats: stats)
         }
     }
@@ -195,8 +188,7 @@ public enum CountPSI {
         _ set: PSISet, layout: Layout, links: [PartyID: PairLink], session: [UInt8],
         settings: ECDHPSI.Settings = ECDHPSI.Settings(), progress: PSIProgress? = nil
     ) async throws -> PSIOutcome {
-        let clock = ContinuousClock()
-        let t0 = clock.now
+        let t0 = ContinuousClock.now
         let k = layout.banks.count
         return try await guardedAll(links) {
             guard (1...maxBanks).contains(k), let me = links.values.first?.channel.localParty,
@@ -322,18 +314,24 @@ public enum CountPSI {
             }
             _ = try await receiver.receive(step: Step.done.rawValue, name: "done", count: 0, bodyBytes: 0)
             await progress?("done", 1)
-            var stats = PSIStats()
-            for l in links.values {
-                stats.bytesSent += l.bytesSent
-                stats.bytesReceived += l.bytesReceived
-                stats.messagesSent += l.messagesSent
-            }
-            stats.onlineSeconds = ECDHPSI.seconds(clock.now - t0)
+            let stats = Self.stats(links, since: t0)
             return PSIOutcome(matches: nil, size: nil, peerSetSize: n, stats: stats)
         }
     }
 
     // MARK: Pieces
+
+    /// What every link of this party carried, and the time since `start`.
+    static func stats(_ links: [PartyID: PairLink], since start: ContinuousClock.Instant) -> PSIStats {
+        var stats = PSIStats()
+        for l in links.values {
+            stats.bytesSent += l.bytesSent
+            stats.bytesReceived += l.bytesReceived
+            stats.messagesSent += l.messagesSent
+        }
+        stats.onlineSeconds = ECDHPSI.seconds(.now - start)
+        return stats
+    }
 
     /// Sends a keepalive to `link` when a quarter of its receive timeout has gone by since the
     /// last (nil: to nobody).

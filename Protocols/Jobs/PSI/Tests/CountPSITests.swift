@@ -119,20 +119,10 @@ struct CountPSITests {
     // MARK: Hostile members
 
     static func onStep(_ step: CountPSI.Step, _ change: @escaping @Sendable ([UInt8]) -> [UInt8]) -> @Sendable (Payload) -> Payload? {
-        { p in
-            let b = p.bytes
-            return b.count >= 2 && b[0] == 0x01 && b[1] == step.rawValue ? Payload(change(b)) : nil
-        }
+        LinkTampering.onStep(step.rawValue, change)
     }
 
-    static func point(_ index: Int, _ bytes: [UInt8]) -> @Sendable ([UInt8]) -> [UInt8] {
-        { b in
-            var b = b
-            let at = 16 + 32 * index
-            if b.count >= at + 32 { b.replaceSubrange(at..<(at + 32), with: bytes) }
-            return b
-        }
-    }
+    static func point(_ index: Int, _ bytes: [UInt8]) -> @Sendable ([UInt8]) -> [UInt8] { LinkTampering.point(index, bytes) }
 
     struct Hostile: Sendable, CustomTestStringConvertible {
         let name: String
@@ -145,8 +135,8 @@ struct CountPSITests {
         var testDescription: String { name }
     }
 
-    static let identity = [UInt8](repeating: 0, count: 32)
-    static let nonCanonical = Array(repeating: UInt8(0xFF), count: 31) + [0x7F]
+    static let identity = LinkTampering.identity
+    static let nonCanonical = LinkTampering.nonCanonical
 
     static let hostile: [Hostile] = [
         Hostile(name: "receiver sends the identity in its query", party: receiver, step: .query, change: point(1, identity), detector: "bank-a", says: "identity"),

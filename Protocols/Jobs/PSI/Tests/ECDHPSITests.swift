@@ -164,23 +164,11 @@ struct ECDHPSITests {
 
     // MARK: Hostile peers
 
-    /// Rewrites messages of one step (header byte 1).
     static func onStep(_ step: ECDHPSI.Step, _ change: @escaping @Sendable ([UInt8]) -> [UInt8]) -> @Sendable (Payload) -> Payload? {
-        { p in
-            let b = p.bytes
-            return b.count >= 2 && b[0] == 0x01 && b[1] == step.rawValue ? Payload(change(b)) : nil
-        }
+        LinkTampering.onStep(step.rawValue, change)
     }
 
-    /// Replaces the point at `index` of a points message.
-    static func point(_ index: Int, _ bytes: [UInt8]) -> @Sendable ([UInt8]) -> [UInt8] {
-        { b in
-            var b = b
-            let at = 16 + 32 * index
-            if b.count >= at + 32 { b.replaceSubrange(at..<(at + 32), with: bytes) }
-            return b
-        }
-    }
+    static func point(_ index: Int, _ bytes: [UInt8]) -> @Sendable ([UInt8]) -> [UInt8] { LinkTampering.point(index, bytes) }
 
     static let identity = [UInt8](repeating: 0, count: 32)
     /// RFC 9496 A.2: non-canonical (s ≥ p), and a non-square x² (not in the group).
