@@ -22,7 +22,7 @@ extension ECDHPSI {
     ) async throws -> PSIOutcome {
         let clock = ContinuousClock()
         let t0 = clock.now, s0 = link.bytesSent, r0 = link.bytesReceived, m0 = link.messagesSent
-        return try await guarded(link) {
+        return try await PSIRun.guarded(link) {
             if case .fresh(let set, _) = source, set.count > maxElements {
                 throw JobError(.invalidInput, "a PSI set holds at most \(maxElements) elements, not \(set.count); split it")
             }
@@ -159,7 +159,7 @@ extension ECDHPSI {
     ) async throws -> (outcome: PSIOutcome, cache: ReceiverCache?, precomputed: Bool) {
         let clock = ContinuousClock()
         let t0 = clock.now, s0 = link.bytesSent, r0 = link.bytesReceived, m0 = link.messagesSent
-        return try await guarded(link) {
+        return try await PSIRun.guarded(link) {
             guard set.count <= maxElements else {
                 throw JobError(.invalidInput, "a PSI set holds at most \(maxElements) elements, not \(set.count); split it")
             }

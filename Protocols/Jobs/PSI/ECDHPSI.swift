@@ -208,23 +208,6 @@ public enum ECDHPSI {
         packed.withUnsafeBytes { raw in (0..<(raw.count / tagBytes)).map { Tag(raw, at: $0 * tagBytes) } }
     }
 
-    /// Runs `body`; a failure is told to the peer (once) and thrown as the job's error, naming
-    /// the peer when the peer caused it. Invalid local input is thrown as is.
-    static func guarded<R>(_ link: PairLink, _ body: () async throws -> R) async throws -> R {
-        do {
-            return try await body()
-        } catch let e as JobError where e.code == .invalidInput {
-            _ = await link.fail(MPCError(.invalidArgument, "the peer's input was refused locally: \(e.message)"))
-            throw e
-        } catch {
-            let mpc = error as? MPCError
-                ?? (error is CancellationError
-                    ? MPCError(.cancelled, "the PSI run was cancelled") : MPCError(.malformedMessage, "\(error)"))
-            let f = await link.fail(mpc)
-            throw JobError(.protocolFailure, f.message, peer: f.peer?.name)
-        }
-    }
-
     /// Fails the link for a malformed message from the peer.
     static func malformed(_ link: PairLink, _ what: String) async -> MPCError {
         await link.fail(MPCError(.malformedMessage, "\(link.peer) sent \(what)", peer: link.peer))

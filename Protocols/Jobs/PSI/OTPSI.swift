@@ -99,7 +99,7 @@ public enum OTPSI {
             stats.onlineSeconds = (ContinuousClock.now - start - setup).psiSeconds
             return (PSIOutcome(matches: matches, size: matches?.count, peerSetSize: peer, stats: stats), phases)
         }
-        return try await guarded(link) {
+        return try await PSIRun.guarded(link) {
             guard mode == .intersection else {
                 throw JobError(
                     .invalidSpec,
@@ -450,23 +450,6 @@ public enum OTPSI {
     static func twoWay(_ n: Int, _ body: (Int, Range<Int>) -> Void) {
         let half = n / 2
         OTExtension.inParallel(n >= 2048 ? 32 : 0) { h in body(h, h == 0 ? 0..<half : half..<n) }
-    }
-
-    /// Runs `body`; a failure is reported to the peer (once) and thrown as a job error naming the
-    /// peer when the peer caused it.
-    static func guarded<R>(_ link: PairLink, _ body: () async throws -> R) async throws -> R {
-        do {
-            return try await body()
-        } catch let e as JobError {
-            _ = await link.fail(MPCError(.unsupported, e.message))
-            throw e
-        } catch {
-            let mpc = error as? MPCError
-                ?? (error is CancellationError
-                    ? MPCError(.cancelled, "the PSI run was cancelled") : MPCError(.malformedMessage, "\(error)"))
-            let f = await link.fail(mpc)
-            throw JobError(.protocolFailure, f.message, peer: f.peer?.name)
-        }
     }
 }
 

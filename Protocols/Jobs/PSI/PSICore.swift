@@ -1,3 +1,7 @@
+import TacitJob
+import TacitMPC
+import TacitNet
+
 /// One party's set for a two-party PSI run: each element is the canonical bytes of one
 /// identifier (after ``IdentifierNormalisation``), distinct within the set. Duplicates are
 /// removed before a path sees the set (``PSISet.init(_:)``), and the row numbers behind each
@@ -65,3 +69,24 @@ public struct PSIStats: Sendable, Equatable {
 /// Progress of a long run, as a fraction of this party's work in 0...1 with a step name
 /// (`tacit job status` and the terminal's progress bar show it).
 public typealias PSIProgress = @Sendable (_ step: String, _ fraction: Double) async -> Void
+
+/// What the two-party paths share around a run.
+enum PSIRun {
+    /// Runs `body`; a failure is told to the peer (once) and thrown as the job's error,
+    /// naming the peer when the peer caused it. A JobError (local input or settings refused)
+    /// is thrown as is, and the peer learns only that this side refused.
+    static func guarded<R>(_ link: PairLink, _ body: () async throws -> R) async throws -> R {
+        do {
+            return try await body()
+        } catch let e as JobError {
+            _ = await link.fail(MPCError(.invalidArgument, "the peer refused to go on: \(e.message)"))
+            throw e
+        } catch {
+            let mpc = error as? MPCError
+                ?? (error is CancellationError
+                    ? MPCError(.cancelled, "the PSI run was cancelled") : MPCError(.malformedMessage, "\(error)"))
+            let f = await link.fail(mpc)
+            throw JobError(.protocolFailure, f.message, peer: f.peer?.name)
+        }
+    }
+}
