@@ -157,21 +157,7 @@ extension ECDHPSI {
             } catch {
                 throw bad("the key is not a canonical non-zero scalar")
             }
-            let count = readBE(bytes, 69, 8)
-            guard count <= UInt64(maxElements), bytes.count == Self.headerBytes + Int(count) * tagBytes else {
-                throw bad("\(bytes.count) bytes for \(count) tags")
-            }
-            var tags = Set<Tag>()
-            tags.reserveCapacity(Int(count))
-            var previous: Tag?
-            try bytes.withUnsafeBytes { raw in
-                for i in 0..<Int(count) {
-                    let t = Tag(raw, at: Self.headerBytes + i * tagBytes)
-                    if let previous, !(previous < t) { throw bad("tags out of order") }
-                    previous = t
-                    tags.insert(t)
-                }
-            }
+            let tags = try ECDHPSI.sortedTags(bytes, countAt: 69, from: Self.headerBytes, bad)
             try self.init(id: Array(bytes[45..<61]), version: readBE(bytes, 61, 8), key: key, tags: tags)
         }
     }
@@ -239,21 +225,7 @@ extension ECDHPSI {
             } catch {
                 throw bad("the public key is not a valid point")
             }
-            let count = readBE(bytes, 69, 8)
-            guard count <= UInt64(maxElements), bytes.count == Self.headerBytes + Int(count) * tagBytes else {
-                throw bad("\(bytes.count) bytes for \(count) tags")
-            }
-            var tags = Set<Tag>()
-            tags.reserveCapacity(Int(count))
-            var previous: Tag?
-            try bytes.withUnsafeBytes { raw in
-                for i in 0..<Int(count) {
-                    let t = Tag(raw, at: Self.headerBytes + i * tagBytes)
-                    if let previous, !(previous < t) { throw bad("tags out of order") }
-                    previous = t
-                    tags.insert(t)
-                }
-            }
+            let tags = try ECDHPSI.sortedTags(bytes, countAt: 69, from: Self.headerBytes, bad)
             self.init(
                 setID: Array(bytes[13..<29]), version: readBE(bytes, 29, 8), tags: tags, publicKey: publicKey,
                 pool: BlinderPool())
@@ -294,6 +266,28 @@ extension ECDHPSI {
         public let downloaded: Bool
         /// Whether it blinded with precomputed blinders.
         public let usedPrecomputedBlinders: Bool
+    }
+
+    /// The tags of a stored set or cache: a u64 count at `countAt`, then that many tags from
+    /// `from` to the end, strictly ascending; the length is checked before anything is
+    /// allocated from the count.
+    static func sortedTags(_ bytes: [UInt8], countAt: Int, from start: Int, _ bad: (String) -> JobError) throws -> Set<Tag> {
+        let count = readBE(bytes, countAt, 8)
+        guard count <= UInt64(maxElements), bytes.count == start + Int(count) * tagBytes else {
+            throw bad("\(bytes.count) bytes for \(count) tags")
+        }
+        var tags = Set<Tag>()
+        tags.reserveCapacity(Int(count))
+        var previous: Tag?
+        try bytes.withUnsafeBytes { raw in
+            for i in 0..<Int(count) {
+                let t = Tag(raw, at: start + i * tagBytes)
+                if let previous, !(previous < t) { throw bad("tags out of order") }
+                previous = t
+                tags.insert(t)
+            }
+        }
+        return tags
     }
 
     /// The blacklist side of a query: answers one receiver's batch with `prepared`'s key,
