@@ -26,8 +26,8 @@ extension Ristretto255 {
     /// For each message m: hash_to_ristretto255(prefix ‖ m) under `dst` (RFC 9380 Appendix B),
     /// then times `scalar` if given, then `output`. Fails (with the index) only if a hash
     /// lands on the identity, which happens with probability about 2^-252 per element.
-    public static func hashToGroup(
-        _ messages: ArraySlice<[UInt8]>, prefix: [UInt8] = [], dst: [UInt8], multipliedBy scalar: Scalar? = nil,
+    public static func hashToGroup<M: ByteStrings>(
+        _ messages: M, prefix: [UInt8] = [], dst: [UInt8], multipliedBy scalar: Scalar? = nil,
         adding addends: ArraySlice<UInt8>? = nil, output: BatchOutput = .points
     ) throws(Failure) -> [UInt8] {
         let xmd = try XMD(dst: dst, length: uniformBytes)
@@ -37,7 +37,6 @@ extension Ristretto255 {
         let addendBase = addends?.startIndex ?? 0
         let width = try checked(output)
         let n = messages.count
-        let base = messages.startIndex
         let failed = Locked<Int?>(nil)
         let out = [UInt8](unsafeUninitializedCapacity: n * width) { buf, initialised in
             let dst = SendablePointer(base: buf.baseAddress)
@@ -47,7 +46,7 @@ extension Ristretto255 {
                 var product = [UInt8](repeating: 0, count: pointBytes)
                 prefix.withUnsafeBufferPointer { pre in
                     for i in range {
-                        messages[base + i].withUnsafeBufferPointer { m in
+                        messages.withMessage(i) { m in
                             uniform.withUnsafeMutableBufferPointer { xmd.expand(prefix: pre, m, into: $0.baseAddress!) }
                         }
                         var ok = crypto_core_ristretto255_from_hash(&point, uniform) == 0

@@ -113,7 +113,7 @@ public enum CountPSI {
             for (c, range) in groups.enumerated() {
                 // For each identifier, its k points side by side: a·H_1(x) … a·H_k(x).
                 let perBank = try prefixes.map { p throws(Ristretto255.Failure) in
-                    try Ristretto255.hashToGroup(set.elements[range], prefix: p, dst: ECDHPSI.dst, multipliedBy: a)
+                    try Ristretto255.hashToGroup(set[range], prefix: p, dst: ECDHPSI.dst, multipliedBy: a)
                 }
                 let w = Ristretto255.pointBytes
                 try await first.send(step: Step.query.rawValue, count: range.count * k, bodyBytes: range.count * k * w) { raw in
@@ -243,8 +243,7 @@ public enum CountPSI {
 
             // The ring's first hop: this bank's own list, in a shuffled order (its order says
             // something about its rows).
-            var own = set.elements
-            own.shuffle(using: &rng)
+            let own = set.shuffled(using: &rng)
             let prefix = layout.prefix(session, bank: j)
             let ownChunks = ECDHPSI.chunks(own.count, settings)
             if let next {

@@ -62,9 +62,8 @@ extension ECDHPSI {
                 case .fresh(let set, _):
                     // The receiver learns where in this list each match sits: shuffle, so that
                     // says nothing about the sender's own order (its row numbers).
-                    var order = set.elements
                     var rng = SecureRandom()
-                    order.shuffle(using: &rng)
+                    let order = set.shuffled(using: &rng)
                     for (k, c) in tagChunks.enumerated() {
                         let out = try Ristretto255.hashToGroup(
                             order[c], prefix: context.prefix, dst: dst, multipliedBy: key,
@@ -208,9 +207,9 @@ extension ECDHPSI {
             for (k, c) in own.enumerated() {
                 let out = try blinders.map { b throws(Ristretto255.Failure) in
                     try Ristretto255.hashToGroup(
-                        set.elements[c], prefix: context.prefix, dst: dst,
+                        set[c], prefix: context.prefix, dst: dst,
                         adding: b.addends[(c.lowerBound * 32)..<(c.upperBound * 32)])
-                } ?? Ristretto255.hashToGroup(set.elements[c], prefix: context.prefix, dst: dst, multipliedBy: a)
+                } ?? Ristretto255.hashToGroup(set[c], prefix: context.prefix, dst: dst, multipliedBy: a)
                 try await link.send(step: Step.blinded.rawValue, count: c.count, bodyBytes: out.count) { $0.copyBytes(from: out) }
                 await progress?("blinding", Double(k + 1) / Double(own.count))
             }

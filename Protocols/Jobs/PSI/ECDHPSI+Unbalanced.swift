@@ -62,7 +62,7 @@ extension ECDHPSI {
             publicKey = try Ristretto255.Point.generator.multiplied(by: key)
             version = 1
             tags = []
-            tags = Set(try tagsOf(set.elements[...]))
+            tags = Set(try tagsOf(set))
         }
 
         private init(id: [UInt8], version: UInt64, key: Ristretto255.Scalar, tags: Set<Tag>) throws {
@@ -73,16 +73,16 @@ extension ECDHPSI {
             self.tags = tags
         }
 
-        func tagsOf(_ elements: ArraySlice<[UInt8]>) throws -> [Tag] {
+        func tagsOf(_ elements: some ByteStrings) throws -> [Tag] {
             var out: [Tag] = []
             out.reserveCapacity(elements.count)
             let prefix = Context(kind: .preparedSet, bytes: id).prefix
-            var start = elements.startIndex
+            var start = 0
             // In slices, so that a 10M-entry set never holds all its points at once.
-            while start < elements.endIndex {
-                let end = min(elements.endIndex, start + (1 << 16))
+            while start < elements.count {
+                let end = min(elements.count, start + (1 << 16))
                 let d = try Ristretto255.hashToGroup(
-                    elements[start..<end], prefix: prefix, dst: dst, multipliedBy: key,
+                    Window(base: elements, range: start..<end), prefix: prefix, dst: dst, multipliedBy: key,
                     output: .digests(prefix: tagDomain, bytes: tagBytes))
                 out += ECDHPSI.tags(d)
                 start = end
@@ -93,7 +93,7 @@ extension ECDHPSI {
         /// Adds entries (those already present change nothing). Returns how many were new.
         @discardableResult
         public mutating func add(_ elements: [[UInt8]]) throws -> Int {
-            let fresh = Set(try tagsOf(elements[...])).subtracting(tags)
+            let fresh = Set(try tagsOf(elements)).subtracting(tags)
             guard tags.count + fresh.count <= maxElements else {
                 throw JobError(.invalidInput, "a prepared set holds at most \(maxElements) elements")
             }
@@ -106,7 +106,7 @@ extension ECDHPSI {
         /// Removes entries (those absent change nothing). Returns how many were removed.
         @discardableResult
         public mutating func remove(_ elements: [[UInt8]]) throws -> Int {
-            let gone = try tagsOf(elements[...])
+            let gone = try tagsOf(elements)
             let before = tags.count
             tags.subtract(gone)
             let removed = before - tags.count

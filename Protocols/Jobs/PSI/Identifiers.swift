@@ -158,25 +158,22 @@ public struct IdentifierSet: Sendable {
         }
         guard !cols.isEmpty else { throw JobError(.invalidInput, "the input has no identifier column") }
         guard input.rowCount < Int(Int32.max) else { throw JobError(.invalidInput, "the input has more than 2^31 rows") }
-        var index: [[UInt8]: Int32] = [:]
-        index.reserveCapacity(input.rowCount)
-        var elements: [[UInt8]] = []
-        elements.reserveCapacity(input.rowCount)
+        // Packed as it goes, deduplicated by a table of positions: no array per identifier.
+        var builder = PackedBuilder(capacity: input.rowCount)
         var first: [Int32] = []
         first.reserveCapacity(input.rowCount)
         var later: [Int32: [Int32]] = [:]
         var blank = 0
         for r in 0..<input.rowCount {
             guard let e = normalisation.element(cols.map { $0[r] }) else { blank += 1; continue }
-            if let i = index[e] {
-                later[i, default: []].append(Int32(r))
-            } else {
-                index[e] = Int32(elements.count)
-                elements.append(e)
+            let (i, new) = builder.insert(e)
+            if new {
                 first.append(Int32(r))
+            } else {
+                later[Int32(i), default: []].append(Int32(r))
             }
         }
-        self.set = PSISet(distinct: elements)
+        self.set = builder.set
         self.firstRow = first
         self.laterRows = later
         self.blankRows = blank

@@ -1,5 +1,6 @@
 public import TacitMPC
 import TacitBytes
+import TacitCrypto
 import TacitJob
 import TacitMath
 import TacitNet
@@ -122,7 +123,7 @@ public enum OTPSI {
                 let oprf = try await KKRTReceiver(link: link, session: session)
                 let setup = ContinuousClock.now - setupStart
                 phases.mark("base OTs")
-                let ids = identifiers(set.elements, session: session)
+                let ids = identifiers(set, session: session)
                 phases.mark("hash elements")
                 let table = try await placeAndSendSeed(link, ids: ids, bins: m)
                 phases.mark("cuckoo")
@@ -170,7 +171,7 @@ public enum OTPSI {
                 let oprf = try await KKRTSender(link: link, session: session)
                 let setup = ContinuousClock.now - setupStart
                 phases.mark("base OTs")
-                let ids = identifiers(set.elements, session: session)
+                let ids = identifiers(set, session: session)
                 phases.mark("hash elements")
                 // Independent of the seed: drawn while the receiver places its set.
                 let orders = randomOrders(ns)
@@ -420,7 +421,7 @@ public enum OTPSI {
 
     /// 128-bit identifiers (two words each): the first 16 bytes of SHA-256(tag ‖ session ‖
     /// element), the session length-prefixed. Split over two threads.
-    static func identifiers(_ elements: [[UInt8]], session: [UInt8]) -> [UInt64] {
+    static func identifiers(_ elements: some ByteStrings, session: [UInt8]) -> [UInt64] {
         var w = ByteWriter()
         w.string("tacit.psi.kkrt.id.v1")
         w.data(session)
@@ -434,7 +435,7 @@ public enum OTPSI {
                     prefix.withUnsafeBytes { prefix in
                         for i in range {
                             let d = UnsafeMutableRawBufferPointer(digest)
-                            elements[i].withUnsafeBytes { sha.hash(prefix, $0, into: d) }
+                            elements.withMessage(i) { sha.hash(prefix, UnsafeRawBufferPointer($0), into: d) }
                             out[2 * i] = UInt64(littleEndian: digest[0])
                             out[2 * i + 1] = UInt64(littleEndian: digest[1])
                         }

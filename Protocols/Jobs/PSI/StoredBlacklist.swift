@@ -19,14 +19,14 @@ struct StoredBlacklist {
 
     /// SHA-256 under the set's id, cut to 128 bits: equal entries give equal fingerprints
     /// within one stored set only.
-    func fingerprints(_ elements: [[UInt8]]) -> [Fingerprint] {
+    func fingerprints(_ elements: some ByteStrings) -> [Fingerprint] {
         let hasher = SHA256Bytes.Context()
         let prefix = Self.fingerprintDomain + prepared.id
         var digest = [UInt8](repeating: 0, count: 32)
         return prefix.withUnsafeBytes { pre in
-            elements.map { e in
+            (0..<elements.count).map { i in
                 digest.withUnsafeMutableBytes { out in
-                    e.withUnsafeBytes { hasher.hash(pre, $0, into: out) }
+                    elements.withMessage(i) { hasher.hash(pre, UnsafeRawBufferPointer($0), into: out) }
                     return Fingerprint(
                         hi: UInt64(bigEndian: out.loadUnaligned(as: UInt64.self)),
                         lo: UInt64(bigEndian: out.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
@@ -52,13 +52,13 @@ struct StoredBlacklist {
         guard set.count <= ECDHPSI.maxElements else {
             throw JobError(.invalidInput, "a prepared set holds at most \(ECDHPSI.maxElements) elements, not \(set.count)")
         }
-        let prints = fingerprints(set.elements)
+        let prints = fingerprints(set)
         let wanted = Set(prints)
         let gone = tagOf.keys.filter { !wanted.contains($0) }
         var newIndices: [Int] = []
         var seen = Set<Fingerprint>()
         for (i, f) in prints.enumerated() where tagOf[f] == nil && seen.insert(f).inserted { newIndices.append(i) }
-        let newTags = try prepared.tagsOf(newIndices.map { set.elements[$0] }[...])
+        let newTags = try prepared.tagsOf(PSISet.Rows(set: set, order: newIndices, range: 0..<newIndices.count))
         try prepared.apply(adding: newTags, removing: gone.compactMap { tagOf[$0] })
         for f in gone { tagOf[f] = nil }
         for (i, t) in zip(newIndices, newTags) { tagOf[prints[i]] = t }
