@@ -27,6 +27,10 @@ public import TacitNet
 ///   group in the union; after any honest bank's shuffle, the position of a matching tag in
 ///   its group says nothing about which bank it came from.
 ///
+/// The ring takes longer than a receive waits: the gatherer sends keepalives to every party
+/// while it runs, and every receive here reads past them. The receiver's closing "done" goes
+/// to the gatherer, which passes it on, so that every party succeeds only if the receiver did.
+///
 /// Every point received is validated (canonical, in the group, not the identity) by the
 /// multiplication that uses it. Sizes are bounded (``maxElements``) before anything is
 /// allocated from a peer's count. A party that fails tells every party it has a link to.
@@ -140,7 +144,7 @@ public enum CountPSI {
             for (c, range) in groups.enumerated() {
                 let q = try await last.receive(
                     step: Step.query.rawValue, name: "answered query", count: range.count * k,
-                    bodyBytes: range.count * k * Ristretto255.pointBytes)
+                    bodyBytes: range.count * k * Ristretto255.pointBytes, keepalives: true)
                 let d = try await ECDHPSI.multiplyReceived(
                     q, by: inverse, output: .digests(prefix: ECDHPSI.tagDomain, bytes: ECDHPSI.tagBytes), link: last,
                     name: "answered query", chunk: c)
@@ -149,13 +153,13 @@ public enum CountPSI {
             }
 
             // The ring takes longer than a receive waits; the gatherer sends keepalives meanwhile.
-            let total = try await receiveHead(last, .unionHead, name: "union", digest: digest, at: maxElements, keepalives: true)
+            let total = try await receiveHead(last, .unionHead, name: "union", digest: digest, at: maxElements)
             var union = Set<ECDHPSI.Tag>()
             union.reserveCapacity(min(total, 1 << 16))
             let tagChunks = ECDHPSI.chunks(total, settings)
             for (c, range) in tagChunks.enumerated() {
                 let q = try await last.receive(
-                    step: Step.union.rawValue, name: "union", count: range.count, bodyBytes: range.count * ECDHPSI.tagBytes)
+                    step: Step.union.rawValue, name: "union", count: range.count, bodyBytes: range.count * ECDHPSI.tagBytes, keepalives: true)
                 q.withUnsafeBytes { raw in
                     for j in 0..<range.count { union.insert(ECDHPSI.Tag(raw, at: PairLink.headerBytes + j * ECDHPSI.tagBytes)) }
                 }
@@ -171,10 +175,8 @@ public enum CountPSI {
                 let group = Set(mine[(i * k)..<((i + 1) * k)])
                 listings[i] = group.reduce(0) { $0 + (union.contains($1) ? 1 : 0) }
             }
-            // Every bank's success waits for this, so that all end alike.
-            for bank in layout.banks {
-                try await link(links, bank).send(step: Step.done.rawValue, count: 0, bodyBytes: 0) { _ in }
-            }
+            // Every bank's success waits for this (through the gatherer), so that all end alike.
+            try await last.send(step: Step.done.rawValue, count: 0, bodyBytes: 0) { _ in }
             let stats = Self.stats(links, since: t0)
             return Counts(listings: listings, unionSize: total, stats: stats)
         }
@@ -207,9 +209,9 @@ public enum CountPSI {
             let previous = k > 1 ? try link(links, layout.banks[(j + k - 1) % k]) : nil
             let gatherer = layout.gatherer
             var rng = SecureRandom()
-            // The receiver waits for the union through the whole ring; the gatherer tells it
-            // now and then that work goes on.
-            var beat = Keepalive(to: me == gatherer ? receiver : nil)
+            // The receiver waits for the union through the whole ring, and the banks for the
+            // gatherer's "done": the gatherer tells them all now and then that work goes on.
+            var beat = Keepalive(to: me == gatherer ? links.values.sorted { $0.peer < $1.peer } : [])
             let tagOutput = Ristretto255.BatchOutput.digests(prefix: ECDHPSI.tagDomain, bytes: ECDHPSI.tagBytes)
             // Tags this bank ends with: of the list it completes, and at the gatherer all others.
             var completed = [UInt8]()
@@ -223,7 +225,7 @@ public enum CountPSI {
             for (c, range) in groups.enumerated() {
                 let w = Ristretto255.pointBytes
                 let p = try await from.receive(
-                    step: Step.query.rawValue, name: "query", count: range.count * k, bodyBytes: range.count * k * w)
+                    step: Step.query.rawValue, name: "query", count: range.count * k, bodyBytes: range.count * k * w, keepalives: true)
                 let d = try await ECDHPSI.multiplyReceived(p, by: key, output: .points, link: from, name: "query", chunk: c)
                 try await to.send(step: Step.query.rawValue, count: range.count * k, bodyBytes: d.count) { raw in
                     d.withUnsafeBytes { src in
@@ -257,6 +259,7 @@ public enum CountPSI {
             } else {
                 for c in ownChunks {
                     completed += try Ristretto255.hashToGroup(own[c], prefix: prefix, dst: ECDHPSI.dst, multipliedBy: key, output: tagOutput)
+                    try await beat.tick()
                 }
             }
             // Hops 2…k: what the previous bank passes on, times this bank's key; the last hop
@@ -271,7 +274,7 @@ public enum CountPSI {
                 let ring = ECDHPSI.chunks(count, settings)
                 for (c, range) in ring.enumerated() {
                     let p = try await previous.receive(
-                        step: Step.ring.rawValue, name: "ring", count: range.count, bodyBytes: range.count * Ristretto255.pointBytes)
+                        step: Step.ring.rawValue, name: "ring", count: range.count, bodyBytes: range.count * Ristretto255.pointBytes, keepalives: true)
                     let d = try await ECDHPSI.multiplyReceived(
                         p, by: key, output: lastHop ? tagOutput : .points, link: previous, name: "ring", chunk: c)
                     if let out {
@@ -297,7 +300,7 @@ public enum CountPSI {
                     for range in ECDHPSI.chunks(count, settings) {
                         let p = try await l.receive(
                             step: Step.complete.rawValue, name: "completed list", count: range.count,
-                            bodyBytes: range.count * ECDHPSI.tagBytes)
+                            bodyBytes: range.count * ECDHPSI.tagBytes, keepalives: true)
                         tags += ECDHPSI.tags(Array(p.bytes.dropFirst(PairLink.headerBytes)))
                         try await beat.tick()
                     }
@@ -311,7 +314,14 @@ public enum CountPSI {
                     }
                 }
             }
-            _ = try await receiver.receive(step: Step.done.rawValue, name: "done", count: 0, bodyBytes: 0)
+            if me == gatherer {
+                _ = try await receiver.receive(step: Step.done.rawValue, name: "done", count: 0, bodyBytes: 0, keepalives: true)
+                for bank in layout.banks where bank != me {
+                    try await link(links, bank).send(step: Step.done.rawValue, count: 0, bodyBytes: 0) { _ in }
+                }
+            } else {
+                _ = try await link(links, gatherer).receive(step: Step.done.rawValue, name: "done", count: 0, bodyBytes: 0, keepalives: true)
+            }
             await progress?("done", 1)
             let stats = Self.stats(links, since: t0)
             return PSIOutcome(matches: nil, size: nil, peerSetSize: n, stats: stats)
@@ -332,19 +342,19 @@ public enum CountPSI {
         return stats
     }
 
-    /// Sends a keepalive to `link` when a quarter of its receive timeout has gone by since the
-    /// last (nil: to nobody).
+    /// Sends a keepalive on `links` when a quarter of the shortest receive timeout has gone by
+    /// since the last. Every receive of this protocol reads past keepalives.
     struct Keepalive {
-        let link: PairLink?
+        let links: [PairLink]
         let interval: Duration
         var last = ContinuousClock.now
-        init(to link: PairLink?) {
-            self.link = link
-            interval = (link?.timeout ?? link?.channel.channel.defaultTimeout ?? .seconds(60)) / 4
+        init(to links: [PairLink]) {
+            self.links = links
+            interval = (links.map { $0.timeout ?? $0.channel.channel.defaultTimeout }.min() ?? .seconds(60)) / 4
         }
         mutating func tick() async throws {
-            guard let link, ContinuousClock.now - last >= interval else { return }
-            try await link.sendKeepalive()
+            guard !links.isEmpty, ContinuousClock.now - last >= interval else { return }
+            for l in links { try await l.sendKeepalive() }
             last = .now
         }
     }
@@ -368,9 +378,9 @@ public enum CountPSI {
 
     /// Reads a head; fails naming the peer if its layout differs or its count exceeds `limit`.
     static func receiveHead(
-        _ link: PairLink, _ step: Step, name: String, digest: [UInt8], at limit: Int, keepalives: Bool = false
+        _ link: PairLink, _ step: Step, name: String, digest: [UInt8], at limit: Int
     ) async throws -> Int {
-        let p = try await link.receive(step: step.rawValue, name: "\(name) head", count: 1, bodyBytes: 40, keepalives: keepalives)
+        let p = try await link.receive(step: step.rawValue, name: "\(name) head", count: 1, bodyBytes: 40, keepalives: true)
         let b = Array(p.bytes.dropFirst(PairLink.headerBytes))
         guard Array(b[0..<32]) == digest else {
             throw await link.fail(MPCError(
