@@ -143,6 +143,12 @@ public final class ZeroMQMesh: PartyChannel {
         return s
     }
 
+    /// `peer` has said it is closing (a goodbye its protocol exchanged): the end of its
+    /// connections is then expected, not a loss to warn about.
+    public func peerIsLeaving(_ peer: PartyID) {
+        _ = io.leaving.withLock { $0.insert(peer.name) }
+    }
+
     /// Stops the I/O thread after flushing for at most `linger`; waiting receives fail with
     /// `.closed`. Idempotent.
     public func close() {
@@ -287,6 +293,9 @@ final class IOLoop: @unchecked Sendable {
     /// Large messages being reassembled, by sender and message id (I/O thread only).
     private var assemblies: [PartyID: [UInt64: Assembly]] = [:]
     private let messageIDs = Locked<UInt64>(0)
+    /// Peers that said they are closing: the end of their connections is expected, logged at
+    /// debug level and not counted as lost.
+    let leaving = Locked<Set<String>>([])
 
     func nextMessageID() -> UInt64 {
         messageIDs.withLock { id in
@@ -716,6 +725,10 @@ final class IOLoop: @unchecked Sendable {
                 // libzmq reports one after every failed handshake too; those are not losses.
                 guard lane.connected else { continue }
                 lane.connected = false
+                if leaving.withLock({ $0.contains(lane.member.name.name) }) {
+                    logger.debug("a peer that said goodbye closed its connection", metadata: ["peer": "\(lane.member.name)"])
+                    continue
+                }
                 stats.withLock { $0.connectionsLost += 1 }
                 dropLog.warning(
                     "lost the connection to a peer", "ZeroMQ redials it; " + lossDetail,
@@ -810,6 +823,10 @@ final class IOLoop: @unchecked Sendable {
         if let key = connections.removeValue(forKey: fd) {
             inboundEstablished = max(0, inboundEstablished - 1)
             let name = view.consortium.member(withKey: key).map { "\($0.name)" } ?? "key \(key.z85)"
+            if let member = view.consortium.member(withKey: key), leaving.withLock({ $0.contains(member.name.name) }) {
+                logger.debug("a peer that said goodbye closed its inbound connection", metadata: ["peer": "\(name)"])
+                return
+            }
             stats.withLock { $0.connectionsLost += 1 }
             dropLog.warning(
                 "lost an inbound connection", "the peer redials it; " + lossDetail, metadata: ["peer": "\(name)"])

@@ -96,8 +96,7 @@ public enum PairedComparison {
         guard let holds = answer?.first else { throw NodeError(.invalidConfig, "no answer arrived") }
         let ms = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
         say("mine \(phrase(predicate)) theirs: \(holds) (\(String(format: "%.1f", ms)) ms, keys and preprocessing included)")
-        // Let the last answer reach the peer before the sockets close.
-        try? await Task.sleep(for: .milliseconds(200))
+        await Pairing.goodbye(mesh, to: peerName)
         return holds
     }
 

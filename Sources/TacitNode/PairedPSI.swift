@@ -138,13 +138,13 @@ public enum PairedPSI {
                     summary.querySeconds.append(seconds)
                     say("query \(q): the connector sent \(outcome.peerSetSize) distinct identifiers (\(String(format: "%.3f", seconds)) s)")
                 }
-                await linger()
+                await Pairing.goodbye(paired.mesh, to: Pairing.connector)
                 return summary
             }
             guard let ids else { throw NodeError(.invalidConfig, "no list to match") }
             let (outcome, seconds) = try await runOne(ids.set, role: .sender, reveal: reveal, path: path, paired: paired, peer: Pairing.connector, timeout: r.timeout, progress: progress)
             say("the connector sent \(outcome.peerSetSize) distinct identifiers; it learned \(reveal == .size ? "how many of them" : "which of them") are on this list (\(path.rawValue) path, \(String(format: "%.2f", seconds)) s)")
-            await linger()
+            await Pairing.goodbye(paired.mesh, to: Pairing.connector)
             return Summary(distinct: ids.set.count, peerDistinct: outcome.peerSetSize, stats: outcome.stats, seconds: seconds)
         }
         let input = try Simulation.readCSV(r.file, party: "local", columns: r.columns, identifiers: true)
@@ -198,7 +198,7 @@ public enum PairedPSI {
             summary.matchedDistinct = n
             say("\(n) of your \(ids.set.count) distinct identifiers are on the listener's list of \(outcome.peerSetSize); which ones is not revealed (\(String(format: "%.2f", seconds)) s)")
         }
-        await linger()
+        await Pairing.goodbye(paired.mesh, to: Pairing.listener)
         return summary
     }
 
@@ -260,9 +260,6 @@ public enum PairedPSI {
     static func nodeErrorsSync<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as JobError { throw NodeError(.invalidConfig, e.message) }
     }
-
-    /// Lets the last message reach the peer before the sockets close.
-    static func linger() async { try? await Task.sleep(for: .milliseconds(200)) }
 
     /// The matched rows as CSV: the row number (1 = first data row) and the identifier
     /// columns as written. Written fresh (never over an existing file): it names the rows.

@@ -10,6 +10,24 @@ enum Pairing {
     static let listener: PartyID = "listener"
     static let connector: PartyID = "connector"
 
+    /// The session of the closing goodbye, apart from every protocol's.
+    static let goodbyeSession = SessionID(0x6279)
+
+    /// Once this side's protocol is done: says goodbye to `peer` and waits (at most `timeout`
+    /// a step) for its goodbye, then for its word that it has taken note, so that neither
+    /// closes before the other expects it and neither warns of a lost connection. (One
+    /// exchange is not enough: the mesh's I/O thread may see the peer's socket close before
+    /// the task that read the goodbye has marked the peer as leaving.) A peer that never says
+    /// it (it failed) only costs the wait.
+    static func goodbye(_ mesh: ZeroMQMesh, to peer: PartyID, timeout: Duration = .seconds(5)) async {
+        let s = mesh.session(goodbyeSession)
+        try? await s.send(Payload(Array("bye".utf8)), to: peer, tag: Tag(1))
+        guard (try? await s.receive(from: peer, tag: Tag(1), timeout: timeout)) != nil else { return }
+        mesh.peerIsLeaving(peer)
+        try? await s.send(Payload(Array("noted".utf8)), to: peer, tag: Tag(2))
+        _ = try? await s.receive(from: peer, tag: Tag(2), timeout: timeout)
+    }
+
     struct Paired {
         let mesh: ZeroMQMesh
         let keys: CurveKeyPair

@@ -51,6 +51,8 @@ struct PSICommandTests {
         #expect(!l.stdout.contains("ab123456") && !c.stdout.contains("fraud") && !c.stdout.contains("99 000"))
         let stats = try #require(c.stdout.split(separator: "\n").first { $0.hasPrefix("stats: ") })
         #expect(stats.contains("matched=2") && stats.contains("peer_distinct=3"), "\(stats)")
+        // Both said goodbye before closing: neither warns of a lost connection.
+        #expect(!l.stderr.contains("lost") && !c.stderr.contains("lost"), "\(l.stderr)\n\(c.stderr)")
     }
 
     @Test("reveal size: the connector learns how many, not which, and writes no rows")
