@@ -78,6 +78,10 @@ public final class PairLink {
         messagesSent += 1
     }
 
+    /// How often a side that keeps its peer waiting sends a keepalive: a quarter of the
+    /// peer's receive timeout (both sides use the same), so a late one still arrives in time.
+    public var keepaliveInterval: Duration { (timeout ?? channel.channel.defaultTimeout) / 4 }
+
     /// Tells the peer this side is still at work (see ``keepaliveStep``).
     public func sendKeepalive() async throws {
         try await send(step: Self.keepaliveStep, count: 0, bodyBytes: 0) { _ in }

@@ -350,7 +350,7 @@ public enum CountPSI {
         var last = ContinuousClock.now
         init(to links: [PairLink]) {
             self.links = links
-            interval = (links.map { $0.timeout ?? $0.channel.channel.defaultTimeout }.min() ?? .seconds(60)) / 4
+            interval = links.map(\.keepaliveInterval).min() ?? .seconds(15)
         }
         mutating func tick() async throws {
             guard !links.isEmpty, ContinuousClock.now - last >= interval else { return }

@@ -321,7 +321,7 @@ public struct PSI: JobProtocol {
             do { r = .success(try await work()) } catch { r = .failure(error) }
             result.withLock { $0 = r }
         }
-        let interval = (link.timeout ?? .seconds(60)) / 4
+        let interval = link.keepaliveInterval
         var last = ContinuousClock.now
         while true {
             if let r = result.withLock({ $0 }) { return try r.get() }
@@ -352,7 +352,7 @@ public struct PSI: JobProtocol {
         private let free: Locked<Int>
         init(_ n: Int) { free = Locked(n) }
         func take(keepingAlive link: PairLink) async throws {
-            let interval = (link.timeout ?? .seconds(60)) / 4
+            let interval = link.keepaliveInterval
             var last = ContinuousClock.now
             while !free.withLock({ n in n > 0 ? { n -= 1; return true }() : false }) {
                 try Task.checkCancellation()
