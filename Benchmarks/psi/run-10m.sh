@@ -23,7 +23,7 @@ LPID=$!
 for _ in $(seq 1 12000); do grep -q '^listening on ' "$DIR/l.out" && break; kill -0 "$LPID" || { cat "$DIR/l.out"; exit 1; }; sleep 0.05; done
 line=$(grep -m1 '^listening on ' "$DIR/l.out")
 t0=$(date +%s.%N)
-c=$("$BIN/tacit" psi --connect "$(awk '{print $3}' <<< "$line" | tr -d ';')" --peer-key "$(awk '{print $NF}' <<< "$line")" \
+c=$("$BIN/tacit" psi --connect "$(awk '{print $3}' <<< "$line" | tr -d ';')" --peer-key="$(awk '{print $NF}' <<< "$line")" \
   --file "$DIR/receiver.csv" --column id --stats --timeout 3600)
 wait "$LPID"
 LPID=""

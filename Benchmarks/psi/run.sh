@@ -57,7 +57,7 @@ tacit_once() {
   addr=$(awk '{print $3}' <<< "$line" | tr -d ';')
   key=$(awk '{print $NF}' <<< "$line")
   local c
-  c=$("$BIN/tacit" psi --connect "$addr" --peer-key "$key" --file "$DIR/$set/receiver.csv" --column id --stats 2>&1) \
+  c=$("$BIN/tacit" psi --connect "$addr" --peer-key="$key" --file "$DIR/$set/receiver.csv" --column id --stats 2>&1) \
     || { echo "$c" >&2; cat "$lout" >&2; return 1; }
   wait "$lpid" || { cat "$lout" >&2; return 1; }
   echo "$(grep '^stats:' <<< "$c")|$(grep '^stats:' "$lout")"

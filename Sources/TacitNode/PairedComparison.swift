@@ -58,7 +58,7 @@ public enum PairedComparison {
             _ = try encode(r.value, mine)
             let settings = String(decoding: try JSONEncoder().encode(mine), as: UTF8.self)
             let paired = try await Pairing.listen(listen, settings: settings, timeout: r.timeout, say: say) { at, key in
-                "tacit compare --connect \(at) --peer-key \(key) --value N"
+                "tacit compare --connect \(at) \(key) --value N"
             }
             return try await compare(r.value, mine, predicate: predicate, me: listener, peer: connector, mesh: paired.mesh, timeout: r.timeout, say: say)
         } else {

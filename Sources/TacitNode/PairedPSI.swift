@@ -122,7 +122,7 @@ public enum PairedPSI {
             let paired = try await Pairing.listen(
                 listen, settings: String(decoding: try JSONEncoder().encode(settings), as: UTF8.self), timeout: r.timeout, say: say
             ) { at, key in
-                "tacit psi --connect \(at) --peer-key \(key) --file FILE --column NAME [--out matches.csv]"
+                "tacit psi --connect \(at) \(key) --file FILE --column NAME [--out matches.csv]"
             }
             defer { paired.mesh.close() }
             if let prepared {

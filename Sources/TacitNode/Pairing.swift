@@ -44,11 +44,14 @@ enum Pairing {
         var endpoint: String
     }
 
-    /// The listener's side. `hint(address, key)` is the line telling the user what to run in
-    /// the other terminal; `check(settings)` may refuse the connector's hello settings.
+    /// The listener's side. `hint(address, keyArgument)` is the line telling the user what to
+    /// run in the other terminal, `keyArgument` being `--peer-key='KEY'`: Z85 keys hold shell
+    /// characters (`>`, `(`, `&`, `$`…) and may begin with `-`, so the bare key pasted into a
+    /// shell, or given as a separate argument, would not arrive whole (Z85 has no `'`).
+    /// `check(settings)` may refuse the connector's hello settings.
     static func listen(
         _ listen: String, settings: String, timeout: Duration, say: @escaping @Sendable (String) -> Void,
-        hint: @escaping @Sendable (_ address: String, _ key: String) -> String,
+        hint: @escaping @Sendable (_ address: String, _ keyArgument: String) -> String,
         check: @escaping @Sendable (String) -> String? = { _ in nil }
     ) async throws -> Paired {
         let keys = try CurveKeyPair.generate()
@@ -63,7 +66,7 @@ enum Pairing {
                 let at = actual.hasPrefix("tcp://") ? String(actual.dropFirst("tcp://".count)) : actual
                 box.endpoint = actual
                 say("listening on \(at); this side's key: \(keys.publicKey.z85)")
-                say("in the other terminal: \(hint(at, keys.publicKey.z85))")
+                say("in the other terminal: \(hint(at, "--peer-key='\(keys.publicKey.z85)'"))")
             }) { hello in
                 if let why = check(hello.settings) { return .refuse(why) }
                 do {

@@ -11,12 +11,12 @@ struct Compare: AsyncParsableCommand {
             question and prints its key; the connector passes that key, so it talks to that
             listener only. Each side prints the other's key to compare. Example:
               terminal 1: tacit compare --listen 127.0.0.1:5555 --value 1200 --predicate lt
-              terminal 2: tacit compare --connect 127.0.0.1:5555 --peer-key KEY --value 950
+              terminal 2: tacit compare --connect 127.0.0.1:5555 --peer-key='KEY' --value 950
             """)
 
     @Option(help: "HOST:PORT to listen on (this side asks the question); port 0 picks a free one and prints it.") var listen: String?
     @Option(help: "HOST:PORT of the listener.") var connect: String?
-    @Option(name: .customLong("peer-key"), help: "The key the listener printed (with --connect).") var peerKey: String?
+    @Option(name: .customLong("peer-key"), help: "The key the listener printed, quoted as it printed it: --peer-key='KEY' (with --connect).") var peerKey: String?
     @Option(help: "This side's number (never printed or sent; a negative one as --value=-5).") var value: String
     @Option(help: "lt, le, eq, ne, ge or gt: is the listener's number <predicate> the connector's (listener only; default lt).")
     var predicate: String = "lt"

@@ -12,12 +12,12 @@ struct PSICommand: AsyncParsableCommand {
             blacklist) and chooses what is revealed, the path and the normalisation; it learns
             only how many distinct identifiers the connector sent. Example:
               terminal 1: tacit psi --listen 127.0.0.1:5555 --file blacklist.csv --column national_id
-              terminal 2: tacit psi --connect 127.0.0.1:5555 --peer-key KEY --file applicants.csv --column national_id --out matches.csv
+              terminal 2: tacit psi --connect 127.0.0.1:5555 --peer-key='KEY' --file applicants.csv --column national_id --out matches.csv
             """)
 
     @Option(help: "HOST:PORT to listen on (this side holds the list); port 0 picks a free one and prints it.") var listen: String?
     @Option(help: "HOST:PORT of the listener.") var connect: String?
-    @Option(name: .customLong("peer-key"), help: "The key the listener printed (with --connect).") var peerKey: String?
+    @Option(name: .customLong("peer-key"), help: "The key the listener printed, quoted as it printed it: --peer-key='KEY' (with --connect).") var peerKey: String?
     @Option(help: "CSV file with a header row.") var file: String
     @Option(help: "Identifier column; repeat it for an identifier made of several columns (default: every column).") var column: [String] = []
     @Option(help: "intersection (default) or size: what the connector learns (listener only).") var reveal: String = "intersection"

@@ -10,8 +10,17 @@ final class CLIProcess: @unchecked Sendable {
     private let out = Locked("")
     private let err = Locked("")
 
-    init(_ args: [String]) throws {
-        process.executableURL = TacitBinary.url
+    convenience init(_ args: [String]) throws { try self.init(executable: TacitBinary.url, args) }
+
+    /// A command line as a user pastes it into a shell, `tacit` standing for the binary.
+    convenience init(shell line: String) throws {
+        precondition(line.hasPrefix("tacit "))
+        let binary = "'" + TacitBinary.url.path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        try self.init(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", "exec " + binary + line.dropFirst("tacit".count)])
+    }
+
+    private init(executable: URL, _ args: [String]) throws {
+        process.executableURL = executable
         process.arguments = args
         let o = Pipe(), e = Pipe()
         process.standardOutput = o

@@ -23,7 +23,7 @@ struct CompareCommandTests {
 
     func pair(_ listenerArgs: [String], _ connectorArgs: [String]) async throws -> (Side, Side, Int32, Int32) {
         let (listener, address, key) = try await listen(["--timeout", "120"] + listenerArgs)
-        let connector = try Side(["compare", "--connect", address, "--peer-key", key, "--timeout", "120"] + connectorArgs)
+        let connector = try Side(["compare", "--connect", address, "--peer-key=\(key)", "--timeout", "120"] + connectorArgs)
         let (a, b) = (await listener.exit(), await connector.exit())
         return (listener, connector, a, b)
     }
@@ -55,7 +55,7 @@ struct CompareCommandTests {
     @Test("a number that does not fit the listener's question fails the connector with a message that does not quote it")
     func badValue() async throws {
         let (listener, address, key) = try await listen(["--timeout", "120", "--value", "3", "--bits", "8", "--unsigned"])
-        let connector = try Side(["compare", "--connect", address, "--peer-key", key, "--timeout", "120", "--value", "300"])
+        let connector = try Side(["compare", "--connect", address, "--peer-key=\(key)", "--timeout", "120", "--value", "300"])
         let status = await connector.exit()
         // The connector learns the question in the pairing answer and refuses its own number
         // before the comparison starts; the listener is left waiting, so the test stops it.
@@ -63,6 +63,22 @@ struct CompareCommandTests {
         #expect(status != 0)
         #expect(connector.stderr.contains("not below 2^8"), "\(connector.stderr)")
         #expect(!connector.stderr.contains("300"))
+    }
+
+    /// Z85 keys hold shell characters and may begin with `-`; the printed line must survive
+    /// being pasted into a shell as it is (a key passed bare once began with `-` and was read
+    /// as a missing value).
+    @Test("the line the listener prints for the other terminal works when pasted into a shell")
+    func pastedHint() async throws {
+        for _ in 0..<3 {
+            let (listener, _, _) = try await listen(["--timeout", "120", "--value", "4", "--predicate", "lt"])
+            let hint = try await listener.line("in the other terminal: ").dropFirst("in the other terminal: ".count)
+            #expect(hint.hasSuffix(" --value N"), "\(hint)")
+            let connector = try Side(shell: hint.dropLast(" --value N".count) + " --value 9 --timeout 120")
+            let (ls, cs) = (await listener.exit(), await connector.exit())
+            #expect(ls == 0 && cs == 0, "\(hint)\n\(listener.stderr)\n\(connector.stderr)")
+            #expect(listener.stdout.contains("mine < theirs: true"), "\(listener.stdout)")
+        }
     }
 
     @Test("a wrong --peer-key never pairs: the connector gives up with a reason")

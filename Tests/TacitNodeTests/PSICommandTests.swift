@@ -27,7 +27,7 @@ struct PSICommandTests {
         let words = line.split(separator: " ")
         let address = try #require(words.count > 2 ? words[2].trimmingCharacters(in: [";"]) : nil)
         let key = try #require(words.last.map(String.init))
-        let connector = try CLIProcess(["psi", "--connect", address, "--peer-key", key, "--file", a, "--timeout", "120"] + connectorArgs)
+        let connector = try CLIProcess(["psi", "--connect", address, "--peer-key=\(key)", "--file", a, "--timeout", "120"] + connectorArgs)
         let (ls, cs) = (await listener.exit(), await connector.exit())
         return (listener, connector, ls, cs)
     }
