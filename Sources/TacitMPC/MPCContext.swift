@@ -260,12 +260,23 @@ public final class MPCContext: @unchecked Sendable {
         from senders: [PartyID], tag: Tag, expectedWords: Int, step: StaticString,
         _ body: (PartyID, Int, UnsafeRawBufferPointer) throws -> Void
     ) async throws {
-        let count = Self.pieceCount(words: expectedWords)
+        try await receivePieces(expecting: senders.map { ($0, expectedWords) }, tag: tag, step: step, body)
+    }
+
+    /// As above, with a length of its own for each sender (a step in which one peer sends a
+    /// correction and another an opening).
+    func receivePieces(
+        expecting: [(PartyID, Int)], tag: Tag, step: StaticString,
+        _ body: (PartyID, Int, UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        let senders = expecting.map(\.0)
+        var sizes: [PartyID: Int] = [:]
+        for (p, w) in expecting { sizes[p] = w }
         let channel = self.channel
         let timeout = self.timeout
         try await withThrowingTaskGroup(of: (PartyID, Int, Payload).self) { group in
-            for i in 0..<count {
-                for peer in senders {
+            for (peer, words) in expecting {
+                for i in 0..<Self.pieceCount(words: words) {
                     let t = Self.pieceTag(tag, i)
                     group.addTask {
                         do {
@@ -284,7 +295,7 @@ public final class MPCContext: @unchecked Sendable {
                 } catch let e as MPCError where e.code == .timeout {
                     // As in `gather`: the receives share one deadline, so the first to time out
                     // is an accident of scheduling; name every sender still missing pieces.
-                    let missing = senders.filter { arrived[$0, default: 0] < count }
+                    let missing = senders.filter { arrived[$0, default: 0] < Self.pieceCount(words: sizes[$0] ?? 0) }
                     guard missing.count > 1 else { throw e }
                     throw MPCError(
                         .timeout,
@@ -294,6 +305,8 @@ public final class MPCContext: @unchecked Sendable {
                 }
                 guard let (peer, i, payload) = next else { break }
                 arrived[peer, default: 0] += 1
+                let expectedWords = sizes[peer] ?? 0
+                let count = Self.pieceCount(words: expectedWords)
                 let lo = i * Self.pieceBytes, hi = min(8 * expectedWords, lo + Self.pieceBytes)
                 try payload.withUnsafeBytes { raw in
                     if raw.count >= 1, raw[0] == Kind.abort.rawValue {
@@ -395,6 +408,24 @@ public final class MPCContext: @unchecked Sendable {
         let senders = senders.filter { $0 != localParty }
         if senders.isEmpty { return }
         try await receivePieces(from: senders, tag: tag, expectedWords: expectedWords, step: step, receive)
+    }
+
+    /// One step in which each sender's message has a length of its own: `outgoing[peer]`
+    /// words written by `fill(peer, bytes)`, and exactly `expecting[sender]` words read back
+    /// from each sender by `receive` (pieces, in place, as in
+    /// ``exchangeWithAllInPlace(words:expectedWords:step:fill:receive:)``).
+    public func exchangeInPlace(
+        _ outgoing: [PartyID: Int], expecting: [PartyID: Int], step: StaticString = "exchange",
+        fill: (PartyID, UnsafeMutableRawBufferPointer) -> Void,
+        receive: (PartyID, Int, UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        let tag = nextTag()
+        for peer in outgoing.keys.sorted() where peer != localParty {
+            try await sendPieces(pieces(words: outgoing[peer]!) { fill(peer, $0) }, to: [peer], tag: tag)
+        }
+        let senders = expecting.keys.sorted().filter { $0 != localParty }
+        if senders.isEmpty { return }
+        try await receivePieces(expecting: senders.map { ($0, expecting[$0]!) }, tag: tag, step: step, receive)
     }
 
     /// Raw bytes to and from peers (setup messages: seeds, base-OT points). Lengths are the
