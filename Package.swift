@@ -22,6 +22,7 @@ struct ProtocolFolder {
 let engineFolders: [ProtocolFolder] = [
     ProtocolFolder(folder: "Additive", target: "TacitAdditive"),
     ProtocolFolder(folder: "Shamir", target: "TacitShamir"),
+    ProtocolFolder(folder: "Replicated", target: "TacitReplicated"),
     ProtocolFolder(folder: "_Template", target: "TacitEngineTemplate", shipped: false),
 ]
 

@@ -4,6 +4,7 @@ public import TacitJob
 public import TacitMPC
 import TacitAdditive
 import TacitShamir
+import TacitReplicated
 import TacitStatistics
 import TacitPaillierAggregation
 import TacitMeanVariance
@@ -12,13 +13,14 @@ import TacitPSI
 
 extension EngineRegistry {
     /// The secret-sharing engines Tacit ships: additive sharing with a dealer or with
-    /// OT-generated triples, and Shamir sharing. A node builds this at start-up.
+    /// OT-generated triples, Shamir sharing, and three-party replicated sharing. A node builds this at start-up.
     public static func standard() -> EngineRegistry {
         var r = EngineRegistry()
         for engine: any MPCProtocol in [
             AdditiveProtocol(preprocessing: .dealer(nil)),
             AdditiveProtocol(preprocessing: .obliviousTransfer),
             ShamirProtocol(),
+            ReplicatedProtocol(),
         ] {
             // Distinct names by construction; a clash would be a programming error caught by
             // the conformance suite's registry test, so it is skipped rather than trapped.

@@ -63,6 +63,16 @@ public protocol MPCEngine: AnyObject {
     /// This party's raw share words: for statistical tests of what a party sees, never for
     /// protocol logic.
     func shareWords(_ x: Share) -> [UInt64]
+
+    // Composite operations: requirements so that an engine with a faster form replaces them
+    // (dispatch reaches it through the protocol); the defaults below build them from the
+    // primitives.
+    func dot(_ x: Share, _ y: Share) async throws -> Share
+    func multiplyFixed(_ x: Share, _ y: Share, fractionalBits f: Int) async throws -> Share
+    func lessThan(_ x: Share, _ y: Share) async throws -> Share
+    func greaterThan(_ x: Share, _ y: Share) async throws -> Share
+    func equal(_ x: Share, _ y: Share) async throws -> Share
+    func select(_ condition: Share, _ a: Share, _ b: Share) async throws -> Share
 }
 
 extension MPCEngine {

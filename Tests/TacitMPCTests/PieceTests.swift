@@ -26,7 +26,7 @@ struct PieceTests {
         }
     }
 
-    @Test("long vectors in pieces give the plaintext results", arguments: [("additive-dealer", 150_000), ("additive-ot", 2_000)])
+    @Test("long vectors in pieces give the plaintext results", arguments: [("additive-dealer", 150_000), ("additive-ot", 2_000), ("replicated", 150_000)])
     func longVectors(_ name: String, _ count: Int) async throws {
         let proto = try testRegistry().named(name)
         let r = await simulate(proto, parties: 3, timeout: .seconds(120), job(count))

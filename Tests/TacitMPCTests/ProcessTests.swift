@@ -15,7 +15,7 @@ extension TestConsortium {
 struct ProcessTests {
     /// Three `tacit-mpc-peer` processes on loopback run the same small program with each
     /// protocol family; every party prints the same, correct result.
-    @Test("three processes compute the right answer", arguments: ["additive-dealer", "additive-ot", "shamir"])
+    @Test("three processes compute the right answer", arguments: ["additive-dealer", "additive-ot", "shamir", "replicated"])
     func threeProcesses(_ proto: String) async throws {
         let names = ["alice", "bob", "carol"]
         let c = try TestConsortium(names)

@@ -205,7 +205,8 @@ struct EndToEndTests {
     }
 
     /// The secret-sharing family (TacitMPC's protocols as job protocols): a mean under Shamir
-    /// and a count above a threshold (secure comparison) under additive sharing with a dealer.
+    /// and a count above a threshold (secure comparison) under additive sharing with a dealer
+    /// and under three-party replicated sharing.
     @Test func secretSharedStatisticsRunAsJobs() async throws {
         let c = try await LocalConsortium(Self.parties)
         defer { c.cleanup() }
@@ -215,6 +216,8 @@ struct EndToEndTests {
             ("mean-1", "shamir", "  statistic: mean", "3148.81"),
             // The dealer learns every input: a compute-only party, never a hospital.
             ("above-1", "additive-dealer", "  statistic: count-above\n  threshold: \"500.00\"\n  dealer: insurer", "4"),
+            // Three-party replicated sharing: no dealer, the comparison circuit across nodes.
+            ("above-rep3", "replicated", "  statistic: count-above\n  threshold: \"500.00\"", "4"),
         ]
         for (id, proto, params, _) in jobs {
             let submit = try await TacitBinary.run(
@@ -343,13 +346,15 @@ struct EndToEndTests {
     }
 
     /// The secret-sharing family when a party dies: the survivors' MPC run aborts on the
-    /// missing peer, the job fails on the ledger naming it, and nothing is opened.
-    @Test func partyKilledMidSecretSharedJobFailsIt() async throws {
+    /// missing peer, the job fails on the ledger naming it, and nothing is opened. Both
+    /// honest-majority engines (the job has exactly three parties).
+    @Test(arguments: ["shamir", "replicated"])
+    func partyKilledMidSecretSharedJobFailsIt(_ engine: String) async throws {
         let c = try await LocalConsortium(Self.parties, timeout: 4)
         defer { c.cleanup() }
         let nodes = try await c.start(environment: ["TACIT_TEST_PROGRESS_DELAY_MS": "1500"])
         defer { nodes.values.forEach { $0.kill() } }
-        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "mpc-killed", engine: "shamir", parameters: "  statistic: sum"))).ok)
+        #expect(try nodes["insurer"]!.ask(ControlRequest(op: "submit", spec: Self.mpcSpec(id: "mpc-killed", engine: engine, parameters: "  statistic: sum"))).ok)
         try await approveAll(nodes, "mpc-killed")
         _ = try await nodes["hospital-b"]!.waitFor("mpc-killed", "running") { $0.progressStep != nil }
         nodes["hospital-b"]!.kill()
