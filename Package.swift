@@ -216,7 +216,7 @@ let package = Package(
         // One MPC party as a process: the multi-process MPC tests and `make bench-mpc` run it.
         .executableTarget(
             name: "tacit-mpc-peer",
-            dependencies: ["TacitMPC", "TacitProtocols", "TacitAdditive", "TacitMillionaires", "TacitNet"],
+            dependencies: ["TacitMPC", "TacitProtocols", "TacitAdditive", "TacitReplicated", "TacitMillionaires", "TacitNet"],
             path: "Sources/TacitMPCPeer",
             swiftSettings: tacitSettings
         ),

@@ -5,11 +5,13 @@
 //       runs a small fixed program and prints `RESULT mul=… lt=… fixed=… sum=…`
 //   tacit-mpc-peer bench --name N --key K --consortium C [--size N] [--triples N] [--cmp-size N]
 //       online multiplications and comparisons (additive-dealer), dealer-free triple
-//       generation (additive-ot), and raw ZeroMQ throughput between the first two parties.
+//       generation (additive-ot), the replicated engine's multiplications, comparisons and
+//       fixed-point multiplications, and raw ZeroMQ throughput between the first two parties.
 //   tacit-mpc-peer millionaire --name N --key K --consortium C [--single N] [--batch N] [--he-batch N]
 //       two parties' 64-bit comparisons on both paths of the millionaires job (Millionaire.swift).
 import Foundation
 import TacitAdditive
+import TacitReplicated
 import TacitMPC
 import TacitNet
 import TacitProtocols
@@ -154,7 +156,50 @@ func bench(_ o: Options, _ mesh: ZeroMQMesh) async throws {
         return (tSetup, seconds(ContinuousClock.now - t1))
     }
 
+    // 4. Three-party replicated sharing: no preprocessing, so the times include all the
+    // correlated randomness (PRG). Median of `rep3-runs` runs of each operation.
+    let repRuns = max(1, o.int("rep3-runs", 5))
+    let rep = ReplicatedProtocol()
+    let (rMul, rCmp, rFix) = try await rep.run(channel: mesh.session(SessionID(4)), timeout: timeout) { any in
+        guard let e = any as? ReplicatedEngine else { throw MPCError(.unsupported, "not the replicated engine") }
+        let ps = e.context.parties
+        let x = try await e.input(me == ps[0] ? (0..<size).map { Int64($0) - 1000 } : nil, from: ps[0], count: size)
+        let y = try await e.input(me == ps[1] ? (0..<size).map { Int64($0 % 977) } : nil, from: ps[1], count: size)
+        let xs = e.slice(x, 0..<cmpSize), ys = e.slice(y, 0..<cmpSize)
+        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+        var tm: [Double] = [], tc: [Double] = [], tf: [Double] = []
+        var z = x, lt = xs, fx = xs
+        for _ in 0..<repRuns {
+            _ = try await e.reveal(e.sum(x))  // barrier
+            let t0 = ContinuousClock.now
+            z = try await e.multiply(x, y)
+            tm.append(seconds(ContinuousClock.now - t0))
+            _ = try await e.reveal(e.sum(z))
+            let t1 = ContinuousClock.now
+            lt = try await e.lessThan(xs, ys)
+            tc.append(seconds(ContinuousClock.now - t1))
+            _ = try await e.reveal(e.sum(lt))
+            let t2 = ContinuousClock.now
+            fx = try await e.multiplyFixed(xs, ys, fractionalBits: 8)
+            tf.append(seconds(ContinuousClock.now - t2))
+        }
+        let check = try await e.reveal(e.concatenate([e.slice(z, 0..<16), e.slice(lt, 0..<16), e.slice(fx, 0..<16)]))
+        for i in 0..<16 {
+            let xi = Int64(i) - 1000, yi = Int64(i % 977)
+            let fixed = Int64((Int128(xi) * Int128(yi)) >> 8)
+            guard check[i] == xi &* yi, check[16 + i] == (xi < yi ? 1 : 0), (0...1).contains(check[32 + i] - fixed) else {
+                throw MPCError(.inconsistentShares, "replicated bench self-check failed at element \(i)")
+            }
+        }
+        return (median(tm), median(tc), median(tf))
+    }
+
     if me == parties[0] {
+        let rc = rep.descriptor.cost
+        say(String(format: "REP3 MUL size=%d seconds=%.4f per_s=%.0f bytes_per_op=%d (party 0; median of %d)",
+                   size, rMul, Double(size) / rMul, rc(.multiply, 3).bytesSentPerElement, repRuns))
+        say(String(format: "REP3 CMP size=%d seconds=%.4f per_s=%.0f bytes_per_op=%d", cmpSize, rCmp, Double(cmpSize) / rCmp, rc(.lessThan, 3).bytesSentPerElement))
+        say(String(format: "REP3 FIXMUL size=%d seconds=%.4f per_s=%.0f bytes_per_op=%d", cmpSize, rFix, Double(cmpSize) / rFix, rc(.multiplyFixed, 3).bytesSentPerElement))
         let mulPerS = Double(size) / tMul
         let cmpPerS = Double(cmpSize) / tCmp
         let triplesPerS = Double(tripleCount) / tTriples
@@ -166,8 +211,8 @@ func bench(_ o: Options, _ mesh: ZeroMQMesh) async throws {
         say(String(format: "PREP dealer seconds=%.3f (triples for the multiplications and comparisons)", prep))
         say(String(format: "OT setup+1024 seconds=%.3f triples=%d seconds=%.3f", tSetup, tripleCount, tTriples))
         say(String(format: "ONLINE mbps=%.1f link_mbps=%.1f", onlineMBps, linkMBps))
-        say(String(format: "RESULT mul_per_s=%.0f cmp_per_s=%.0f triples_per_s=%.0f link_utilisation=%.2f",
-                   mulPerS, cmpPerS, triplesPerS, util))
+        say(String(format: "RESULT mul_per_s=%.0f cmp_per_s=%.0f triples_per_s=%.0f link_utilisation=%.2f rep3_mul_per_s=%.0f rep3_cmp_per_s=%.0f rep3_fixmul_per_s=%.0f",
+                   mulPerS, cmpPerS, triplesPerS, util, Double(size) / rMul, Double(cmpSize) / rCmp, Double(cmpSize) / rFix))
     }
 }
 

@@ -53,7 +53,7 @@ struct SimulateTests {
         let cases: [([String], String)] = [
             (["simulate", "statistic", "--parties", "3", "--engine", "shamir"] + base, "no job protocol named 'statistic'; registered: mean-variance, millionaires, paillier-aggregation, psi, statistics"),
             (["simulate", "shamir", "--parties", "3"] + base, "'shamir' is an engine, not a job protocol"),
-            (["simulate", "statistics", "--parties", "3", "--engine", "shamr"] + base, "no engine named 'shamr'; registered engines: additive-dealer, additive-ot, shamir"),
+            (["simulate", "statistics", "--parties", "3", "--engine", "shamr"] + base, "no engine named 'shamr'; registered engines: additive-dealer, additive-ot, replicated, shamir"),
             (["simulate", "statistics", "--parties", "3"] + base, "--engine: statistics runs on a secret-sharing engine"),
             (["simulate", "statistics", "--parties", "2", "--engine", "shamir"] + base, "engine shamir runs with 3...16 parties; this job has 2"),
             (["simulate", "statistics", "--parties", "1", "--engine", "shamir"] + base, "--parties: 1 is fewer than the 2 input parties"),

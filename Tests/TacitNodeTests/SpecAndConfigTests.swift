@@ -57,7 +57,7 @@ struct SpecValidationTests {
         // Computation and engine are named separately; the old form is refused with the new one.
         ("protocol: paillier-aggregation", "protocol: shamir", 1,
          "'shamir' is a secret-sharing engine, not a job protocol: a spec names what is computed and the engine separately; write `protocol: statistics` and `engine: shamir`"),
-        ("protocol: paillier-aggregation", "protocol: statistics", 1, "statistics runs on a secret-sharing engine; add `engine:` with one of additive-dealer, additive-ot, shamir"),
+        ("protocol: paillier-aggregation", "protocol: statistics", 1, "statistics runs on a secret-sharing engine; add `engine:` with one of additive-dealer, additive-ot, replicated, shamir"),
         ("protocol: paillier-aggregation", "protocol: statistics\nengine: shamr", 2, "unknown engine 'shamr'; did you mean 'shamir'?"),
         ("protocol: paillier-aggregation", "protocol: paillier-aggregation\nengine: shamir", 2, "paillier-aggregation does not run on a secret-sharing engine; remove `engine:`"),
         ("protocol: paillier-aggregation", "protocol: statistics\nengine: shamir", 4, "engine shamir runs with 3...16 parties; this job has 2"),

@@ -22,7 +22,7 @@ struct MeanVarianceTests {
     }
 
     @Test("mean and variance equal the plaintext computation on every standard engine",
-          arguments: ["additive-dealer", "additive-ot", "shamir"])
+          arguments: ["additive-dealer", "additive-ot", "shamir", "replicated"])
     func matches(_ engine: String) async throws {
         let a = [1050, -325, 99999, 0, 4200], b = [1, 250000, -250000], c = [777]
         func text(_ xs: [Int]) -> [String] { xs.map { String(format: "%@%d.%02d", $0 < 0 ? "-" : "", abs($0) / 100, abs($0) % 100) } }

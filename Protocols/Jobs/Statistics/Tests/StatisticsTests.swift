@@ -35,7 +35,7 @@ struct StatisticsTests {
         return try await harness.run(spec, inputs: data.inputs)
     }
 
-    @Test("sum, mean and count-above equal the plaintext results", arguments: ["additive-dealer", "additive-ot", "shamir"])
+    @Test("sum, mean and count-above equal the plaintext results", arguments: ["additive-dealer", "additive-ot", "shamir", "replicated"])
     func matchesPlaintext(_ engine: String) async throws {
         let total = data.all.reduce(0, +)
         var mean = total / Decimal(data.all.count)
