@@ -401,13 +401,8 @@ public final class MPCContext: @unchecked Sendable {
         fill: (PartyID, UnsafeMutableRawBufferPointer) -> Void,
         receive: (PartyID, Int, UnsafeRawBufferPointer) throws -> Void
     ) async throws {
-        let tag = nextTag()
-        for peer in outgoing.keys.sorted() where peer != localParty {
-            try await sendPieces(pieces(words: outgoing[peer]!) { fill(peer, $0) }, to: [peer], tag: tag)
-        }
-        let senders = senders.filter { $0 != localParty }
-        if senders.isEmpty { return }
-        try await receivePieces(from: senders, tag: tag, expectedWords: expectedWords, step: step, receive)
+        let expecting = Dictionary(senders.map { ($0, expectedWords) }, uniquingKeysWith: { a, _ in a })
+        try await exchangeInPlace(outgoing, expecting: expecting, step: step, fill: fill, receive: receive)
     }
 
     /// One step in which each sender's message has a length of its own: `outgoing[peer]`
