@@ -32,6 +32,7 @@ let jobFolders: [ProtocolFolder] = [
     ProtocolFolder(folder: "MeanVariance", target: "TacitMeanVariance"),
     ProtocolFolder(folder: "Millionaires", target: "TacitMillionaires"),
     ProtocolFolder(folder: "PSI", target: "TacitPSI"),
+    ProtocolFolder(folder: "Claims", target: "TacitClaims"),
     ProtocolFolder(folder: "_Template", target: "TacitJobTemplate", shipped: false),
 ]
 
@@ -237,6 +238,7 @@ let package = Package(
                 "TacitProtocols",
                 "TacitMillionaires",
                 "TacitPSI",
+                "TacitClaims",
                 "TacitKeygen",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -10,6 +10,7 @@ import TacitPaillierAggregation
 import TacitMeanVariance
 import TacitMillionaires
 import TacitPSI
+import TacitClaims
 
 extension EngineRegistry {
     /// The secret-sharing engines Tacit ships: additive sharing with a dealer or with
@@ -40,6 +41,7 @@ extension JobProtocolRegistry {
             MeanVariance(),
             Millionaires(),
             PSI(),
+            Claims(),
         ] {
             try? r.register(job)
         }

@@ -49,13 +49,17 @@ public struct JobDescriptor: Sendable {
     public let inputs: InputKind
 
     public enum InputKind: Sendable, Equatable { case numbers, identifiers }
+    /// The engine a spec without `engine:` runs on (written into the spec when it is parsed,
+    /// so approvers see it); nil: the spec must name one.
+    public let defaultEngine: String?
 
     public init(
         name: String, summary: String, security: String, learns: String, parameters: [JobParameter] = [],
         needs: JobNeeds = [], partyCounts: ClosedRange<Int> = 2...64, defaultOutputs: [String] = ["result"],
-        inputs: InputKind = .numbers
+        inputs: InputKind = .numbers, defaultEngine: String? = nil
     ) {
         self.inputs = inputs
+        self.defaultEngine = defaultEngine
         self.name = name
         self.summary = summary
         self.security = security

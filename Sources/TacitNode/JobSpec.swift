@@ -63,6 +63,8 @@ extension JobSpec {
                 throw ev.error("unknown engine '\(name)'; \(hint)this node has: \(names.joined(separator: ", "))")
             }
             engine = name
+        } else if let d = proto.descriptor.defaultEngine, context.registry.engines.lookup(d) != nil {
+            engine = d
         } else if proto.descriptor.needs.contains(.engine) {
             throw protoValue.error(
                 "\(proto.descriptor.name) runs on a secret-sharing engine; add `engine:` with one of \(context.registry.engines.names.joined(separator: ", "))")
