@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Three party nodes on loopback run a real job end to end: an insurer learns the total of two
-# hospitals' claims under threshold Paillier, with every step on the consortium's ledger
-# (Tendermint among the three nodes, a SQLite replica in each data directory); then how many
-# claims exceed 1000.00, computed on Shamir shares; the job's audit trail; the nodes are
-# stopped and the whole ledger is verified offline.
+# Our first users' job end to end: an insurer and a hospital settle claims without the
+# hospital showing its itemised bills or the insurer its policy terms; a regulator keeps a
+# ledger replica, is the third party of the honest-majority computation, and audits.
+# Three node processes on loopback, each with its replica of the consortium's ledger:
+# tacit init (CA, keys, genesis, 10,000 synthetic claims), the claims job proposed, each
+# approver shown what it would use, approved, inputs committed, run on three-party
+# replicated shares with a progress bar, a summary of the payouts, the job's audit trail, the
+# nodes stopped, the whole ledger verified offline.
 #   Scripts/demo.sh [PATH/TO/tacit]      (make demo builds it and passes it)
-# Environment: TACIT_DEMO_KEY_BITS (default 2048), TACIT_DEMO_DIR (default: a fresh temp dir).
+# Environment: TACIT_DEMO_CLAIMS (default 10000), TACIT_DEMO_SEED (1), TACIT_DEMO_DIR
+# (default: a fresh temp dir).
 set -euo pipefail
 
 TACIT=${1:-tacit}
-BITS=${TACIT_DEMO_KEY_BITS:-2048}
+CLAIMS=${TACIT_DEMO_CLAIMS:-10000}
+SEED=${TACIT_DEMO_SEED:-1}
 DIR=${TACIT_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/tacit-demo.XXXXXX")}
-PARTIES=(insurer st-marys riverside)
+INSURER=acme-insurance
+HOSPITAL=st-marys
+REGULATOR=regulator
+PARTIES=("$INSURER" "$HOSPITAL" "$REGULATOR")
 PIDS=()
 
 stop_nodes() {
@@ -22,84 +30,77 @@ stop_nodes() {
 trap stop_nodes EXIT
 
 say() { printf '\n== %s\n' "$*"; }
+conf() { echo "$DIR/$1/node.yaml"; }
 
-say "tacit init: a consortium of ${PARTIES[*]} in $DIR"
-extra=()
-if [ "$BITS" -lt 2048 ]; then extra+=(--insecure-small-key); fi
-"$TACIT" init --parties "$(IFS=,; echo "${PARTIES[*]}")" --key-bits "$BITS" "${extra[@]}" "$DIR"
+say "tacit init: a consortium of ${PARTIES[*]} in $DIR, with $CLAIMS synthetic claims (seed $SEED)"
+"$TACIT" init --example claims --parties "$INSURER,$HOSPITAL,$REGULATOR" --claims "$CLAIMS" --seed "$SEED" "$DIR"
+echo "  $HOSPITAL's bills:     $DIR/$HOSPITAL/data/bills.csv ($(($(wc -l <"$DIR/$HOSPITAL/data/bills.csv") - 1)) lines)"
+echo "  $INSURER's policies: $DIR/$INSURER/data/policies.csv ($(($(wc -l <"$DIR/$INSURER/data/policies.csv") - 1)) members)"
 
 say "starting three node processes (logs in $DIR/NAME/node.log)"
 for p in "${PARTIES[@]}"; do
-  "$TACIT" node --config "$DIR/$p/node.yaml" >"$DIR/$p/node.out" 2>"$DIR/$p/node.log" &
+  "$TACIT" node --config "$(conf "$p")" >"$DIR/$p/node.out" 2>"$DIR/$p/node.log" &
   PIDS+=($!)
 done
 for p in "${PARTIES[@]}"; do
-  for _ in $(seq 1 200); do
-    if "$TACIT" node status --config "$DIR/$p/node.yaml" >/dev/null 2>&1; then break; fi
+  for _ in $(seq 1 300); do
+    if "$TACIT" node status --config "$(conf "$p")" >/dev/null 2>&1; then break; fi
     sleep 0.1
   done
-  "$TACIT" node status --config "$DIR/$p/node.yaml" | head -1
+  "$TACIT" node status --config "$(conf "$p")" | head -1
 done
 
-say "the threshold Paillier key goes on the ledger (registered by its holders; every node checks its share against it)"
-for _ in $(seq 1 600); do
-  if "$TACIT" node status --config "$DIR/insurer/node.yaml" | grep -q "registered at block"; then break; fi
-  sleep 0.1
-done
-"$TACIT" node status --config "$DIR/insurer/node.yaml" | grep -A1 "^paillier:"
-
-say "the insurer proposes the claim-total job"
-cat "$DIR/jobs/claim-total.yaml"
-out=$("$TACIT" job submit --config "$DIR/insurer/node.yaml" "$DIR/jobs/claim-total.yaml")
+say "the insurer proposes the claims job"
+sed -n '/^protocol:/,$p' "$DIR/jobs/claims.yaml"
+START=$(date +%s.%N)
+out=$("$TACIT" job submit --config "$(conf "$INSURER")" "$DIR/jobs/claims.yaml")
 echo "$out"
 JOB=$(echo "$out" | sed -n 's/^proposed job \([^;]*\);.*/\1/p')
 
-say "each data owner reviews exactly what the job would use, then approves"
-for p in st-marys riverside; do
-  for _ in $(seq 1 100); do
-    "$TACIT" job status --config "$DIR/$p/node.yaml" "$JOB" >/dev/null 2>&1 && break
+wait_seen() {
+  for _ in $(seq 1 300); do
+    "$TACIT" job status --config "$(conf "$1")" "$JOB" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  "$TACIT" job status --config "$DIR/$p/node.yaml" "$JOB" | grep -E "this node|awaiting approval"
-  "$TACIT" job approve --config "$DIR/$p/node.yaml" "$JOB" --columns amount
-done
-"$TACIT" job approve --config "$DIR/insurer/node.yaml" "$JOB"
+}
 
-say "waiting for the result at the insurer (the only recipient)"
-"$TACIT" job result --config "$DIR/insurer/node.yaml" "$JOB" --wait --timeout 300
+say "each approver sees what the job will use of its data, what each party learns, and approves"
+BILL_COLUMNS=line_id,claim_id,member_id,service_date,category,amount
+POLICY_COLUMNS=member_id,deductible,annual_cap,paid_this_year,rate_ER,rate_IP,rate_OP,rate_SURG,rate_IMG,rate_LAB,rate_RX,rate_PT,rate_MAT,rate_DEN
+wait_seen "$HOSPITAL"
+echo "-- at $HOSPITAL:"
+"$TACIT" job status --config "$(conf "$HOSPITAL")" "$JOB" | sed 's/^/   /'
+"$TACIT" job approve --config "$(conf "$HOSPITAL")" "$JOB" --columns "$BILL_COLUMNS"
+echo "-- at $INSURER:"
+"$TACIT" job status --config "$(conf "$INSURER")" "$JOB" | grep -E "this node|awaiting" | sed 's/^/   /'
+"$TACIT" job approve --config "$(conf "$INSURER")" "$JOB" --columns "$POLICY_COLUMNS"
+wait_seen "$REGULATOR"
+echo "-- at $REGULATOR:"
+"$TACIT" job status --config "$(conf "$REGULATOR")" "$JOB" | grep -E "this node|awaiting" | sed 's/^/   /'
+"$TACIT" job approve --config "$(conf "$REGULATOR")" "$JOB" --yes
 
-say "a hospital is not a recipient: it sees only the digest"
-"$TACIT" job result --config "$DIR/st-marys/node.yaml" "$JOB" 2>&1 | sed 's/^/  /' || true
+say "inputs committed on the ledger; the job runs on replicated shares among the three nodes"
+"$TACIT" job result --config "$(conf "$INSURER")" "$JOB" --wait --timeout 600 >/dev/null
+END=$(date +%s.%N)
 
-say "the same parties on secret shares (Shamir): how many claims exceed 1000.00"
-cat "$DIR/jobs/large-claims.yaml"
-out2=$("$TACIT" job submit --config "$DIR/insurer/node.yaml" "$DIR/jobs/large-claims.yaml")
-echo "$out2"
-JOB2=$(echo "$out2" | sed -n 's/^proposed job \([^;]*\);.*/\1/p')
-for p in st-marys riverside; do
-  for _ in $(seq 1 100); do
-    "$TACIT" job status --config "$DIR/$p/node.yaml" "$JOB2" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  "$TACIT" job approve --config "$DIR/$p/node.yaml" "$JOB2" --columns amount
-done
-"$TACIT" job approve --config "$DIR/insurer/node.yaml" "$JOB2"
-"$TACIT" job result --config "$DIR/insurer/node.yaml" "$JOB2" --wait --timeout 300
+say "at the insurer (the recipient): the payouts"
+"$TACIT" claims summary --config "$(conf "$INSURER")" "$JOB"
+"$TACIT" job result --config "$(conf "$INSURER")" "$JOB" --csv "$DIR/$INSURER/payouts.csv" | tail -1
+printf 'time from proposal to recorded result: %.1f s\n' "$(echo "$END - $START" | bc)"
 
-say "the job's audit trail at riverside's node (its lifecycle re-checked on its replica)"
-"$TACIT" audit trail --config "$DIR/riverside/node.yaml" "$JOB"
+say "the hospital is not a recipient: it sees only the digest"
+"$TACIT" job result --config "$(conf "$HOSPITAL")" "$JOB" 2>&1 | sed 's/^/  /' || true
 
-say "an auditor given St Mary's data, salt and column types opens its commitment"
-"$TACIT" audit export --config "$DIR/st-marys/node.yaml" "$JOB" --out "$DIR/st-marys-opening.json"
-SALT=$(sed -n 's/.*"salt" : "\([0-9a-f]*\)".*/\1/p' "$DIR/st-marys-opening.json")
-"$TACIT" audit job "$JOB" --party st-marys --data "$DIR/st-marys/data/claims.csv" --salt "$SALT" \
-  --column amount:decimal:2 --ledger "$DIR/insurer/data/ledger.sqlite"
+say "the job's audit trail at the regulator's node (its lifecycle re-checked on its replica)"
+"$TACIT" audit trail --config "$(conf "$REGULATOR")" "$JOB"
 
 say "stopping the nodes"
 stop_nodes
 
-say "the ledger, verified offline from the insurer's replica: hash chain, signatures, certificates, quorums, job invariants"
-"$TACIT" ledger verify --db "$DIR/insurer/data/ledger.sqlite"
-say "its blocks"
-"$TACIT" ledger show --db "$DIR/insurer/data/ledger.sqlite"
-echo "done; the consortium is in $DIR (delete it when finished)"
+say "the ledger, verified offline from the regulator's replica: hash chain, signatures, certificates, quorums, job invariants"
+"$TACIT" ledger verify --db "$DIR/$REGULATOR/data/ledger.sqlite"
+echo
+echo "done. The consortium's files are in $DIR:"
+echo "  $DIR/NAME/node.yaml, keys/, data/ (bills.csv, policies.csv, ledger.sqlite), node.log"
+echo "  $DIR/$INSURER/payouts.csv: the payout table; $DIR/jobs/claims.yaml: the job"
+echo "  delete it when finished; make demo-more runs the threshold Paillier and millionaires' examples"

@@ -259,7 +259,13 @@ public actor JobManager {
                     if let delay { try? await Task.sleep(for: delay) }
                 })
         } catch {
-            throw JobError.from(error)
+            let e = JobError.from(error)
+            // A problem in this party's own data: the local log names its file too (never the
+            // ledger, which gets the message only).
+            if let detail = e.localDetail, let name = input?.dataset, let file = reader.datasets.first(where: { $0.name == name })?.file {
+                throw JobError(e.code, e.message, peer: e.peer, localDetail: "\(detail) of \(file)")
+            }
+            throw e
         }
     }
 

@@ -40,3 +40,22 @@ extension StoredResult {
         return (n, table.rows.count)
     }
 }
+
+extension StoredResult {
+    /// What `tacit job result` prints: each output's value (a table of more than `maxRows`
+    /// rows as its first ten rows and a count, since its whole text is for --csv) and digest.
+    public func displayLines(maxRows: Int = 20) -> [String] {
+        var out: [String] = []
+        for o in outputs {
+            if case .table(let t)? = o.value, t.rows.count > maxRows {
+                out.append("\(o.name) = table of \(t.rows.count) rows: \(t.columns.joined(separator: ","))")
+                out += t.rows.prefix(10).map { "  " + $0.joined(separator: ",") }
+                out.append("  ... \(t.rows.count - 10) more rows (--csv FILE writes them all)")
+            } else {
+                out.append("\(o.name) = \(o.value?.description ?? "(not a recipient)")")
+            }
+            out.append("  digest \(o.digest) (recorded on the ledger by every party)")
+        }
+        return out
+    }
+}

@@ -44,6 +44,18 @@ extension Tacit {
         @Option(help: "Seconds a protocol step waits for a peer before the job fails.")
         var protocolTimeout: Int = 60
 
+        @Option(help: "Which example to set up: aggregate (hospitals' claim totals under threshold Paillier, the default) or claims (an insurer, a hospital and a regulator settle claim payouts on secret shares; --parties INSURER,HOSPITAL,REGULATOR).")
+        var example: String = "aggregate"
+
+        @Option(help: "The claims example: how many synthetic claims to generate.")
+        var claims: Int = 10_000
+
+        @Option(help: "The claims example: the generator's seed.")
+        var seed: UInt64 = 1
+
+        @Flag(help: "The claims example: also make the consortium's threshold Paillier key (the claims job does not use it).")
+        var withPaillier = false
+
         func run() async throws {
             let names = parties.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard names.count >= 2 else { throw ValidationError("--parties needs at least two names, e.g. insurer,st-marys,riverside") }
@@ -51,12 +63,21 @@ extension Tacit {
             let t = threshold ?? (names.count / 2 + 1)
             guard (1...names.count).contains(t) else { throw ValidationError("--threshold must be 1...\(names.count)") }
             if keyBits < 2048 && !insecureSmallKey { throw ValidationError("--key-bits below 2048 needs --insecure-small-key") }
+            guard ["aggregate", "claims"].contains(example) else { throw ValidationError("--example is aggregate or claims") }
+            let claimsExample = example == "claims"
+            if claimsExample {
+                guard names.count >= 3 else { throw ValidationError("--example claims needs --parties INSURER,HOSPITAL,REGULATOR") }
+                guard (1...4_000_000).contains(claims) else { throw ValidationError("--claims must be 1...4000000") }
+            }
+            let paillier = !claimsExample || withPaillier
             do {
                 let setup = try LocalConsortiumSetup(
                     parties: names, directory: directory, threshold: t, keyBits: keyBits, insecureSmallKey: insecureSmallKey,
                     basePort: basePort, protocolTimeoutSeconds: protocolTimeout)
                 try setup.createLedger()
-                if dealer {
+                if !paillier {
+                    // The claims example runs on secret shares only.
+                } else if dealer {
                     print("dealing a \(keyBits)-bit \(t)-of-\(names.count) threshold Paillier key (TRUSTED DEALER, for tests; see Docs/TacitNode.md)...")
                     try setup.dealPaillierKey()
                 } else {
@@ -69,14 +90,20 @@ extension Tacit {
                     })
                     if tty { print("") }
                 }
-                try setup.writeNodeFiles()
-                try setup.writeSampleJobs()
+                var job = "\(setup.root)/jobs/claim-total.yaml"
+                if claimsExample {
+                    print("generating \(claims) synthetic claims (seed \(seed)): bills for \(names[1]), policies for \(names[0])")
+                    job = try setup.writeClaimsExample(claims: claims, seed: seed, paillier: paillier)
+                } else {
+                    try setup.writeNodeFiles()
+                    try setup.writeSampleJobs()
+                }
 
                 let root = setup.root, recipient = setup.recipient
                 print("consortium of \(names.count) in \(root):")
                 for (name, endpoint) in zip(names, setup.endpoints) { print("  \(name)  \(endpoint)  config \(root)/\(name)/node.yaml") }
                 print("start each node:   tacit node --config \(root)/NAME/node.yaml")
-                print("propose the job:   tacit job submit --config \(root)/\(recipient)/node.yaml \(root)/jobs/claim-total.yaml")
+                print("propose the job:   tacit job submit --config \(root)/\(recipient)/node.yaml \(job)")
             } catch let e as NodeError { throw ValidationError(e.description) }
         }
     }

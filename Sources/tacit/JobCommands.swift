@@ -119,22 +119,31 @@ extension Tacit {
                 if wait {
                     let deadline = Date().addingTimeInterval(Double(timeout))
                     var last = ""
+                    // A bar on a terminal, a line per change otherwise (scripts, logs).
+                    let bar = ProgressLine()
+                    let tty = isatty(STDERR_FILENO) != 0
                     while true {
                         let r = try ControlOptions.quiet(control).send(ControlRequest(op: "status", job: id))
                         guard let s = r.status else { return }
                         let line = "\(s.phase.rawValue)\(s.progressStep.map { " \(Int((s.progress ?? 0) * 100))% \($0)" } ?? "")"
-                        if line != last, !control.json { FileHandle.standardError.write(Data("job \(id): \(line)\n".utf8)); last = line }
-                        if s.phase.isTerminal { break }
+                        if tty, !control.json {
+                            bar.show("job \(id): \(s.progressStep ?? s.phase.rawValue)", s.phase.isTerminal ? 1 : s.progress ?? 0)
+                        } else if line != last, !control.json {
+                            FileHandle.standardError.write(Data("job \(id): \(line)\n".utf8))
+                        }
+                        last = line
+                        if s.phase.isTerminal {
+                            bar.clear()
+                            if tty, !control.json { FileHandle.standardError.write(Data("job \(id): \(line)\n".utf8)) }
+                            break
+                        }
                         if Date() > deadline { throw NodeCommandFailure(message: "job \(id) did not end within \(timeout) s (\(line))") }
                         usleep(250_000)
                     }
                 }
                 let r = try control.send(ControlRequest(op: "result", job: id))
                 guard !control.json, let result = r.result else { return }
-                for o in result.printable {
-                    print("\(o.name) = \(o.value ?? "(not a recipient)")")
-                    print("  digest \(o.digest) (recorded on the ledger by every party)")
-                }
+                for line in result.displayLines() { print(line) }
                 if let csv {
                     let (name, rows) = try result.writeCSV(output: output, to: csv)
                     print("wrote \(name) (\(rows) rows) to \(csv)")

@@ -5,6 +5,7 @@ import TacitCrypto
 import TacitLedger
 import TacitNet
 import TacitKeygen
+import TacitClaims
 
 /// A ready local consortium to try Tacit (`tacit init`): a consortium CA, every party's keys
 /// and certificate, a genesis signed by every founding member, a dealt threshold Paillier
@@ -149,14 +150,32 @@ public struct LocalConsortiumSetup: Sendable {
     }
 
     /// Each party's sample data (ROOT/PARTY/data/claims.csv) and node configuration
-    /// (ROOT/PARTY/node.yaml).
-    public func writeNodeFiles() throws {
+    /// (ROOT/PARTY/node.yaml). `datasets`: a party's `datasets:` entries instead of the
+    /// sample claims (the claims example); `paillier`: whether the config names a key share.
+    public func writeNodeFiles(datasets: [String: String] = [:], paillier: Bool = true) throws {
         let fm = FileManager.default
         let protocolTimeout = protocolTimeoutSeconds
         for (i, name) in parties.enumerated() {
             let dir = "\(root)/\(name)"
             try fm.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try SampleData.claims(partyIndex: i).write(toFile: "\(dir)/data/claims.csv", atomically: true, encoding: .utf8)
+            let declared: String
+            if let d = datasets[name] {
+                declared = d
+            } else if !datasets.isEmpty {
+                declared = "datasets: []\n"
+            } else {
+                try SampleData.claims(partyIndex: i).write(toFile: "\(dir)/data/claims.csv", atomically: true, encoding: .utf8)
+                declared = """
+                    datasets:
+                      - name: claims
+                        file: claims.csv
+                        columns:
+                          - {name: amount, type: decimal, fractionDigits: 2}
+                          - {name: patient_age, type: integer}
+                          - {name: claim_id, type: identifier}
+
+                    """
+            }
             try """
                 # Party node \(name). Run: tacit node --config \(dir)/node.yaml
                 name: \(name)
@@ -165,21 +184,40 @@ public struct LocalConsortiumSetup: Sendable {
                 keys:
                   transport: keys/\(name).key
                   signing: keys/\(name).signing.key
-                  paillierShare: keys/paillier-share.json
-                dataDirectory: data
-                datasets:
-                  - name: claims
-                    file: claims.csv
-                    columns:
-                      - {name: amount, type: decimal, fractionDigits: 2}
-                      - {name: patient_age, type: integer}
-                      - {name: claim_id, type: identifier}
-                protocolTimeoutSeconds: \(protocolTimeout)
+                \(paillier ? "  paillierShare: keys/paillier-share.json\n" : "")dataDirectory: data
+                \(declared)protocolTimeoutSeconds: \(protocolTimeout)
                 logLevel: info
                 allowInsecureKeySizes: \(insecureSmallKey)
 
                 """.write(toFile: "\(dir)/node.yaml", atomically: true, encoding: .utf8)
         }
+    }
+
+    /// The claims example (`tacit init --example claims`): the first party is the insurer,
+    /// the second the hospital, the rest compute parties (a regulator). Writes `claims`
+    /// synthetic claims (seeded) as the hospital's bills and the insurer's policies, each
+    /// party's node configuration, and ROOT/jobs/claims.yaml. Returns the job file's path.
+    @discardableResult
+    public func writeClaimsExample(claims: Int, seed: UInt64, paillier: Bool) throws -> String {
+        guard parties.count >= 3 else {
+            throw NodeError(.setup, "the claims example needs three parties: the insurer, the hospital and a regulator, e.g. --parties acme-insurance,st-marys,regulator")
+        }
+        let insurer = parties[0], hospital = parties[1], others = Array(parties.dropFirst(2))
+        let data = ClaimsGenerator.generate(claims: claims, seed: seed)
+        let fm = FileManager.default
+        for p in [insurer, hospital] {
+            try fm.createDirectory(atPath: "\(root)/\(p)/data", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        guard fm.createFile(atPath: "\(root)/\(hospital)/data/bills.csv", contents: Data(data.bills)),
+              fm.createFile(atPath: "\(root)/\(insurer)/data/policies.csv", contents: Data(data.policies)) else {
+            throw NodeError(.setup, "cannot write the example's data files under \(root)")
+        }
+        try writeNodeFiles(datasets: [hospital: ClaimsExample.billsDataset, insurer: ClaimsExample.policiesDataset()], paillier: paillier)
+        try FileManager.default.createDirectory(atPath: "\(root)/jobs", withIntermediateDirectories: true)
+        let path = "\(root)/jobs/claims.yaml"
+        try ClaimsExample.spec(insurer: insurer, hospital: hospital, compute: others, root: root)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     /// Sample jobs in ROOT/jobs: claim-total.yaml (Paillier aggregation) and large-claims.yaml
