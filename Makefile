@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev libsodium-dev libsqlite3-de
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger bench-keygen bench-millionaire bench-psi bench-psi-10m fuzz clean help
+.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger bench-keygen bench-millionaire bench-psi bench-psi-10m bench-claims demo-more fuzz clean help
 
 # Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
 # git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
@@ -19,7 +19,8 @@ PY_PACKAGES := phe==1.5.0 gmpy2 cryptography
 export TACIT_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
 help:
-	@echo "make demo          build and run the most complete Tacit job"
+	@echo "make demo          the insurer-hospital claims job across three node processes, with the ledger"
+	@echo "make demo-more     the threshold Paillier and Shamir examples across three node processes"
 	@echo "make test          install what is missing, build, run every test"
 	@echo "make test-templates  follow Docs/AddingAProtocol.md on a copy of the package"
 	@echo "make bench-bigint  BigInt versus C/GMP (modular power, multiply-and-reduce)"
@@ -31,6 +32,7 @@ help:
 	@echo "make bench-millionaire  two parties' 64-bit comparisons (OT and HE paths) over ZeroMQ, beside MPyC"
 	@echo "make bench-psi     PSI 2^16 and 2^20 (OT and ECDH paths) and unbalanced 2^10 vs 2^20, beside OpenMined PSI"
 	@echo "make bench-psi-10m PSI of 10M x 10M rows (OT path): time and peak memory per party (not in CI)"
+	@echo "make bench-claims  the claims job end to end across three node processes: 1k, 10k, 100k, 1M claims"
 	@echo "make fuzz          libFuzzer+ASan on every decoder of outside bytes, FUZZ_SECONDS (60) each;"
 	@echo "                   FUZZ_MODE=replay replays the committed corpus once (seconds), FUZZ_TARGETS=... picks"
 
@@ -118,14 +120,20 @@ FUZZ_TARGETS ?=
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_MODE) $(FUZZ_TARGETS)
 
-# Three node processes on loopback, each with its replica of the ledger: tacit init (CA,
-# certificates, genesis), a claim-total job proposed, approved by each data owner, run under
-# threshold Paillier, then a count of large claims on Shamir shares; results and the job's
-# audit trail printed, the nodes stopped, the ledger verified offline (tacit ledger verify).
-# `make demo-inprocess` runs the older one-process version.
+# Our first users' job: an insurer, a hospital and a regulator as three node processes on
+# loopback, each with its replica of the ledger. tacit init --example claims (CA, keys, genesis,
+# 10,000 seeded synthetic claims), the claims job proposed, shown to each approver, approved,
+# committed and run on replicated shares with a progress bar; a summary of the payouts, the
+# audit trail, the nodes stopped, the ledger verified offline. TACIT_DEMO_CLAIMS=N changes the
+# size. `make demo-more`: the threshold Paillier claim total and a count on Shamir shares;
+# `make demo-inprocess` the older one-process version.
 demo: deps
 	$(SWIFT) build -c release --product tacit
 	Scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/tacit"
+
+demo-more: deps
+	$(SWIFT) build -c release --product tacit
+	Scripts/demo-more.sh "$$($(SWIFT) build -c release --show-bin-path)/tacit"
 
 demo-inprocess: deps
 	$(SWIFT) build -c release --product tacit
@@ -163,6 +171,12 @@ bench-psi: deps py-deps
 
 bench-psi-10m: deps py-deps
 	Benchmarks/psi/run-10m.sh
+
+# The claims job end to end (proposal to every party's recorded result) across three node
+# processes with the bundled ledger, for 1k, 10k, 100k and 1M claims (CLAIMS="1000 10000" to
+# choose), beside the plaintext reference in the same process as a floor.
+bench-claims: deps
+	Benchmarks/claims/run.sh
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build Benchmarks/out

@@ -267,6 +267,7 @@ let package = Package(
             name: "tacit",
             dependencies: [
                 "TacitNode",
+                "TacitClaims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -322,7 +323,7 @@ let package = Package(
             name: "TacitNodeTests",
             // `tacit` and `tacit-hostile-peer` are build dependencies so the end-to-end tests find
             // the binaries they start (node processes, a hostile member) in the bin directory.
-            dependencies: ["TacitNode", "TacitJob", "TacitBytes", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "TacitTestSupport", "tacit",
+            dependencies: ["TacitNode", "TacitJob", "TacitBytes", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "TacitTestSupport", "TacitClaims", "tacit",
                            "tacit-hostile-peer"],
             swiftSettings: tacitSettings
         ),

@@ -51,7 +51,7 @@ struct SimulateTests {
         let (a, b, _) = try writeInputs()
         let base = ["--input", "hospital-a=\(a)", "--input", "hospital-b=\(b)", "--column", "amount"]
         let cases: [([String], String)] = [
-            (["simulate", "statistic", "--parties", "3", "--engine", "shamir"] + base, "no job protocol named 'statistic'; registered: mean-variance, millionaires, paillier-aggregation, psi, statistics"),
+            (["simulate", "statistic", "--parties", "3", "--engine", "shamir"] + base, "no job protocol named 'statistic'; registered: claims, mean-variance, millionaires, paillier-aggregation, psi, statistics"),
             (["simulate", "shamir", "--parties", "3"] + base, "'shamir' is an engine, not a job protocol"),
             (["simulate", "statistics", "--parties", "3", "--engine", "shamr"] + base, "no engine named 'shamr'; registered engines: additive-dealer, additive-ot, replicated, shamir"),
             (["simulate", "statistics", "--parties", "3"] + base, "--engine: statistics runs on a secret-sharing engine"),
