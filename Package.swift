@@ -267,7 +267,6 @@ let package = Package(
             name: "tacit",
             dependencies: [
                 "TacitNode",
-                "TacitClaims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

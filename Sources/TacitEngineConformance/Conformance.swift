@@ -89,6 +89,7 @@ func runConformance<E: MPCEngine>(_ e: E, _ inp: ConformanceInputs) async throws
     try await open(e.addConstants(x, inp.c))
     try await open(try await e.multiply(x, y))
     try await open(try await e.dot(x, y))
+    try await open(try await e.innerProducts(x, y, terms: innerProductTerms(m)))
     try await open(e.sum(x))
     try await open(try await e.multiplyFixed(fx, fy, fractionalBits: inp.f))
     let lt = try await e.lessThan(cx, cy)
@@ -101,6 +102,9 @@ func runConformance<E: MPCEngine>(_ e: E, _ inp: ConformanceInputs) async throws
     out.toOne = try await e.reveal(y, to: [b])
     return out
 }
+
+/// The number of terms the conformance program's inner products use for vectors of m elements.
+func innerProductTerms(_ m: Int) -> Int { m % 3 == 0 ? 3 : m % 2 == 0 ? 2 : 1 }
 
 public enum EngineConformance {
     /// Every (engine name, party count) the suite runs for `registry`: each engine at every
@@ -166,7 +170,7 @@ public enum EngineConformance {
         let R = Reference(domain: domain)
         let m = i.x.count
         let x = i.x.map { R.r(Int128($0)) }, y = i.y.map { R.r(Int128($0)) }
-        let expectedCount = 16
+        let expectedCount = 17
         guard o.count == expectedCount else { return ["\(label): \(o.count) opened vectors, expected \(expectedCount)"] }
         var k = 0
         func next(_ what: String, _ expected: [Int64]) {
@@ -181,6 +185,8 @@ public enum EngineConformance {
         next("add constants", (0..<m).map { R.add(x[$0], i.c[$0]) })
         next("multiply", (0..<m).map { R.mul(x[$0], y[$0]) })
         next("dot", [R.sum((0..<m).map { R.mul(x[$0], y[$0]) })])
+        let terms = innerProductTerms(m), n = m / terms
+        next("inner products", (0..<n).map { i in R.sum((0..<terms).map { j in R.mul(x[j * n + i], y[j * n + i]) }) })
         next("sum", [R.sum(x)])
         // Fixed point: floor(x·y / 2^f) plus 0 … the declared last-place error.
         let fixed = o[k]

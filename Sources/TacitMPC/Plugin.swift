@@ -68,6 +68,9 @@ public protocol MPCEngine: AnyObject {
     // (dispatch reaches it through the protocol); the defaults below build them from the
     // primitives.
     func dot(_ x: Share, _ y: Share) async throws -> Share
+    /// `count(x) / terms` inner products at once, of vectors laid out term by term: element i
+    /// is Σ_{j < terms} x[j·n + i]·y[j·n + i] with n = count(x) / terms.
+    func innerProducts(_ x: Share, _ y: Share, terms: Int) async throws -> Share
     func multiplyFixed(_ x: Share, _ y: Share, fractionalBits f: Int) async throws -> Share
     func lessThan(_ x: Share, _ y: Share) async throws -> Share
     func greaterThan(_ x: Share, _ y: Share) async throws -> Share
@@ -82,6 +85,16 @@ extension MPCEngine {
     /// The inner product, as a one-element share.
     public func dot(_ x: Share, _ y: Share) async throws -> Share {
         sum(try await multiply(x, y))
+    }
+
+    public func innerProducts(_ x: Share, _ y: Share, terms: Int) async throws -> Share {
+        let m = count(x)
+        precondition(terms > 0 && m % terms == 0 && count(y) == m, "innerProducts: \(m) and \(count(y)) elements in \(terms) terms")
+        let n = m / terms
+        let p = try await multiply(x, y)
+        var acc = slice(p, 0..<n)
+        for j in 1..<Swift.max(terms, 1) { acc = add(acc, slice(p, (j * n)..<((j + 1) * n))) }
+        return acc
     }
 
     /// Fixed-point product of values with `f` fractional bits.

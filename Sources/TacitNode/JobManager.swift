@@ -172,10 +172,13 @@ public actor JobManager {
             do {
                 // The approval comes from the ledger, signed by this node itself; nothing else
                 // opens the reader.
+                let started = ContinuousClock.now
                 let input = try reader.read(sel, jobID: id, approval: job.approvals[me])
+                let read = ContinuousClock.now
                 let salt = CommitmentOpening.freshSalt()
                 let opening = CommitmentOpening(input: input, salt: salt)
                 try writePrivate(try JSONEncoder.sorted.encode(opening), to: openingPath(id))
+                logger.info("input read in \(Self.seconds(read - started)) s, committed and stored in \(Self.seconds(ContinuousClock.now - read)) s", metadata: ["job": "\(id)"])
                 await record(id, .inputCommitted(jobID: id, dataset: sel.dataset, columns: input.columns.map(\.declaration.name),
                                                  commitment: opening.commitment))
             } catch {
@@ -232,7 +235,9 @@ public actor JobManager {
             guard let data = FileManager.default.contents(atPath: openingPath(spec.id)) else {
                 throw NodeError(.notFound, "the opening of \(me)'s committed input is missing from its data directory")
             }
+            let reading = ContinuousClock.now
             let opening = try JSONDecoder().decode(CommitmentOpening.self, from: data)
+            defer { logger.info("committed input re-read and checked in \(Self.seconds(ContinuousClock.now - reading)) s", metadata: ["job": "\(spec.id)"]) }
             guard let committed = job.commitments[me], opening.verify(against: committed.commitment),
                   Set(opening.input.columns.map(\.declaration.name)).isSubset(of: Set(approval.columns)) else {
                 throw NodeError(.notApproved, "the stored input does not match \(me)'s commitment or approval; refusing")
@@ -260,9 +265,7 @@ public actor JobManager {
                     if let delay { try? await Task.sleep(for: delay) }
                 })
             // Benchmarks split a job's time into this run and the ledger's part from it.
-            let d = ContinuousClock.now - started
-            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-            logger.info("protocol run took \(String(format: "%.3f", seconds)) s", metadata: ["job": "\(id)"])
+            logger.info("protocol run took \(Self.seconds(ContinuousClock.now - started)) s", metadata: ["job": "\(id)"])
             return result
         } catch {
             let e = JobError.from(error)
@@ -273,6 +276,10 @@ public actor JobManager {
             }
             throw e
         }
+    }
+
+    static func seconds(_ d: Duration) -> String {
+        String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
     }
 
     private func setProgress(_ id: String, _ step: String, _ fraction: Double) {
@@ -290,6 +297,8 @@ public actor JobManager {
         case .success(let result):
             if result.outputs.contains(where: { $0.value != nil }) {
                 let stored = StoredResult(jobID: id, outputs: result.outputs)
+                let storing = ContinuousClock.now
+                defer { logger.info("result stored in \(Self.seconds(ContinuousClock.now - storing)) s", metadata: ["job": "\(id)"]) }
                 do { try writePrivate(try JSONEncoder.sorted.encode(stored), to: resultPath(id)) } catch {
                     logger.error("cannot store the result: \(error)", metadata: ["job": "\(id)"])
                 }

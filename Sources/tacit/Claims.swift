@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import TacitNode
-import TacitClaims
 
 struct ClaimsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,13 +18,10 @@ struct ClaimsCommand: AsyncParsableCommand {
         @Option(help: "The insurer's policies CSV to write (must not exist).") var policies: String = "policies.csv"
 
         func run() throws {
-            guard (1...4_000_000).contains(claims) else { throw ValidationError("--claims must be 1...4000000") }
-            let out = ClaimsGenerator.generate(claims: claims, seed: seed)
-            for (path, bytes) in [(bills, out.bills), (policies, out.policies)] {
-                guard !FileManager.default.fileExists(atPath: path) else { throw ValidationError("\(path) exists; choose another file or remove it") }
-                guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
-                    throw ValidationError("cannot write \(path)")
-                }
+            guard (1...2_000_000).contains(claims) else { throw ValidationError("--claims must be 1...2000000") }
+            let out: (claims: Int, lines: Int, members: Int)
+            do { out = try ClaimsExample.writeSyntheticData(claims: claims, seed: seed, bills: bills, policies: policies) } catch let e as NodeError {
+                throw ValidationError(e.message)
             }
             print("wrote \(out.claims) claims (\(out.lines) lines) for \(out.members) members: \(bills) (the hospital's) and \(policies) (the insurer's)")
             print("declare them in the nodes' configs as in Protocols/Jobs/Claims/README.md, or run tacit init --example claims")

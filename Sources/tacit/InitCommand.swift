@@ -67,7 +67,7 @@ extension Tacit {
             let claimsExample = example == "claims"
             if claimsExample {
                 guard names.count >= 3 else { throw ValidationError("--example claims needs --parties INSURER,HOSPITAL,REGULATOR") }
-                guard (1...4_000_000).contains(claims) else { throw ValidationError("--claims must be 1...4000000") }
+                guard (1...2_000_000).contains(claims) else { throw ValidationError("--claims must be 1...2000000") }
             }
             let paillier = !claimsExample || withPaillier
             do {

@@ -222,6 +222,35 @@ public final class ReplicatedEngine: MPCEngine {
         return ReplicatedShare(own: z, prev: try await passToNext(z, step: "replicated dot"))
     }
 
+    /// Many inner products in one round for the cost of one multiplication each: as `dot`, the
+    /// cross terms of every term are summed before the one masked word per product is passed.
+    public func innerProducts(_ x: ReplicatedShare, _ y: ReplicatedShare, terms: Int) async throws -> ReplicatedShare {
+        let m = x.own.count
+        precondition(terms > 0 && m % terms == 0 && y.own.count == m, "innerProducts: \(m) and \(y.own.count) elements in \(terms) terms")
+        let n = m / terms
+        // The zero-sharing is scratch memory: copied into the words that are kept and sent.
+        var z = Array(zeroSharing(n, xor: false))
+        z.withUnsafeMutableBufferPointer { out in
+            x.own.withUnsafeBufferPointer { xa in
+                x.prev.withUnsafeBufferPointer { xb in
+                    y.own.withUnsafeBufferPointer { ya in
+                        y.prev.withUnsafeBufferPointer { yb in
+                            for j in 0..<terms {
+                                let o = j * n
+                                for i in 0..<n {
+                                    let a = xa[o + i], b = xb[o + i], c = ya[o + i], d = yb[o + i]
+                                    let t: UInt64 = a &* (c &+ d) &+ b &* c
+                                    out[i] = out[i] &+ t
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return ReplicatedShare(own: z, prev: try await passToNext(z, step: "replicated inner products"))
+    }
+
     /// Each recipient R misses x_{R+1}, which its previous party holds as `prev` and sends:
     /// one word per element to each recipient, nothing to anyone else.
     public func reveal(_ x: ReplicatedShare, to recipients: [PartyID]?) async throws -> [Int64]? {

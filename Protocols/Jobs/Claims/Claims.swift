@@ -227,12 +227,17 @@ public struct Claims: JobProtocol {
         let cap = e.slice(terms, ((k + 1) * n)..<((k + 2) * n))
 
         await progress("covered amounts: bills × rates", 0.25)
-        let products = try await e.multiply(bills, e.concatenate([rates, rates]))
-        var high = e.slice(products, 0..<n), low = e.slice(products, (k * n)..<((k + 1) * n))
-        for c in 1..<max(k, 1) {
-            high = e.add(high, e.slice(products, (c * n)..<((c + 1) * n)))
-            low = e.add(low, e.slice(products, ((k + c) * n)..<((k + c + 1) * n)))
+        // Σ_c rate_c·high_c and Σ_c rate_c·low_c of every claim: 2n inner products of K terms.
+        // The highs then the lows, each category-major, are re-laid out as 2n products of K
+        // terms by interleaving per category.
+        var left: [E.Share] = [], right: [E.Share] = []
+        for c in 0..<k {
+            left += [e.slice(bills, (c * n)..<((c + 1) * n)), e.slice(bills, ((k + c) * n)..<((k + c + 1) * n))]
+            let r = e.slice(rates, (c * n)..<((c + 1) * n))
+            right += [r, r]
         }
+        let sums = try await e.innerProducts(e.concatenate(left), e.concatenate(right), terms: k)
+        let high = e.slice(sums, 0..<n), low = e.slice(sums, n..<(2 * n))
 
         // ⌊(low + 5000) / 10^4⌋ exactly: low + 5000 < 2^31, so a multiply by ⌊2^41/10^4⌋ and a
         // truncation by 41 bits land within one of the quotient (the product stays below 2^59),

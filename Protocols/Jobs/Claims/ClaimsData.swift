@@ -22,7 +22,7 @@ public enum ClaimsData {
     public static let rateScale: Int64 = 10_000
     /// A job's claims (and so its vectors' length) and lines are bounded so that a count from
     /// a peer never sizes more than this.
-    public static let maxClaims = 1 << 22
+    public static let maxClaims = 1 << 21
     public static let maxLines = 1 << 25
     public static let maxCategories = 16
     public static let maxIdentifierBytes = 64

@@ -1,3 +1,4 @@
+import Foundation
 public import TacitClaims
 public import TacitJob
 
@@ -124,5 +125,22 @@ extension ClaimsSummary {
         }
         if out.isEmpty { throw NodeError(.invalidConfig, "this node holds no payout table for the job (not a recipient?)") }
         return out
+    }
+}
+
+extension ClaimsExample {
+    /// `tacit claims generate`: the seeded synthetic bills and policies, written to two new
+    /// files (mode 0600: they stand for confidential data).
+    public static func writeSyntheticData(claims: Int, seed: UInt64, bills: String, policies: String) throws -> (claims: Int, lines: Int, members: Int) {
+        let out = ClaimsGenerator.generate(claims: claims, seed: seed)
+        for (path, bytes) in [(bills, out.bills), (policies, out.policies)] {
+            guard !FileManager.default.fileExists(atPath: path) else {
+                throw NodeError(.invalidConfig, "\(path) exists; choose another file or remove it")
+            }
+            guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+                throw NodeError(.invalidConfig, "cannot write \(path)")
+            }
+        }
+        return (out.claims, out.lines, out.members)
     }
 }
