@@ -56,6 +56,8 @@ public struct ConsensusCore {
     /// Committed blocks sent to each peer since the last tick (sync and block requests): a
     /// request is 9 bytes, an answer up to 32 blocks, so answers are rationed per peer.
     var syncServed: [String: Int] = [:]
+    /// The transaction bytes of those blocks: 32 blocks of sealed outputs are gigabytes.
+    var syncBytesServed: [String: Int] = [:]
     /// Blocks of the current height sent to each peer since the last tick (`blockRequest`).
     var proposedServed: [String: Int] = [:]
     var lastTick: (UInt64, UInt32, Int) = (0, 0, -1)
@@ -64,6 +66,9 @@ public struct ConsensusCore {
 
     /// Committed blocks answered to one peer's sync requests per tick.
     public static let syncBlocksPerTick = 32
+    /// Transaction bytes of committed blocks answered to one peer per tick: a block is sent
+    /// while the tick's total is below this, so one block of any allowed size still goes.
+    public static let syncBytesPerTick = LedgerLimits.maxBlockBytes
     /// Blocks of the current height (proposed, not committed) answered to one peer's
     /// `blockRequest`s per tick.
     public static let proposedBlocksPerTick = 2
@@ -276,16 +281,19 @@ public struct ConsensusCore {
             let allowance = Self.syncBlocksPerTick - syncServed[sender, default: 0]
             var h = from
             var sent = 0
-            while sent < allowance, let (b, c) = app.committed(at: h) {
+            while sent < allowance, syncBytesServed[sender, default: 0] < Self.syncBytesPerTick, let (b, c) = app.committed(at: h) {
                 actions.append(.send(sender, .commit(b, c)))
+                syncBytesServed[sender, default: 0] += b.transactionBytes
                 h += 1
                 sent += 1
             }
             syncServed[sender, default: 0] += sent
         case .blockRequest(let h, let hash):
             if h < height, let (b, c) = app.committed(at: h), b.hash == hash {
-                guard syncServed[sender, default: 0] < Self.syncBlocksPerTick else { return }
+                guard syncServed[sender, default: 0] < Self.syncBlocksPerTick,
+                      syncBytesServed[sender, default: 0] < Self.syncBytesPerTick else { return }
                 syncServed[sender, default: 0] += 1
+                syncBytesServed[sender, default: 0] += b.transactionBytes
                 actions.append(.send(sender, .commit(b, c)))
             } else if let b = blocks[hash] {
                 // A block of the current height is as large as a committed one, and this
@@ -455,6 +463,7 @@ public struct ConsensusCore {
     private mutating func onTick(_ app: inout some ConsensusApplication) {
         syncAsked = []
         syncServed = [:]
+        syncBytesServed = [:]
         proposedServed = [:]
         actions.append(.broadcast(.status(committed: height - 1)))
         let now = (height, round, step.rawValue)
