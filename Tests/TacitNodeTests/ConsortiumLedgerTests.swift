@@ -18,7 +18,8 @@ struct ConsortiumLedgerTests {
         let dir: String
         var ledgers: [String: ConsortiumLedger] = [:]
 
-        init() async throws {
+        /// `encryptionKeys`: each replica opens the fields sealed to its member.
+        init(encryptionKeys: Bool = false) async throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("tn-ledger-\(UUID().uuidString.prefix(8))").path
             let genesis = try LedgerFiles.createTestnet(
                 dir: dir, members: ConsortiumLedgerTests.names.enumerated().map { ($1, "tcp://127.0.0.1:\(21000 + $0)") })
@@ -27,15 +28,21 @@ struct ConsortiumLedgerTests {
             t.propose = .milliseconds(300)
             t.tick = .milliseconds(100)
             for n in ConsortiumLedgerTests.names {
+                let key = encryptionKeys ? try EncryptionKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "x25519", path: "\(dir)/\(n).enc.key")) : nil
                 ledgers[n] = try await ConsortiumLedger.start(
                     identity: try LedgerFiles.signingKey(dir: dir, name: n), genesis: genesis, databasePath: "\(dir)/\(n).sqlite",
-                    channel: mesh.channel(for: PartyID(n)), timeouts: t, submitTimeout: .seconds(120), logger: Logger(label: "test"))
+                    channel: mesh.channel(for: PartyID(n)), encryptionKey: key, timeouts: t, submitTimeout: .seconds(120), logger: Logger(label: "test"))
             }
         }
 
         func close() async {
-            for l in ledgers.values { await l.close() }
+            await stop()
             try? FileManager.default.removeItem(atPath: dir)
+        }
+
+        /// Stops every replica, keeping their files (checkpointed: each file alone is the replica).
+        func stop() async {
+            for l in ledgers.values { await l.close() }
         }
 
         /// Waits until every replica holds `count` entries.
