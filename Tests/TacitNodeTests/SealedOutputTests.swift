@@ -192,3 +192,31 @@ struct SealedOutputLifecycleTests {
         #expect(SealedOutput.maxChunks == 7)
     }
 }
+
+/// `keys.encryption` in node.yaml: the member's X25519 key, checked against the ledger's
+/// membership at start, and written by `tacit init`.
+@Suite("A node's encryption key")
+struct NodeEncryptionKeyTests {
+    @Test("tacit init names each member's NAME.enc.key; a node takes it only if the membership lists it for that member")
+    func encryptionKeyIsConfiguredAndChecked() async throws {
+        let c = try await LocalConsortium(["insurer", "hospital-a", "hospital-b"])
+        defer { c.cleanup() }
+        let config = try NodeConfig.load(path: c.config("insurer"))
+        #expect(config.encryptionKeyPath == "\(c.dir)/insurer/keys/insurer.enc.key")
+        let curve = CurveKeyPair(secretKey: try KeyFiles.readSecretKey(path: config.transportKeyPath)).publicKey.z85
+        let (_, _, _, key) = try PartyNode.ledgerIdentity(config, curvePublicKey: curve, logger: SealedOutputLifecycleTests.quiet)
+        #expect(key != nil)
+
+        // Another member's key under this member's name is refused at start.
+        var wrong = config
+        wrong.encryptionKeyPath = "\(c.dir)/hospital-a/keys/hospital-a.enc.key"
+        await expectNodeError(.keys) { _ = try PartyNode.ledgerIdentity(wrong, curvePublicKey: curve, logger: SealedOutputLifecycleTests.quiet) }
+        // Without one the node runs, and says what to add when it must open a sealed field.
+        var none = config
+        none.encryptionKeyPath = nil
+        #expect(try PartyNode.ledgerIdentity(none, curvePublicKey: curve, logger: SealedOutputLifecycleTests.quiet).3 == nil)
+        let parsed = try NodeConfig.parse(
+            "name: a\ngenesis: g.bin\nkeys: {transport: k, signing: s, encryption: keys/a.enc.key}\ndataDirectory: d\n", baseDirectory: "/srv/a")
+        #expect(parsed.encryptionKeyPath == "/srv/a/keys/a.enc.key")
+    }
+}

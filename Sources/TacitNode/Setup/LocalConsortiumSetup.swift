@@ -165,6 +165,7 @@ public struct LocalConsortiumSetup: Sendable {
                 keys:
                   transport: keys/\(name).key
                   signing: keys/\(name).signing.key
+                  encryption: keys/\(name).enc.key
                   paillierShare: keys/paillier-share.json
                 dataDirectory: data
                 datasets:
