@@ -17,13 +17,15 @@ struct ConsortiumLedgerTests {
         // @unchecked: built, used and closed by one test task.
         let dir: String
         var ledgers: [String: ConsortiumLedger] = [:]
+        /// The mesh the replicas run consensus over; jobs can run over it too.
+        let mesh: InMemoryMesh
 
         /// `encryptionKeys`: each replica opens the fields sealed to its member.
         init(encryptionKeys: Bool = false) async throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("tn-ledger-\(UUID().uuidString.prefix(8))").path
             let genesis = try LedgerFiles.createTestnet(
                 dir: dir, members: ConsortiumLedgerTests.names.enumerated().map { ($1, "tcp://127.0.0.1:\(21000 + $0)") })
-            let mesh = InMemoryMesh(parties: ConsortiumLedgerTests.names.map { PartyID($0) })
+            mesh = InMemoryMesh(parties: ConsortiumLedgerTests.names.map { PartyID($0) })
             var t = ConsensusTimeouts()
             t.propose = .milliseconds(300)
             t.tick = .milliseconds(100)
