@@ -157,6 +157,9 @@ public struct JobBook: Sendable {
                         "\(at): sealed field '\(f.name)' is sealed to \(f.readers.map(\.name).sorted().joined(separator: ", ")); the spec grants \(o.sealedTo.map(\.name).sorted().joined(separator: ", "))")
                 }
             }
+            for o in spec.outputs where o.sealed && o.sealingParty == who && !e.sealed.contains(where: { $0.name.hasPrefix("output/\(o.name)/") }) {
+                problems.append("\(at): \(who) recorded its result without the sealed copy of output '\(o.name)' the spec grants to \(o.sealedTo.map(\.name).joined(separator: ", "))")
+            }
         case .jobFailed(_, let reason):
             guard job.results[who] == nil else { problems.append("\(at): a party that recorded a result cannot fail the job; ignored"); return }
             job.failures.append(.init(party: who, text: reason))

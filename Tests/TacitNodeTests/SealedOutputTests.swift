@@ -179,6 +179,13 @@ struct SealedOutputLifecycleTests {
         Self.completedJob(on: ledger, spec: spec, digest: digest, sealing: leaked)
         let problems = JobBook(entries: ledger.allEntries).problems
         #expect(problems.count == 1 && problems[0].contains("is sealed to hospital-a, insurer, regulator; the spec grants insurer, regulator"), "\(problems)")
+        // Left out altogether: the regulator is told who did not seal it, and so is an auditor.
+        await #expect(throws: NodeError.self) { _ = try await regulatorReads([]) }
+        let none = InMemoryLedger()
+        Self.completedJob(on: none, spec: spec, digest: digest, sealing: [])
+        #expect(JobBook(entries: none.allEntries).problems == [
+            "entry 8 (ResultRecorded by insurer): insurer recorded its result without the sealed copy of output 'result' the spec grants to insurer, regulator",
+        ])
     }
 
     @Test("the payload is LP(tag) ‖ LP(job id) ‖ LP(output) ‖ LP(salt) ‖ LP(text), cut into 8 MiB chunks named output/NAME/i/n")
