@@ -18,7 +18,7 @@ public import TacitNet
 /// | `JobApproved` | `jobApproved(fields)`: exactly the approver's `dataset/column` fields (empty for a party without input) |
 /// | `JobRejected` | `jobRejected(reason)` |
 /// | `InputCommitted` | `inputCommitted(commitment)`: the 32-byte salted SHA-256 (dataset and columns are those of the spec) |
-/// | `ResultRecorded` | `resultRecorded(digest, result)`: `result` is the JSON list of outputs (name, digest, public value if public), `digest` its SHA-256; every party records it, and the ledger refuses one that differs |
+/// | `ResultRecorded` | `resultRecorded(digest, result)`: `result` is the JSON list of outputs (name, digest, public value if public), `digest` its SHA-256; every party records it, and the ledger refuses one that differs. The sealing party's carries the sealed outputs as sealed fields (`SealedOutput`), outside the body |
 /// | `JobFailed` | `jobFailed(reason)`; the ledger keeps the first |
 ///
 /// The ledger itself enforces the lifecycle (approved before any input is committed, every
