@@ -61,6 +61,8 @@ public struct ConsensusCore {
     /// Blocks of the current height sent to each peer since the last tick (`blockRequest`).
     var proposedServed: [String: Int] = [:]
     var lastTick: (UInt64, UInt32, Int) = (0, 0, -1)
+    /// Proposal bytes earned by the ticks stuck since this round's proposal was last re-sent.
+    var resendCredit = 0
 
     var actions: [ConsensusAction] = []
 
@@ -69,6 +71,11 @@ public struct ConsensusCore {
     /// Transaction bytes of committed blocks answered to one peer per tick: a block is sent
     /// while the tick's total is below this, so one block of any allowed size still goes.
     public static let syncBytesPerTick = LedgerLimits.maxBlockBytes
+    /// Proposal bytes a member re-sends per stuck tick, on average: a block above it is
+    /// re-sent every ⌈its transaction bytes / this⌉ stuck ticks rather than every tick, so a
+    /// round stuck on a 48 MiB sealed output does not queue a copy per tick to every peer
+    /// faster than the link carries one. Smaller blocks are re-sent every stuck tick.
+    public static let proposalResendBytesPerTick = 4 << 20
     /// Blocks of the current height (proposed, not committed) answered to one peer's
     /// `blockRequest`s per tick.
     public static let proposedBlocksPerTick = 2
@@ -469,12 +476,20 @@ public struct ConsensusCore {
         let now = (height, round, step.rawValue)
         if now == lastTick, active {
             // No progress since the last tick: say again what this member said this round.
-            if let p = proposals[round] { actions.append(.broadcast(.proposal(p))) }
+            if let p = proposals[round] {
+                resendCredit += Self.proposalResendBytesPerTick
+                if resendCredit >= p.block.transactionBytes {
+                    actions.append(.broadcast(.proposal(p)))
+                    resendCredit = 0
+                }
+            }
             for v in myVotes { actions.append(.broadcast(.vote(v))) }
             if validRound >= 0, let b = validBlock { broadcastPolka(UInt32(validRound), b.hash) }
             if let r = precommits.keys.sorted().last, r != round, let mine = precommits[r]?[identity.name] {
                 for v in mine { actions.append(.broadcast(.vote(v))) }
             }
+        } else {
+            resendCredit = 0
         }
         lastTick = now
         if !pendingCommits.isEmpty, let (b, c) = pendingCommits.removeValue(forKey: height) { applyCertified(b, c, &app) }
