@@ -259,7 +259,7 @@ public final class ConsortiumLedger: NodeLedger {
         "every transaction signed by its author's certified key; every block committed by a quorum",
         "member certificates issued by the consortium CA; genesis signed by every founding member",
         "job invariants (ledger): approved before any input is committed, every input committed before any result, every party's result digest agreeing",
-        "job invariants (node): approvals name exactly the columns each job uses, commitments cover exactly them",
+        "job invariants (node): approvals name exactly the columns each job uses, commitments cover exactly them, sealed outputs are sealed by their sealing party to exactly the members the spec grants",
     ]
 
     /// Verifies a replica database with `LedgerVerifier` and replays its job transactions

@@ -296,13 +296,13 @@ public actor JobManager {
                 }
             }
             logger.info("run finished; recording the result digest\(sealing.isEmpty ? "" : " and the sealed outputs")", metadata: ["job": "\(id)"])
-            let recorded = await record(id, .resultRecorded(
+            let refused = await record(id, .resultRecorded(
                 jobID: id, outputs: result.outputs.map { RecordedOutput(name: $0.name, digest: $0.digest, publicValue: $0.publicValue) }),
                 sealing: sealing)
-            if !recorded, !sealing.isEmpty {
+            if let refused, !sealing.isEmpty {
                 // Without the sealed copy the grant in the spec cannot be honoured: the job fails
                 // rather than completing without it.
-                await record(id, .jobFailed(jobID: id, reason: "\(me) could not record its result with the sealed outputs on the ledger"))
+                await record(id, .jobFailed(jobID: id, reason: "\(me) could not record its result with the sealed outputs: \(refused)"))
             }
         case .failure(let error):
             let book = JobBook(entries: await ledger.entries())
@@ -315,18 +315,18 @@ public actor JobManager {
         }
     }
 
-    /// Submits `tx` once per job and kind; false when the ledger refused it.
+    /// Submits `tx` once per job and kind; why, when the ledger refused it.
     @discardableResult
-    private func record(_ id: String, _ tx: JobTransaction, sealing: [SealedPayload] = []) async -> Bool {
+    private func record(_ id: String, _ tx: JobTransaction, sealing: [SealedPayload] = []) async -> String? {
         let key = "\(id)/\(tx.kind)"
-        guard !sent.contains(key) else { return true }
+        guard !sent.contains(key) else { return nil }
         sent.insert(key)
         do { try await ledger.submit(tx, sealing: sealing) } catch {
             sent.remove(key)
             logger.error("cannot submit \(tx.kind): \(error)", metadata: ["job": "\(id)"])
-            return false
+            return message(error)
         }
-        return true
+        return nil
     }
 
     // MARK: operator actions
