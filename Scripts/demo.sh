@@ -91,6 +91,9 @@ printf 'time from proposal to recorded result: %.1f s\n' "$(echo "$END - $START"
 say "the hospital is not a recipient: it sees only the digest"
 "$TACIT" job result --config "$(conf "$HOSPITAL")" "$JOB" 2>&1 | sed 's/^/  /' || true
 
+say "the regulator was granted the payout table sealed on the ledger: it reads it from its own replica"
+"$TACIT" job result --config "$(conf "$REGULATOR")" "$JOB" | head -4
+
 say "the job's audit trail at the regulator's node (its lifecycle re-checked on its replica)"
 "$TACIT" audit trail --config "$(conf "$REGULATOR")" "$JOB"
 
@@ -99,6 +102,15 @@ stop_nodes
 
 say "the ledger, verified offline from the regulator's replica: hash chain, signatures, certificates, quorums, job invariants"
 "$TACIT" ledger verify --db "$DIR/$REGULATOR/data/ledger.sqlite"
+
+say "with its key, the regulator opens the sealed table from any replica, here the hospital's copy of the ledger"
+"$TACIT" ledger open --db "$DIR/$HOSPITAL/data/ledger.sqlite" --key "$DIR/$REGULATOR/keys/$REGULATOR.enc.key" \
+  --member "$REGULATOR" "$JOB" payouts --out "$DIR/$REGULATOR/payouts-from-ledger.csv"
+cmp -s <(sort "$DIR/$REGULATOR/payouts-from-ledger.csv") <(sort "$DIR/$INSURER/payouts.csv") \
+  && echo "  the same table as the insurer's" || { echo "  the sealed table differs from the insurer's"; exit 1; }
+echo "the hospital's key does not open it:"
+"$TACIT" ledger open --db "$DIR/$HOSPITAL/data/ledger.sqlite" --key "$DIR/$HOSPITAL/keys/$HOSPITAL.enc.key" \
+  --member "$HOSPITAL" "$JOB" payouts 2>&1 | sed 's/^/  /' || true
 echo
 echo "done. The consortium's files are in $DIR:"
 echo "  $DIR/NAME/node.yaml, keys/, data/ (bills.csv, policies.csv, ledger.sqlite), node.log"

@@ -25,6 +25,8 @@ public import TacitNet
 ///   - name: mean
 ///     recipients: [insurer]
 ///     public: false                    # true: the value itself goes on the ledger
+///     sealed: false                    # true: the value goes on the ledger encrypted to the recipients and readers
+///     readers: []                      # with sealed: members that may read the sealed copy (a regulator)
 /// policy:
 ///   approvers: [st-marys, riverside, insurer]   # default: every party
 /// ```
@@ -60,10 +62,50 @@ public struct JobSpec: Sendable, Hashable, Codable {
         public var name: String
         public var recipients: [PartyID]
         public var isPublic: Bool
-        public init(name: String, recipients: [PartyID], isPublic: Bool = false) {
+        /// The value also goes on the ledger, encrypted to ``sealedTo`` (the recipients and the
+        /// readers), so that they can read it from any replica, offline included.
+        public var sealed: Bool
+        /// Members granted read access to the sealed copy only (a regulator, say): they need not
+        /// be parties of the job, and take no part in it. Only with `sealed`.
+        public var readers: [PartyID]
+
+        public init(name: String, recipients: [PartyID], isPublic: Bool = false, sealed: Bool = false, readers: [PartyID] = []) {
             self.name = name
             self.recipients = recipients
             self.isPublic = isPublic
+            self.sealed = sealed
+            self.readers = readers
+        }
+
+        /// Who can open the sealed copy: the recipients, then the readers, each once.
+        public var sealedTo: [PartyID] {
+            guard sealed else { return [] }
+            return (recipients + readers).reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+        }
+
+        /// The party that draws the digest salt (the first recipient by name) and seals the copy.
+        public var sealingParty: PartyID? { recipients.min() }
+
+        enum CodingKeys: String, CodingKey { case name, recipients, isPublic, sealed, readers }
+
+        // The spec's canonical JSON is on the ledger and hashed there: the new keys are written
+        // only when they say something, so a spec without them encodes byte for byte as before.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            recipients = try c.decode([PartyID].self, forKey: .recipients)
+            isPublic = try c.decode(Bool.self, forKey: .isPublic)
+            sealed = try c.decodeIfPresent(Bool.self, forKey: .sealed) ?? false
+            readers = try c.decodeIfPresent([PartyID].self, forKey: .readers) ?? []
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(recipients, forKey: .recipients)
+            try c.encode(isPublic, forKey: .isPublic)
+            if sealed { try c.encode(sealed, forKey: .sealed) }
+            if !readers.isEmpty { try c.encode(readers, forKey: .readers) }
         }
     }
 
@@ -125,7 +167,10 @@ public struct JobSpec: Sendable, Hashable, Codable {
             out.append(line)
         }
         for o in outputs {
-            out.append("  output '\(o.name)' → \(o.recipients.map(\.name).joined(separator: ", "))\(o.isPublic ? " (public: recorded on the ledger)" : "")")
+            var line = "  output '\(o.name)' → \(o.recipients.map(\.name).joined(separator: ", "))"
+            if o.isPublic { line += " (public: recorded on the ledger)" }
+            if o.sealed { line += " (sealed on the ledger for \(o.sealedTo.map(\.name).joined(separator: ", ")))" }
+            out.append(line)
         }
         if !parameters.isEmpty {
             out.append("  parameters: " + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))

@@ -45,6 +45,24 @@ extension JobSpec {
                 add(at, "recipient '\(r)' is not a party of this job; add it under `parties:` (e.g. with roles: [compute]) or remove it")
             }
             if Set(o.recipients).count != o.recipients.count { add(at, "output '\(o.name)' lists a recipient twice") }
+            if o.sealed, o.isPublic {
+                add(at, "output '\(o.name)' is both public and sealed; a public value is already on the ledger in the clear, so remove `sealed: true` or `public: true`")
+            }
+            if !o.readers.isEmpty, !o.sealed {
+                add("\(at).readers", "output '\(o.name)' grants readers but is not sealed; readers read only the sealed copy on the ledger, so add `sealed: true` or remove `readers:`")
+            }
+            var granted: Set<PartyID> = []
+            for r in o.readers {
+                if let problem = NameRules.problem(r.name) { add("\(at).readers", "reader name '\(r)' \(problem)"); continue }
+                if let members, !members.contains(r) {
+                    add("\(at).readers", "reader '\(r)' is not a member of this consortium; members: \(members.map(\.name).joined(separator: ", "))")
+                }
+                if o.recipients.contains(r) {
+                    add("\(at).readers", "'\(r)' is a recipient of output '\(o.name)' and reads the sealed copy already; remove it from `readers:`")
+                } else if !granted.insert(r).inserted {
+                    add("\(at).readers", "output '\(o.name)' lists reader '\(r)' twice")
+                }
+            }
         }
         for a in approvers where !seen.contains(a) {
             add("policy.approvers", "approver '\(a)' is not a party of this job; only parties of the job can approve it")

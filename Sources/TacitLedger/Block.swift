@@ -208,6 +208,9 @@ public struct Block: Sendable, Equatable {
         for t in transactions { w.data(t) }
     }
 
+    /// The transactions' canonical bytes together (what ``LedgerLimits/maxBlockBytes`` bounds).
+    public var transactionBytes: Int { transactions.reduce(0) { $0 + $1.count } }
+
     public var encoded: [UInt8] {
         var w = ByteWriter(capacity: 200 + transactions.reduce(0) { $0 + $1.count + 4 })
         encode(&w)
@@ -219,7 +222,15 @@ public struct Block: Sendable, Equatable {
         let n = try r.count("transactions", minSize: 4, max: 1 << 20)
         var txs: [[UInt8]] = []
         txs.reserveCapacity(n)
-        for _ in 0..<n { txs.append(try r.data("transaction", max: 32 << 20)) }
+        var total = 0
+        for _ in 0..<n {
+            let tx = try r.data("transaction", max: LedgerLimits.maxTransactionBytes)
+            total += tx.count
+            guard total <= LedgerLimits.maxBlockBytes else {
+                throw LedgerError(.malformed, "\(r.what): the transactions exceed \(LedgerLimits.maxBlockBytes) bytes")
+            }
+            txs.append(tx)
+        }
         return Block(header: header, transactions: txs)
     }
 

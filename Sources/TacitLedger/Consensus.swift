@@ -56,14 +56,26 @@ public struct ConsensusCore {
     /// Committed blocks sent to each peer since the last tick (sync and block requests): a
     /// request is 9 bytes, an answer up to 32 blocks, so answers are rationed per peer.
     var syncServed: [String: Int] = [:]
+    /// The transaction bytes of those blocks: 32 blocks of sealed outputs are gigabytes.
+    var syncBytesServed: [String: Int] = [:]
     /// Blocks of the current height sent to each peer since the last tick (`blockRequest`).
     var proposedServed: [String: Int] = [:]
     var lastTick: (UInt64, UInt32, Int) = (0, 0, -1)
+    /// Proposal bytes earned by the ticks stuck since this round's proposal was last re-sent.
+    var resendCredit = 0
 
     var actions: [ConsensusAction] = []
 
     /// Committed blocks answered to one peer's sync requests per tick.
     public static let syncBlocksPerTick = 32
+    /// Transaction bytes of committed blocks answered to one peer per tick: a block is sent
+    /// while the tick's total is below this, so one block of any allowed size still goes.
+    public static let syncBytesPerTick = LedgerLimits.maxBlockBytes
+    /// Proposal bytes a member re-sends per stuck tick, on average: a block above it is
+    /// re-sent every ⌈its transaction bytes / this⌉ stuck ticks rather than every tick, so a
+    /// round stuck on a 48 MiB sealed output does not queue a copy per tick to every peer
+    /// faster than the link carries one. Smaller blocks are re-sent every stuck tick.
+    public static let proposalResendBytesPerTick = 4 << 20
     /// Blocks of the current height (proposed, not committed) answered to one peer's
     /// `blockRequest`s per tick.
     public static let proposedBlocksPerTick = 2
@@ -276,16 +288,19 @@ public struct ConsensusCore {
             let allowance = Self.syncBlocksPerTick - syncServed[sender, default: 0]
             var h = from
             var sent = 0
-            while sent < allowance, let (b, c) = app.committed(at: h) {
+            while sent < allowance, syncBytesServed[sender, default: 0] < Self.syncBytesPerTick, let (b, c) = app.committed(at: h) {
                 actions.append(.send(sender, .commit(b, c)))
+                syncBytesServed[sender, default: 0] += b.transactionBytes
                 h += 1
                 sent += 1
             }
             syncServed[sender, default: 0] += sent
         case .blockRequest(let h, let hash):
             if h < height, let (b, c) = app.committed(at: h), b.hash == hash {
-                guard syncServed[sender, default: 0] < Self.syncBlocksPerTick else { return }
+                guard syncServed[sender, default: 0] < Self.syncBlocksPerTick,
+                      syncBytesServed[sender, default: 0] < Self.syncBytesPerTick else { return }
                 syncServed[sender, default: 0] += 1
+                syncBytesServed[sender, default: 0] += b.transactionBytes
                 actions.append(.send(sender, .commit(b, c)))
             } else if let b = blocks[hash] {
                 // A block of the current height is as large as a committed one, and this
@@ -455,17 +470,26 @@ public struct ConsensusCore {
     private mutating func onTick(_ app: inout some ConsensusApplication) {
         syncAsked = []
         syncServed = [:]
+        syncBytesServed = [:]
         proposedServed = [:]
         actions.append(.broadcast(.status(committed: height - 1)))
         let now = (height, round, step.rawValue)
         if now == lastTick, active {
             // No progress since the last tick: say again what this member said this round.
-            if let p = proposals[round] { actions.append(.broadcast(.proposal(p))) }
+            if let p = proposals[round] {
+                resendCredit += Self.proposalResendBytesPerTick
+                if resendCredit >= p.block.transactionBytes {
+                    actions.append(.broadcast(.proposal(p)))
+                    resendCredit = 0
+                }
+            }
             for v in myVotes { actions.append(.broadcast(.vote(v))) }
             if validRound >= 0, let b = validBlock { broadcastPolka(UInt32(validRound), b.hash) }
             if let r = precommits.keys.sorted().last, r != round, let mine = precommits[r]?[identity.name] {
                 for v in mine { actions.append(.broadcast(.vote(v))) }
             }
+        } else {
+            resendCredit = 0
         }
         lastTick = now
         if !pendingCommits.isEmpty, let (b, c) = pendingCommits.removeValue(forKey: height) { applyCertified(b, c, &app) }

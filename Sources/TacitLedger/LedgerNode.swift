@@ -227,7 +227,7 @@ public actor LedgerNode {
         do {
             var r = LedgerReader(p.bytes, what: "transaction batch")
             let n = try r.count("transactions", minSize: 4, max: 1 << 20)
-            for _ in 0..<n { txs.append(try Transaction(decoding: try r.data("transaction"))) }
+            for _ in 0..<n { txs.append(try Transaction(decoding: try r.data("transaction", max: LedgerLimits.maxTransactionBytes))) }
             try r.finish()
         } catch {
             logger.warning("dropped a malformed transaction batch", metadata: ["from": "\(peer)"])
@@ -254,12 +254,26 @@ public actor LedgerNode {
     private func flushGossip() {
         gossipScheduled = false
         guard !gossip.isEmpty else { return }
-        var w = ByteWriter(capacity: gossip.reduce(8) { $0 + $1.count + 4 })
-        w.u32(UInt32(gossip.count))
-        for t in gossip { w.data(t) }
+        // Batches of at most `maxBlockBytes` of transactions: several large sealed outputs
+        // pending at once must not add up to one message above what peers accept.
+        var batches: [[[UInt8]]] = [[]]
+        var bytes = 0
+        for t in gossip {
+            if !batches[batches.count - 1].isEmpty, bytes + t.count > LedgerLimits.maxBlockBytes {
+                batches.append([])
+                bytes = 0
+            }
+            batches[batches.count - 1].append(t)
+            bytes += t.count
+        }
         gossip = []
-        let payload = Payload(w.bytes)
-        for link in links.values { link.outbound.yield((LedgerNode.transactionsTag, payload)) }
+        for batch in batches {
+            var w = ByteWriter(capacity: batch.reduce(8) { $0 + $1.count + 4 })
+            w.u32(UInt32(batch.count))
+            for t in batch { w.data(t) }
+            let payload = Payload(w.bytes)
+            for link in links.values { link.outbound.yield((LedgerNode.transactionsTag, payload)) }
+        }
     }
 
     private func perform(_ actions: [ConsensusAction]) {

@@ -221,6 +221,11 @@ public struct LedgerState: Sendable {
         guard h.txCount >= 1, h.txCount <= membership.policies.maxBlockTransactions else {
             throw LedgerError(.invalidBlock, "block holds \(h.txCount) transactions; allowed 1...\(membership.policies.maxBlockTransactions)", height: h.height)
         }
+        // `Block.decode` bounds a block a peer sends; one read from a file (the verifier reads
+        // files anyone may have made) is bounded here. A proposer never cuts one above it.
+        guard block.transactionBytes <= LedgerLimits.maxBlockBytes else {
+            throw LedgerError(.invalidBlock, "the block's transactions hold \(block.transactionBytes) bytes; at most \(LedgerLimits.maxBlockBytes) are allowed", height: h.height)
+        }
         try block.checkIntegrity()
         var s = Scratch()
         var txs: [Transaction] = []

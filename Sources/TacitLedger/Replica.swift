@@ -47,6 +47,11 @@ public final class Replica: ConsensusApplication {
         guard !inPool.contains(tx.id) else {
             throw LedgerError(.replay, "transaction \(tx.id.short) is already pending")
         }
+        guard tx.encoded.count <= LedgerLimits.maxTransactionBytes else {
+            throw LedgerError(
+                .invalidTransaction,
+                "transaction \(tx.id.short) holds \(tx.encoded.count) bytes; at most \(LedgerLimits.maxTransactionBytes) are allowed")
+        }
         if !signaturesVerified { try tx.verifySignatures(state.membership) }
         // `check` writes to the scratch only after every test passed, so a rejected
         // transaction leaves it untouched (and no copy of it is made per admission).
@@ -78,7 +83,15 @@ public final class Replica: ConsensusApplication {
 
     public func makeBlock(height: UInt64, previousHash: Hash256, proposer: String) -> Block? {
         guard !pool.isEmpty, height == state.height + 1 else { return nil }
-        let txs = pool.prefix(maxBlockTransactions).map(\.encoded)
+        // As many pending transactions as the policy's count and the block byte bound allow;
+        // admission keeps each below the bound, so the first always fits.
+        var txs: [[UInt8]] = []
+        var bytes = 0
+        for tx in pool.prefix(maxBlockTransactions) {
+            if !txs.isEmpty, bytes + tx.encoded.count > LedgerLimits.maxBlockBytes { break }
+            txs.append(tx.encoded)
+            bytes += tx.encoded.count
+        }
         let now = Transaction.now()
         return Block.make(
             chainID: state.chainID, height: height, previousHash: previousHash, transactions: Array(txs),

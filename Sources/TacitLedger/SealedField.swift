@@ -119,7 +119,7 @@ public struct SealedField: Sendable, Equatable {
         var rs: [Recipient] = []
         for _ in 0..<n { rs.append(Recipient(member: try r.string("recipient", max: 64), wrappedKey: try r.raw(60, "wrapped key"))) }
         let commitment = try r.raw(32, "key commitment")
-        let ct = try r.data("sealed ciphertext", max: 16 << 20)
+        let ct = try r.data("sealed ciphertext", max: LedgerLimits.maxSealedFieldBytes)
         guard ct.count >= 28 else { throw LedgerError(.malformed, "\(r.what): sealed field '\(name)' ciphertext too short") }
         return SealedField(name: name, ephemeralPublicKey: eph, recipients: rs, keyCommitment: commitment, ciphertext: ct)
     }

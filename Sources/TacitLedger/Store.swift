@@ -178,6 +178,26 @@ public final class LedgerStore: @unchecked Sendable {
         }
     }
 
+    /// Committed transaction `id` at a height of at most `maxHeight` (the verified part of a
+    /// replica), decoded (structure only); nil when this replica holds none. Reads one row by
+    /// the `transactions_id` index: a sealed output's ciphertext is opened from here without
+    /// keeping it in memory.
+    public func transaction(id: Hash256, maxHeight: UInt64 = .max) throws -> Transaction? {
+        let rows = try wrap("reading transaction \(id.short)") {
+            try db.read { db in
+                try Row.fetchAll(db, sql: "SELECT height, bytes FROM transactions WHERE id = ?", arguments: [Data(id.bytes)])
+            }
+        }
+        for row in rows {
+            let height: Int64 = try column(row, "height", "transactions", 0)
+            guard height >= 1, UInt64(height) <= maxHeight else { continue }
+            let bytes: Data = try column(row, "bytes", "transactions", UInt64(height))
+            // The id column is an index the file's maker wrote: the bytes must hash to it.
+            if let tx = try? Transaction(decoding: Array(bytes)), tx.id == id { return tx }
+        }
+        return nil
+    }
+
     /// A block and its certificate, decoded (structure only; `LedgerVerifier` checks them).
     public func block(at height: UInt64) throws -> (Block, CommitCertificate)? {
         guard let s = try stored(at: height) else { return nil }

@@ -283,6 +283,9 @@ public struct Transaction: Sendable, Equatable {
 
     /// Parses canonical bytes; checks structure only (signatures: `verifySignatures`).
     public init(decoding bytes: [UInt8]) throws {
+        guard bytes.count <= LedgerLimits.maxTransactionBytes else {
+            throw LedgerError(.malformed, "transaction: \(bytes.count) bytes; at most \(LedgerLimits.maxTransactionBytes) are allowed")
+        }
         var r = LedgerReader(bytes, what: "transaction")
         let v = try r.u8("version")
         guard v == Transaction.version else { throw LedgerError(.malformed, "transaction: unsupported version \(v)") }
@@ -291,10 +294,10 @@ public struct Transaction: Sendable, Equatable {
         let nonce = try r.u64("nonce")
         let ts = try r.u64("timestamp")
         let kind = try r.u8("kind")
-        var br = LedgerReader(try r.data("body", max: 32 << 20), what: "transaction body")
+        var br = LedgerReader(try r.data("body", max: LedgerLimits.maxBodyBytes), what: "transaction body")
         let body = try TransactionBody.decode(kind: kind, &br)
         try br.finish()
-        let ns = try r.count("sealed fields", minSize: 8, max: 64)
+        let ns = try r.count("sealed fields", minSize: 8, max: LedgerLimits.maxSealedFields)
         var sealed: [SealedField] = []
         for _ in 0..<ns { sealed.append(try SealedField.decode(&r)) }
         let payloadEnd = r.offset

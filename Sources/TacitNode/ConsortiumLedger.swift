@@ -18,7 +18,7 @@ public import TacitNet
 /// | `JobApproved` | `jobApproved(fields)`: exactly the approver's `dataset/column` fields (empty for a party without input) |
 /// | `JobRejected` | `jobRejected(reason)` |
 /// | `InputCommitted` | `inputCommitted(commitment)`: the 32-byte salted SHA-256 (dataset and columns are those of the spec) |
-/// | `ResultRecorded` | `resultRecorded(digest, result)`: `result` is the JSON list of outputs (name, digest, public value if public), `digest` its SHA-256; every party records it, and the ledger refuses one that differs |
+/// | `ResultRecorded` | `resultRecorded(digest, result)`: `result` is the JSON list of outputs (name, digest, public value if public), `digest` its SHA-256; every party records it, and the ledger refuses one that differs. The sealing party's carries the sealed outputs as sealed fields (`SealedOutput`), outside the body |
 /// | `JobFailed` | `jobFailed(reason)`; the ledger keeps the first |
 ///
 /// The ledger itself enforces the lifecycle (approved before any input is committed, every
@@ -29,6 +29,8 @@ public final class ConsortiumLedger: NodeLedger {
     private let reader: LedgerStore
     private let logger: Logger
     private let timeout: Locked<Duration>
+    /// This member's X25519 key, to open fields sealed to it; nil when the node has none.
+    private let encryptionKey: EncryptionKey?
 
     private struct Cache {
         var height: UInt64 = 0
@@ -47,9 +49,11 @@ public final class ConsortiumLedger: NodeLedger {
 
     /// Opens (or creates) the replica at `databasePath` for `genesis` and starts the member's
     /// consensus over `channel`.
+    /// `encryptionKey`: this member's, to open fields sealed to it (`openSealed`).
     public static func start(
         identity: SigningIdentity, genesis: Genesis, databasePath: String, channel: any PartyChannel,
-        timeouts: ConsensusTimeouts = .init(), submitTimeout: Duration = .seconds(60), logger: Logger
+        encryptionKey: EncryptionKey? = nil, timeouts: ConsensusTimeouts = .init(), submitTimeout: Duration = .seconds(60),
+        logger: Logger
     ) async throws -> ConsortiumLedger {
         let replica: Replica
         do {
@@ -64,7 +68,7 @@ public final class ConsortiumLedger: NodeLedger {
             throw NodeError(.keys, e.reason)
         }
         let reader = try LedgerStore(path: databasePath, readOnly: true)
-        let ledger = ConsortiumLedger(node: node, reader: reader, submitTimeout: submitTimeout, logger: logger)
+        let ledger = ConsortiumLedger(node: node, reader: reader, encryptionKey: encryptionKey, submitTimeout: submitTimeout, logger: logger)
         let commits = await node.commits()
         await node.start()
         ledger.refresh()
@@ -79,9 +83,10 @@ public final class ConsortiumLedger: NodeLedger {
         return ledger
     }
 
-    init(node: LedgerNode, reader: LedgerStore, submitTimeout: Duration, logger: Logger) {
+    init(node: LedgerNode, reader: LedgerStore, encryptionKey: EncryptionKey?, submitTimeout: Duration, logger: Logger) {
         self.node = node
         self.reader = reader
+        self.encryptionKey = encryptionKey
         self.timeout = Locked(submitTimeout)
         self.logger = logger
     }
@@ -95,19 +100,27 @@ public final class ConsortiumLedger: NodeLedger {
 
     // MARK: NodeLedger
 
-    public func submit(_ transaction: JobTransaction) async throws -> LedgerEntry {
+    public func submit(_ transaction: JobTransaction, sealing: [SealedPayload]) async throws -> LedgerEntry {
         let body = try Self.body(transaction, specs: cache.withLock { $0.specs })
+        let sealed = try await seal(sealing, for: transaction)
         // The ledger accepts an author's nonces only in increasing order, so two jobs'
         // transactions authored concurrently could commit out of order and the later nonce
         // would be refused as stale: author and commit one transaction at a time.
         await submissions.acquire()
-        let tx = await node.author(body)
+        let tx = await node.author(body, sealed: sealed)
         let outcome: Result<Void, any Error>
-        do {
-            _ = try await node.submitAndWait(tx, timeout: timeout.withLock { $0 })
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
+        if tx.encoded.count > LedgerLimits.maxTransactionBytes {
+            // Checked here, not only when a peer decodes it: the ledger would never commit it.
+            outcome = .failure(NodeError(
+                .ledger,
+                "\(transaction.kind) for job \(transaction.jobID) would be \(tx.encoded.count) bytes with its sealed fields; a transaction holds at most \(LedgerLimits.maxTransactionBytes)"))
+        } else {
+            do {
+                _ = try await node.submitAndWait(tx, timeout: timeout.withLock { $0 })
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
         }
         await submissions.release()
         do {
@@ -127,6 +140,57 @@ public final class ConsortiumLedger: NodeLedger {
             throw NodeError(.ledger, "\(transaction.kind) \(tx.id.short) was committed but is not in the local replica")
         }
         return entry
+    }
+
+    /// `sealing` as ledger fields, each encrypted to its readers' keys in the current membership.
+    private func seal(_ sealing: [SealedPayload], for transaction: JobTransaction) async throws -> [SealedField] {
+        guard !sealing.isEmpty else { return [] }
+        guard sealing.count <= LedgerLimits.maxSealedFields else {
+            throw NodeError(.ledger, "\(transaction.kind) for job \(transaction.jobID) would carry \(sealing.count) sealed fields; at most \(LedgerLimits.maxSealedFields) are allowed")
+        }
+        let membership = await node.state.membership
+        var out: [SealedField] = []
+        for p in sealing {
+            guard p.bytes.count + 28 <= LedgerLimits.maxSealedFieldBytes else {
+                throw NodeError(.ledger, "sealed field '\(p.name)' holds \(p.bytes.count) bytes; a sealed field holds at most \(LedgerLimits.maxSealedFieldBytes - 28)")
+            }
+            do { out.append(try SealedField.seal(name: p.name, value: p.bytes, to: p.readers.map(\.name), in: membership)) } catch let e as LedgerError {
+                throw NodeError(.ledger, "cannot seal field '\(p.name)' for job \(transaction.jobID): \(e.reason)")
+            }
+        }
+        return out
+    }
+
+    public func openSealed(entryID: String, field: String) async throws -> [UInt8] {
+        let me = await node.identity.name
+        return try Self.openField(entryID: entryID, field: field, as: me, in: reader, upTo: .max) {
+            guard let encryptionKey else {
+                throw NodeError(
+                    .keys,
+                    "this node has no encryption key to open fields sealed to \(me) with; add `encryption: keys/\(me).enc.key` under `keys:` in its node.yaml and restart it")
+            }
+            return encryptionKey
+        }
+    }
+
+    /// Sealed field `field` of committed transaction `entryID` (at a height of at most `top`)
+    /// in `store`, opened as `member` with the key `key()` gives: the node's `openSealed` and
+    /// `tacit ledger open` both read fields through here.
+    static func openField(
+        entryID: String, field: String, as member: String, in store: LedgerStore, upTo top: UInt64, key: () throws -> EncryptionKey
+    ) throws -> [UInt8] {
+        guard let id = Hash256(hex: entryID), let tx = try? store.transaction(id: id, maxHeight: top) else {
+            throw NodeError(.notFound, "no committed ledger entry \(entryID.prefix(16)) in this replica")
+        }
+        guard let f = tx.sealed.first(where: { $0.name == field }) else {
+            throw NodeError(.notFound, "ledger entry \(entryID.prefix(16)) has no sealed field '\(field)'")
+        }
+        guard f.recipients.contains(where: { $0.member == member }) else {
+            throw NodeError(.notApproved, "field '\(field)' is sealed to \(f.recipients.map(\.member).joined(separator: ", ")), not to \(member)")
+        }
+        do { return try f.open(as: member, key: try key()) } catch let e as LedgerError {
+            throw NodeError(e.code == .notAuthorised ? .notApproved : .ledger, e.reason)
+        }
     }
 
     public func entries() async -> [LedgerEntry] {
@@ -195,7 +259,7 @@ public final class ConsortiumLedger: NodeLedger {
         "every transaction signed by its author's certified key; every block committed by a quorum",
         "member certificates issued by the consortium CA; genesis signed by every founding member",
         "job invariants (ledger): approved before any input is committed, every input committed before any result, every party's result digest agreeing",
-        "job invariants (node): approvals name exactly the columns each job uses, commitments cover exactly them",
+        "job invariants (node): approvals name exactly the columns each job uses, commitments cover exactly them, sealed outputs are sealed by their sealing party to exactly the members the spec grants",
     ]
 
     /// Verifies a replica database with `LedgerVerifier` and replays its job transactions
@@ -308,7 +372,7 @@ public final class ConsortiumLedger: NodeLedger {
         }
         return LedgerEntry(
             author: PartyID(tx.author), index: index, time: Date(timeIntervalSince1970: Double(tx.timestamp) / 1000), transaction: job,
-            id: tx.id.hex)
+            id: tx.id.hex, sealed: tx.sealed.map { SealedFieldInfo(name: $0.name, readers: $0.recipients.map { PartyID($0.member) }) })
     }
 }
 

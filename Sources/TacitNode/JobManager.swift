@@ -216,7 +216,7 @@ public actor JobManager {
             } catch {
                 outcome = .failure(error)
             }
-            await finish(id, outcome)
+            await finish(spec, outcome)
         }
     }
 
@@ -287,7 +287,8 @@ public actor JobManager {
         logger.info("progress \(Int(fraction * 100))%: \(step)", metadata: ["job": "\(id)"])
     }
 
-    private func finish(_ id: String, _ outcome: Result<JobRunResult, any Error>) async {
+    private func finish(_ spec: JobSpec, _ outcome: Result<JobRunResult, any Error>) async {
+        let id = spec.id
         channel.session(JobSpec.session(forJob: id)).end()
         running[id] = nil
         progress[id] = nil
@@ -303,9 +304,27 @@ public actor JobManager {
                     logger.error("cannot store the result: \(error)", metadata: ["job": "\(id)"])
                 }
             }
-            logger.info("run finished; recording the result digest", metadata: ["job": "\(id)"])
-            await record(id, .resultRecorded(
-                jobID: id, outputs: result.outputs.map { RecordedOutput(name: $0.name, digest: $0.digest, publicValue: $0.publicValue) }))
+            // The sealing party of a sealed output (its first recipient by name, which drew the
+            // salt) puts the value on the ledger encrypted to the recipients and readers, beside
+            // its own ResultRecorded; every party's ResultRecorded itself stays the same.
+            var sealing: [SealedPayload] = []
+            for o in spec.outputs where o.sealed && o.sealingParty == me {
+                guard let r = result.output(o.name) else { continue }
+                do { sealing += try SealedOutput.fields(jobID: id, output: o, result: r) } catch {
+                    logger.error("cannot seal output '\(o.name)': \(message(error))", metadata: ["job": "\(id)"])
+                    await record(id, .jobFailed(jobID: id, reason: "\(me) could not seal output '\(o.name)' on the ledger: \(message(error))"))
+                    return
+                }
+            }
+            logger.info("run finished; recording the result digest\(sealing.isEmpty ? "" : " and the sealed outputs")", metadata: ["job": "\(id)"])
+            let refused = await record(id, .resultRecorded(
+                jobID: id, outputs: result.outputs.map { RecordedOutput(name: $0.name, digest: $0.digest, publicValue: $0.publicValue) }),
+                sealing: sealing)
+            if let refused, !sealing.isEmpty {
+                // Without the sealed copy the grant in the spec cannot be honoured: the job fails
+                // rather than completing without it.
+                await record(id, .jobFailed(jobID: id, reason: "\(me) could not record its result with the sealed outputs: \(refused)"))
+            }
         case .failure(let error):
             let book = JobBook(entries: await ledger.entries())
             if let job = book.jobs[id], job.phase.isTerminal {
@@ -317,14 +336,18 @@ public actor JobManager {
         }
     }
 
-    private func record(_ id: String, _ tx: JobTransaction) async {
+    /// Submits `tx` once per job and kind; why, when the ledger refused it.
+    @discardableResult
+    private func record(_ id: String, _ tx: JobTransaction, sealing: [SealedPayload] = []) async -> String? {
         let key = "\(id)/\(tx.kind)"
-        guard !sent.contains(key) else { return }
+        guard !sent.contains(key) else { return nil }
         sent.insert(key)
-        do { try await ledger.submit(tx) } catch {
+        do { try await ledger.submit(tx, sealing: sealing) } catch {
             sent.remove(key)
             logger.error("cannot submit \(tx.kind): \(error)", metadata: ["job": "\(id)"])
+            return message(error)
         }
+        return nil
     }
 
     // MARK: operator actions
@@ -390,19 +413,41 @@ public actor JobManager {
 
     public func list() async -> [JobStatus] { JobBook(entries: await ledger.entries()).records.map(statusOf) }
 
-    /// The value of a job's outputs, at a recipient only.
+    /// The value of a job's outputs, at a recipient (from its data directory) or at a member an
+    /// output is sealed to (from the sealed copy on this node's replica, checked against the
+    /// digest every party recorded). Outputs this node may not read have no value.
     public func result(_ id: String) async throws -> StoredResult {
         let job = try await record(id)
-        guard job.spec.isRecipient(me) else {
-            throw NodeError(.notApproved, "\(me) is not a recipient of job \(id)'s outputs (recipients: \(job.spec.outputs.flatMap(\.recipients).map(\.name).joined(separator: ", "))); only the digest is on the ledger")
+        let spec = job.spec
+        let readable = spec.outputs.filter { $0.sealedTo.contains(me) }
+        guard spec.isRecipient(me) || !readable.isEmpty else {
+            if let sealed = spec.outputs.first(where: \.sealed) {
+                throw SealedOutput.notAmongReaders(sealed, jobID: id, label: "this node (\(me))")
+            }
+            throw NodeError(.notApproved, "\(me) is not a recipient of job \(id)'s outputs (recipients: \(spec.outputs.flatMap(\.recipients).map(\.name).joined(separator: ", "))); only the digest is on the ledger")
         }
-        guard job.phase == .completed else {
+        guard job.phase == .completed, let recorded = job.recordedOutputs else {
             throw NodeError(.invalidState, "job \(id) is \(job.phase.rawValue)\(job.reason.map { ": \($0)" } ?? ""); no result yet")
         }
-        guard let data = FileManager.default.contents(atPath: resultPath(id)) else {
-            throw NodeError(.notFound, "the result of job \(id) is not in this node's data directory")
+        var stored: StoredResult
+        if let data = FileManager.default.contents(atPath: resultPath(id)) {
+            stored = try JSONDecoder().decode(StoredResult.self, from: data)
+        } else if !readable.isEmpty {
+            stored = StoredResult(
+                jobID: id, outputs: recorded.map { OutputResult(name: $0.name, value: nil, digest: $0.digest, publicValue: $0.publicValue, salt: nil) })
+        } else {
+            throw NodeError(.notFound, "the result of job \(id) is not in this node's data directory, and none of its outputs is sealed on the ledger")
         }
-        return try JSONDecoder().decode(StoredResult.self, from: data)
+        let sealedToMe = Set(readable.map(\.name))
+        for (k, o) in stored.outputs.enumerated() where o.value == nil && sealedToMe.contains(o.name) {
+            let ledger = self.ledger
+            let opened = try await SealedOutput.read(
+                jobID: id, output: o.name, as: me, entries: await ledger.entries(),
+                openField: { try await ledger.openSealed(entryID: $0, field: $1) })
+            stored.outputs[k].value = opened.value
+            stored.outputs[k].salt = Hex.encode(opened.salt)
+        }
+        return stored
     }
 
     /// This node's opening of its commitment for `id`, to hand to an auditor.

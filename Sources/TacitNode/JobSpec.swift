@@ -154,7 +154,7 @@ extension JobSpec {
         let outList = try m.required("outputs").list(what: "outputs")
         if outList.isEmpty { throw try m.required("outputs").error("a job needs at least one output") }
         for item in outList {
-            let om = try item.mapping(allowed: ["name", "recipients", "public"], required: ["name", "recipients"], what: "an output")
+            let om = try item.mapping(allowed: ["name", "recipients", "public", "sealed", "readers"], required: ["name", "recipients"], what: "an output")
             let name = try om.required("name").name("output name")
             if outputs.contains(where: { $0.name == name }) {
                 throw try om.required("name").error("output '\(name)' is listed twice")
@@ -164,7 +164,18 @@ extension JobSpec {
             for r in recipients where !partyNames.contains(r) {
                 throw rv.error("recipient '\(r)' is not a party of this job; add it under `parties:` (e.g. with roles: [compute]) or remove it")
             }
-            outputs.append(Output(name: name, recipients: recipients, isPublic: try om["public"]?.bool() ?? false))
+            var readers: [PartyID] = []
+            if let rv = om["readers"] {
+                readers = try rv.stringList(what: "readers").map { PartyID($0) }
+                for r in readers where !context.members.contains(r) {
+                    throw rv.error(
+                        "reader '\(r)' is not a member of this consortium; members: \(context.members.map(\.name).joined(separator: ", "))")
+                }
+                lines["outputs[\(outputs.count + 1)].readers"] = rv
+            }
+            outputs.append(Output(
+                name: name, recipients: recipients, isPublic: try om["public"]?.bool() ?? false, sealed: try om["sealed"]?.bool() ?? false,
+                readers: readers))
             lines["outputs[\(outputs.count)]"] = item
         }
         lines["outputs"] = try m.required("outputs")

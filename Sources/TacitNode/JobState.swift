@@ -143,6 +143,23 @@ public struct JobBook: Sendable {
                 problems.append("\(at): result recorded before every input was committed (or twice); ignored"); return
             }
             job.results[who] = outputs
+            // A job's sealed fields are its sealed outputs, each sealed by its sealing party to
+            // exactly the members the spec grants: one sealed to anyone else is on the ledger
+            // for every auditor to see (the result itself still counts).
+            for f in e.sealed {
+                let parts = f.name.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 4, parts[0] == "output", let o = spec.output(String(parts[1])), o.sealed, o.sealingParty == who else {
+                    problems.append("\(at): sealed field '\(f.name.prefix(80))' is not a sealed output of job \(spec.id) that \(who) seals")
+                    continue
+                }
+                if Set(f.readers) != Set(o.sealedTo) {
+                    problems.append(
+                        "\(at): sealed field '\(f.name)' is sealed to \(f.readers.map(\.name).sorted().joined(separator: ", ")); the spec grants \(o.sealedTo.map(\.name).sorted().joined(separator: ", "))")
+                }
+            }
+            for o in spec.outputs where o.sealed && o.sealingParty == who && !e.sealed.contains(where: { $0.name.hasPrefix("output/\(o.name)/") }) {
+                problems.append("\(at): \(who) recorded its result without the sealed copy of output '\(o.name)' the spec grants to \(o.sealedTo.map(\.name).joined(separator: ", "))")
+            }
         case .jobFailed(_, let reason):
             guard job.results[who] == nil else { problems.append("\(at): a party that recorded a result cannot fail the job; ignored"); return }
             job.failures.append(.init(party: who, text: reason))

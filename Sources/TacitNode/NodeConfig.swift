@@ -12,6 +12,7 @@ public import TacitNet
 /// keys:
 ///   transport: keys/st-marys.key      # CURVE secret key (mode 0600)
 ///   signing: keys/st-marys.signing.key  # Ed25519 ledger signing key, certified by the CA (mode 0600)
+///   encryption: keys/st-marys.enc.key   # optional: X25519 key, to read job outputs sealed to this member (mode 0600)
 ///   paillierShare: keys/paillier-share.json  # optional: threshold Paillier key share (mode 0600)
 /// bind: tcp://0.0.0.0:7101            # optional; defaults to this party's consortium endpoint
 /// dataDirectory: data                 # ledger replica, openings, results, control socket
@@ -35,6 +36,8 @@ public struct NodeConfig: Sendable {
     public var caPath: String?
     public var transportKeyPath: String
     public var signingKeyPath: String
+    /// The member's X25519 key (`NAME.enc.key`): opens job outputs sealed to it on the ledger.
+    public var encryptionKeyPath: String?
     public var paillierSharePath: String?
     public var bind: String?
     public var dataDirectory: String
@@ -78,7 +81,7 @@ public struct NodeConfig: Sendable {
         }
         let name = try m.required("name").name("party name")
         let keys = try m.required("keys").mapping(
-            allowed: ["transport", "signing", "paillierShare"], required: ["transport", "signing"], what: "the keys")
+            allowed: ["transport", "signing", "encryption", "paillierShare"], required: ["transport", "signing"], what: "the keys")
         var bind: String?
         if let b = m["bind"] {
             let s = try b.string()
@@ -110,6 +113,7 @@ public struct NodeConfig: Sendable {
             caPath: try m["ca"].map { resolve(try $0.string()) },
             transportKeyPath: resolve(try keys.required("transport").string()),
             signingKeyPath: resolve(try keys.required("signing").string()),
+            encryptionKeyPath: try keys["encryption"].map { resolve(try $0.string()) },
             paillierSharePath: try keys["paillierShare"].map { resolve(try $0.string()) },
             bind: bind,
             dataDirectory: dataDirectory,

@@ -60,6 +60,30 @@ public struct RecordedOutput: Sendable, Hashable, Codable {
     }
 }
 
+/// A value to seal on the ledger beside a transaction: encrypted to `readers`, who can read it
+/// from any replica; every other member holds only its ciphertext.
+public struct SealedPayload: Sendable, Hashable {
+    /// The field's name, bound to its ciphertext (Docs/TacitLedger.md).
+    public var name: String
+    public var readers: [PartyID]
+    public var bytes: [UInt8]
+    public init(name: String, readers: [PartyID], bytes: [UInt8]) {
+        self.name = name
+        self.readers = readers
+        self.bytes = bytes
+    }
+}
+
+/// A sealed field as an entry lists it: its name and who can open it, never its contents.
+public struct SealedFieldInfo: Sendable, Hashable, Codable {
+    public var name: String
+    public var readers: [PartyID]
+    public init(name: String, readers: [PartyID]) {
+        self.name = name
+        self.readers = readers
+    }
+}
+
 /// One transaction as committed on the ledger.
 public struct LedgerEntry: Sendable, Hashable, Codable {
     /// The signing party.
@@ -70,13 +94,16 @@ public struct LedgerEntry: Sendable, Hashable, Codable {
     public var transaction: JobTransaction
     /// Hash identifying the entry (hex).
     public var id: String
+    /// The fields sealed to named members that the transaction carries (a sealed job output).
+    public var sealed: [SealedFieldInfo]
 
-    public init(author: PartyID, index: Int, time: Date, transaction: JobTransaction, id: String) {
+    public init(author: PartyID, index: Int, time: Date, transaction: JobTransaction, id: String, sealed: [SealedFieldInfo] = []) {
         self.author = author
         self.index = index
         self.time = time
         self.transaction = transaction
         self.id = id
+        self.sealed = sealed
     }
 }
 
@@ -99,10 +126,15 @@ public struct LedgerVerification: Sendable, Hashable, Codable {
 /// Implemented by `ConsortiumLedger` (the consortium's `TacitLedger`: Tendermint, quorum-
 /// signed blocks in SQLite) and `InMemoryLedger` (unit tests of the job lifecycle).
 public protocol NodeLedger: Sendable {
-    /// Signs `transaction` as this node and hands it to the ledger; returns once it is
-    /// committed in this replica.
+    /// Signs `transaction` as this node, with `sealing` attached as fields encrypted to each
+    /// payload's readers (outside the job transaction itself, which stays what every party
+    /// records), and hands it to the ledger; returns once it is committed in this replica.
     @discardableResult
-    func submit(_ transaction: JobTransaction) async throws -> LedgerEntry
+    func submit(_ transaction: JobTransaction, sealing: [SealedPayload]) async throws -> LedgerEntry
+    /// The plaintext of sealed field `field` of committed entry `entryID`, opened as this
+    /// node. Throws `notFound` when there is no such field, `notApproved` when it is not sealed
+    /// to this node, `keys` when this node has no key to open it with.
+    func openSealed(entryID: String, field: String) async throws -> [UInt8]
     /// Every committed entry, in the ledger's order.
     func entries() async -> [LedgerEntry]
     /// Yields whenever entries were added (coalesced); finishes when the ledger closes.
@@ -112,10 +144,19 @@ public protocol NodeLedger: Sendable {
     func close() async
 }
 
+extension NodeLedger {
+    /// `submit(_:sealing:)` with nothing sealed.
+    @discardableResult
+    public func submit(_ transaction: JobTransaction) async throws -> LedgerEntry { try await submit(transaction, sealing: []) }
+}
+
 /// A ledger shared by parties in one process, for tests of the job lifecycle.
 public final class InMemoryLedger: Sendable {
     private struct State {
         var entries: [LedgerEntry] = []
+        /// Sealed payloads by entry id, each with its reader list, as the real ledger keeps
+        /// them encrypted: given only to a reader.
+        var sealed: [String: [SealedPayload]] = [:]
         var subscribers: [UInt64: AsyncStream<Void>.Continuation] = [:]
         var nextID: UInt64 = 0
     }
@@ -128,17 +169,31 @@ public final class InMemoryLedger: Sendable {
 
     public var allEntries: [LedgerEntry] { state.withLock { $0.entries } }
 
-    /// Appends a transaction as authored by `author` (tests use it to play a misbehaving party).
+    /// Appends a transaction as authored by `author`, with `sealing` attached (tests use it to
+    /// play a misbehaving party).
     @discardableResult
-    public func append(_ tx: JobTransaction, author: PartyID) -> LedgerEntry {
+    public func append(_ tx: JobTransaction, author: PartyID, sealing: [SealedPayload] = []) -> LedgerEntry {
         let (entry, subs): (LedgerEntry, [AsyncStream<Void>.Continuation]) = state.withLock { s in
             let e = LedgerEntry(author: author, index: s.entries.count + 1, time: Date(), transaction: tx,
-                                id: Hex.encode(SHA256Bytes.hash(Array("\(s.entries.count)\(author)\(tx)".utf8))))
+                                id: Hex.encode(SHA256Bytes.hash(Array("\(s.entries.count)\(author)\(tx)".utf8))),
+                                sealed: sealing.map { SealedFieldInfo(name: $0.name, readers: $0.readers.sorted()) })
             s.entries.append(e)
+            if !sealing.isEmpty { s.sealed[e.id] = sealing }
             return (e, Array(s.subscribers.values))
         }
         for c in subs { c.yield() }
         return entry
+    }
+
+    /// Sealed field `field` of entry `entryID` as `party` may see it: the plaintext for a reader.
+    func open(entryID: String, field: String, as party: PartyID) throws -> [UInt8] {
+        guard let p = state.withLock({ $0.sealed[entryID]?.first { $0.name == field } }) else {
+            throw NodeError(.notFound, "ledger entry \(entryID.prefix(16)) has no sealed field '\(field)'")
+        }
+        guard p.readers.contains(party) else {
+            throw NodeError(.notApproved, "field '\(field)' is not sealed to \(party)")
+        }
+        return p.bytes
     }
 
     fileprivate func subscribe() -> AsyncStream<Void> {
@@ -156,7 +211,10 @@ public final class InMemoryLedger: Sendable {
     private struct Replica: NodeLedger {
         let hub: InMemoryLedger
         let party: PartyID
-        func submit(_ transaction: JobTransaction) async throws -> LedgerEntry { hub.append(transaction, author: party) }
+        func submit(_ transaction: JobTransaction, sealing: [SealedPayload]) async throws -> LedgerEntry {
+            hub.append(transaction, author: party, sealing: sealing)
+        }
+        func openSealed(entryID: String, field: String) async throws -> [UInt8] { try hub.open(entryID: entryID, field: field, as: party) }
         func entries() async -> [LedgerEntry] { hub.allEntries }
         func changes() -> AsyncStream<Void> { hub.subscribe() }
         func verify() async -> LedgerVerification {

@@ -32,7 +32,7 @@ public final class PartyNode: Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         chmod(config.dataDirectory, 0o700)
         let keyPair = CurveKeyPair(secretKey: try KeyFiles.readSecretKey(path: config.transportKeyPath))
-        let (genesis, genesisConsortium, identity) = try Self.ledgerIdentity(config, curvePublicKey: keyPair.publicKey.z85, logger: logger)
+        let (genesis, genesisConsortium, identity, encryptionKey) = try Self.ledgerIdentity(config, curvePublicKey: keyPair.publicKey.z85, logger: logger)
         // The allow-list is the membership after every committed block, not the genesis: a
         // member removed since must not be admitted, one added since must be able to connect.
         var consortium = genesisConsortium
@@ -81,7 +81,7 @@ public final class PartyNode: Sendable {
         do {
             let ledger = try await ConsortiumLedger.start(
                 identity: identity, genesis: genesis, databasePath: config.ledgerDatabasePath, channel: mesh,
-                submitTimeout: .seconds(60), logger: logger)
+                encryptionKey: encryptionKey, submitTimeout: .seconds(60), logger: logger)
             if let material = secrets.paillier {
                 do {
                     try await Self.checkPaillierShare(material, holders: shareHolders, registration: registration, ledger: ledger, me: config.name, logger: logger)
@@ -122,12 +122,13 @@ public final class PartyNode: Sendable {
 
     /// The genesis (checked against the CA this node trusts), the mesh's consortium derived
     /// from the membership that lists this node, and this node's ledger identity (its key
-    /// must be the one that membership certifies for it, and its CURVE key the one it lists).
+    /// must be the one that membership certifies for it, its CURVE key and its encryption key,
+    /// when configured, the ones it lists).
     ///
     /// The membership is the genesis's, or, for a member added after the genesis, that of the
     /// local replica: its operator starts from a verified backup of a member's replica
     /// (`tacit ledger backup`), which must still verify here as a chain from this genesis.
-    static func ledgerIdentity(_ config: NodeConfig, curvePublicKey: String, logger: Logger) throws -> (Genesis, Consortium, SigningIdentity) {
+    static func ledgerIdentity(_ config: NodeConfig, curvePublicKey: String, logger: Logger) throws -> (Genesis, Consortium, SigningIdentity, EncryptionKey?) {
         do {
             let genesis = try LedgerFiles.genesis(path: config.genesisPath)
             let founders = try genesis.verify()
@@ -161,10 +162,18 @@ public final class PartyNode: Sendable {
             guard membership.keys[config.name.name] == key.publicKey else {
                 throw NodeError(.keys, "the signing key \(config.signingKeyPath) is not the key \(config.name)'s certificate in \(source) certifies")
             }
+            var encryptionKey: EncryptionKey?
+            if let path = config.encryptionKeyPath {
+                let k = try EncryptionKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "x25519", path: path))
+                guard k.publicKey == me.encryptionKey else {
+                    throw NodeError(.keys, "the encryption key \(path) is not the X25519 key \(source) lists for \(config.name); give this member's own \(config.name).enc.key")
+                }
+                encryptionKey = k
+            }
             guard let consortium = transportConsortium(membership, logger: logger) else {
                 throw NodeError(.invalidConfig, "no member in \(source) has a usable transport entry (CURVE key, endpoint)")
             }
-            return (genesis, consortium, SigningIdentity(name: config.name.name, key: key))
+            return (genesis, consortium, SigningIdentity(name: config.name.name, key: key), encryptionKey)
         } catch let e as LedgerError {
             throw NodeError(.keys, e.reason)
         }

@@ -13,10 +13,20 @@ extension StoredResult {
 extension JobTable {
     /// RFC 4180 CSV with a header row (fields with commas, quotes or line breaks quoted).
     public var csv: String {
+        // Over UTF-8 bytes, not Characters: a sealed payout table is tens of megabytes, and a
+        // cell holding "\r\n" is one Character equal to neither "\r" nor "\n".
         func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            s.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
-        return ([columns] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        var out = ""
+        for row in [columns] + rows {
+            for (i, cell) in row.enumerated() {
+                if i > 0 { out += "," }
+                out += field(cell)
+            }
+            out += "\n"
+        }
+        return out
     }
 }
 

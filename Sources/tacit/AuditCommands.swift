@@ -91,6 +91,7 @@ extension Tacit {
                 f.dateFormat = "yyyy-MM-dd HH:mm:ss"
                 for e in entries {
                     print("#\(e.index) \(f.string(from: e.time)) \(e.transaction.kind.padding(toLength: 15, withPad: " ", startingAt: 0)) by \(e.authorName.padding(toLength: 12, withPad: " ", startingAt: 0)) job \(e.transaction.jobID): \(e.transaction.summary)")
+                    for s in e.sealed { print("    sealed field \(s.name) for \(s.readers.map(\.name).joined(separator: ", "))") }
                 }
                 print("verified \(v.entries) ledger entries:")
                 for c in v.checks { print("  ✓ \(c)") }

@@ -107,7 +107,13 @@ extension Tacit {
         }
 
         struct Result: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print a job's result (recipients only).")
+            static let configuration = CommandConfiguration(
+                abstract: "Print a job's result (recipients, and members a sealed output is sealed to).",
+                discussion: """
+                    A recipient reads the value from its data directory. A member a sealed output is sealed to (a reader the \
+                    spec grants, or a recipient without its result file) reads it from this node's replica of the ledger, \
+                    checked against the digest every party recorded; the node needs `keys: encryption:` in its node.yaml.
+                    """)
             @OptionGroup var control: ControlOptions
             @Argument(help: "The job id.") var id: String
             @Flag(help: "Wait (showing progress) until the job ends.") var wait = false

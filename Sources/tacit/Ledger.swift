@@ -6,9 +6,9 @@ import TacitNode
 extension Tacit {
     struct Ledger: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The permissioned audit ledger: verify, compare, back up, show and export replicas; run a member node.",
+            abstract: "The permissioned audit ledger: verify, compare, back up, show, export and open replicas; run a member node.",
             subcommands: [
-                Verify.self, Backup.self, Show.self, Export.self, LedgerKeys.self, Member.self, GenesisCreate.self, Inspect.self, SignGenesis.self, Testnet.self, Serve.self,
+                Verify.self, Backup.self, Show.self, Export.self, Open.self, LedgerKeys.self, Member.self, GenesisCreate.self, Inspect.self, SignGenesis.self, Testnet.self, Serve.self,
                 Bounds.self,
             ]
         )
@@ -151,6 +151,45 @@ extension Tacit {
                 } else {
                     FileHandle.standardOutput.write(data)
                     print()
+                }
+            }
+        }
+
+        struct Open: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Read a job output sealed on the ledger, from any replica file, as a member it is sealed to.",
+                discussion: """
+                    The replica is verified first (as `tacit ledger verify`); then the output's sealed copy is opened with \
+                    the member's X25519 key, its job id and output name are checked, and its result digest is recomputed \
+                    from its salt and value and compared with the digest every party recorded: a copy that differs is \
+                    refused. Prints the value (a table as CSV with a header row, a number as its text), or writes it to \
+                    --out (a new file, mode 0600). Works offline, on any member's copy (Docs/TacitLedger.md, "Sealed job outputs").
+                    """)
+            @Option(help: "Path of the replica's SQLite database (any member's copy).") var db: String
+            @Option(help: "The member's X25519 encryption key file (NAME.enc.key).") var key: String
+            @Option(help: "The member reading: a recipient of the output or a reader its job spec grants.") var member: String
+            @Option(help: "The consortium's chain id (hex): a replica of any other chain is refused.") var chainId: String?
+            @Option(help: "The consortium CA certificate (PEM, ca.crt): a genesis naming another CA is refused.") var ca: String?
+            @Option(help: "Write the value to this new file (mode 0600) instead of standard output.") var out: String?
+            @Argument(help: "The job id.") var job: String
+            @Argument(help: "The output's name.") var output: String
+
+            func run() async throws {
+                let opened: SealedOutput.Opened
+                do {
+                    let replica = try LedgerReplica(path: db)
+                    opened = try await replica.openSealedOutput(
+                        jobID: job, output: output, member: member, keyPath: key, pins: .init(chainID: chainId, caCertificatePath: ca))
+                    if let out { try opened.write(to: out) }
+                } catch let e as NodeError {
+                    throw NodeCommandFailure(message: e.description)
+                }
+                let check = "digest \(opened.digest) matches the one recorded by \(opened.recordedBy.map(\.name).joined(separator: ", "))"
+                if let out {
+                    print("wrote output '\(output)' of job \(job) to \(out); \(check)")
+                } else {
+                    FileHandle.standardOutput.write(Data(opened.printed.utf8))
+                    FileHandle.standardError.write(Data("output '\(output)' of job \(job): \(check)\n".utf8))
                 }
             }
         }

@@ -98,4 +98,34 @@ struct SyncRateLimitTests {
         for _ in 0..<50 { again += blocksSent(core.receive(.blockRequest(height: 1, hash: block.hash), from: asker, &app), to: asker) }
         #expect(again.count == ConsensusCore.proposedBlocksPerTick)
     }
+
+    @Test("a stuck round re-sends a large proposal once per ⌈size / 4 MiB⌉ ticks, a small one every tick")
+    func largeProposalsAreResentRationed() {
+        let ids = ["m0", "m1", "m2", "m3"].map { SigningIdentity(name: $0, key: .generate()) }
+        var keys: [String: VerifyingKey] = [:]
+        for id in ids { keys[id.name] = id.key.publicKey }
+        let chainID = Hash256.of(Array("resend".utf8))
+        var probe = ConsensusCore(identity: ids[0], chainID: chainID, nextHeight: 1, signState: nil)
+        var probeApp = SimApp(chainID: chainID, name: "m0", keys: keys, wantBlocks: 1)
+        _ = probe.start(&probeApp)
+        let proposerName = probe.proposer(1, 0)
+        let proposer = ids.first { $0.name == proposerName }!
+        let member = ids.first { $0.name != proposerName }!
+        for (bytes, resent) in [(15 << 20, [5, 9, 13]), (1024, Array(2...13))] {
+            var app = SimApp(chainID: chainID, name: member.name, keys: keys, wantBlocks: 1)
+            var core = ConsensusCore(identity: member, chainID: chainID, nextHeight: 1, signState: nil)
+            _ = core.start(&app)
+            let block = Block.make(
+                chainID: chainID, height: 1, previousHash: chainID, transactions: [[UInt8](repeating: 1, count: bytes)], timestamp: 1,
+                proposer: proposerName)
+            _ = core.receive(.proposal(Proposal(chainID: chainID, height: 1, round: 0, polRound: -1, block: block, signer: proposer)), from: proposerName, &app)
+            // Nobody else votes: the round is stuck from the second tick on.
+            var ticks: [Int] = []
+            for t in 1...13 {
+                let actions = core.timeout(TimeoutEvent(kind: .tick, height: 0, round: 0), &app)
+                if actions.contains(where: { if case .broadcast(.proposal) = $0 { return true } else { return false } }) { ticks.append(t) }
+            }
+            #expect(ticks == resent, "\(bytes)-byte block re-sent at ticks \(ticks)")
+        }
+    }
 }

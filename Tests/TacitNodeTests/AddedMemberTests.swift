@@ -159,7 +159,7 @@ struct AddedMemberTests {
         await expectNodeError(.invalidConfig) { _ = try PartyNode.ledgerIdentity(d, curvePublicKey: try Self.curveKey("D", dir: dir), logger: Self.quiet) }
 
         _ = try LedgerReplica(path: "\(dir)/A.sqlite").backup(to: d.ledgerDatabasePath)
-        let (_, consortium, identity) = try PartyNode.ledgerIdentity(d, curvePublicKey: try Self.curveKey("D", dir: dir), logger: Self.quiet)
+        let (_, consortium, identity, _) = try PartyNode.ledgerIdentity(d, curvePublicKey: try Self.curveKey("D", dir: dir), logger: Self.quiet)
         #expect(identity.name == "D")
         #expect(consortium.names == ["A", "B", "C", "D"])
         // The replica lists D with D's keys, not with any key: another transport key is refused.

@@ -17,25 +17,34 @@ struct ConsortiumLedgerTests {
         // @unchecked: built, used and closed by one test task.
         let dir: String
         var ledgers: [String: ConsortiumLedger] = [:]
+        /// The mesh the replicas run consensus over; jobs can run over it too.
+        let mesh: InMemoryMesh
 
-        init() async throws {
+        /// `encryptionKeys`: each replica opens the fields sealed to its member.
+        init(encryptionKeys: Bool = false) async throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("tn-ledger-\(UUID().uuidString.prefix(8))").path
             let genesis = try LedgerFiles.createTestnet(
                 dir: dir, members: ConsortiumLedgerTests.names.enumerated().map { ($1, "tcp://127.0.0.1:\(21000 + $0)") })
-            let mesh = InMemoryMesh(parties: ConsortiumLedgerTests.names.map { PartyID($0) })
+            mesh = InMemoryMesh(parties: ConsortiumLedgerTests.names.map { PartyID($0) })
             var t = ConsensusTimeouts()
             t.propose = .milliseconds(300)
             t.tick = .milliseconds(100)
             for n in ConsortiumLedgerTests.names {
+                let key = encryptionKeys ? try EncryptionKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "x25519", path: "\(dir)/\(n).enc.key")) : nil
                 ledgers[n] = try await ConsortiumLedger.start(
                     identity: try LedgerFiles.signingKey(dir: dir, name: n), genesis: genesis, databasePath: "\(dir)/\(n).sqlite",
-                    channel: mesh.channel(for: PartyID(n)), timeouts: t, submitTimeout: .seconds(120), logger: Logger(label: "test"))
+                    channel: mesh.channel(for: PartyID(n)), encryptionKey: key, timeouts: t, submitTimeout: .seconds(120), logger: Logger(label: "test"))
             }
         }
 
         func close() async {
-            for l in ledgers.values { await l.close() }
+            await stop()
             try? FileManager.default.removeItem(atPath: dir)
+        }
+
+        /// Stops every replica, keeping their files (checkpointed: each file alone is the replica).
+        func stop() async {
+            for l in ledgers.values { await l.close() }
         }
 
         /// Waits until every replica holds `count` entries.

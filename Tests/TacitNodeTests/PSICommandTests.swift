@@ -134,4 +134,10 @@ struct ResultCSVTests {
         }
         #expect(try two.writeCSV(output: "b", to: "\(dir)/t.csv").output == "b")
     }
+
+    @Test("a cell holding a line break is quoted, CRLF included (one Character, neither CR nor LF)")
+    func lineBreaksAreQuoted() throws {
+        let table = try JobTable(columns: ["a"], rows: [["x\r\ny"], ["z\rw"], ["plain"]])
+        #expect(table.csv == "a\n\"x\r\ny\"\n\"z\rw\"\nplain\n")
+    }
 }

@@ -1,5 +1,6 @@
 public import Foundation
 import TacitLedger
+import TacitNet
 
 /// A ledger replica's SQLite database opened read-only, for an auditor or operator
 /// (`tacit ledger verify/show/export`): re-verify it, walk its blocks, export it.
@@ -169,6 +170,38 @@ public struct LedgerReplica: Sendable {
                     .init(id: $0.id.short, kind: $0.body.kindName, author: $0.author, nonce: $0.nonce, jobID: $0.body.jobID)
                 }
             })
+    }
+
+    /// `tacit ledger open`: output `output` of job `jobID` from its sealed copy in this replica,
+    /// opened as `member` with the X25519 key in `keyPath`. The replica must verify first (and
+    /// match `pins`); the copy is then checked exactly as `tacit job result` checks it at a node
+    /// (``SealedOutput/read(jobID:output:as:label:entries:openField:)``): the job complete, the
+    /// output sealed to `member`, the payload naming the job and output, its digest the one
+    /// every party recorded.
+    public func openSealedOutput(jobID: String, output: String, member: String, keyPath: String, pins: Pins = .init()) async throws -> SealedOutput.Opened {
+        let report = LedgerVerifier.verify(store: store, expecting: try pins.expectations())
+        if let f = report.failure {
+            throw NodeError(
+                .ledger,
+                "the replica \(path) does not verify\(f.height.map { " (block \($0))" } ?? ""): \(f.reason); nothing is read from it (`tacit ledger verify --db \(path)` says more)")
+        }
+        guard let membership = report.state?.membership else { throw NodeError(.ledger, "the replica \(path) holds no verified state") }
+        guard let record = membership.records[member] else {
+            throw NodeError(.notFound, "\(member) is not a member on this ledger; members: \(membership.names.joined(separator: ", "))")
+        }
+        let key: EncryptionKey
+        do { key = try EncryptionKey(rawRepresentation: try LedgerKeyFiles.readSecret(kind: "x25519", path: keyPath)) } catch let e as LedgerError {
+            throw NodeError(.keys, e.reason)
+        }
+        guard key.publicKey == record.encryptionKey else {
+            throw NodeError(.keys, "\(keyPath) is not \(member)'s encryption key on this ledger; give \(member)'s own \(member).enc.key")
+        }
+        let top = report.verifiedHeight
+        let entries = ConsortiumLedger.readEntries(store, upTo: top)
+        let store = self.store
+        return try await SealedOutput.read(jobID: jobID, output: output, as: PartyID(member), label: "member \(member)", entries: entries) { entryID, field in
+            try ConsortiumLedger.openField(entryID: entryID, field: field, as: member, in: store, upTo: top) { key }
+        }
     }
 
     /// The replica as JSON: canonical bytes in hex plus a decoded summary (Docs/TacitLedger.md).

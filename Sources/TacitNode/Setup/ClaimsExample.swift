@@ -68,6 +68,8 @@ public enum ClaimsExample {
             outputs:
               - name: payouts
                 recipients: [\(insurer)]
+                sealed: true          # on the ledger, encrypted to the insurer and the readers
+                readers: [\(regulator)]
             policy:
               approvers: [\(([hospital, insurer] + compute).joined(separator: ", "))]
 

@@ -184,6 +184,7 @@ public struct LocalConsortiumSetup: Sendable {
                 keys:
                   transport: keys/\(name).key
                   signing: keys/\(name).signing.key
+                  encryption: keys/\(name).enc.key
                 \(paillier ? "  paillierShare: keys/paillier-share.json\n" : "")dataDirectory: data
                 \(declared)protocolTimeoutSeconds: \(protocolTimeout)
                 logLevel: info

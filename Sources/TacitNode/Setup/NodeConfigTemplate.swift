@@ -4,8 +4,10 @@ import TacitLedger
 /// `tacit node config`: a member's starting node.yaml, with the required fields filled from
 /// its own files and the optional ones present but commented out, so nothing is guessed.
 public enum NodeConfigTemplate {
+    /// `encryptionKey`: the member's NAME.enc.key is in `keysDirectory` (then the node can read
+    /// job outputs sealed to it).
     public static func render(name: String, genesis: String, ca: String?, keysDirectory: String, paillierShare: String?,
-                              bind: String?, dataDirectory: String) -> String {
+                              bind: String?, dataDirectory: String, encryptionKey: Bool = false) -> String {
         let caLine = ca.map { "ca: \($0)                # the consortium CA you trust; the node refuses a genesis under another" }
             ?? "# ca: ca.crt                 # recommended: the node then refuses a genesis under another CA"
         let shareLine = paillierShare.map { "  paillierShare: \($0)    # mode 0600" }
@@ -20,6 +22,9 @@ public enum NodeConfigTemplate {
             "keys:",
             "  transport: \(keysDirectory)/\(name).key          # mode 0600",
             "  signing: \(keysDirectory)/\(name).signing.key    # mode 0600",
+            encryptionKey
+                ? "  encryption: \(keysDirectory)/\(name).enc.key    # mode 0600; reads job outputs sealed to this member"
+                : "  # encryption: \(keysDirectory)/\(name).enc.key  # to read job outputs sealed to this member",
             shareLine,
             bindLine,
             "dataDirectory: \(dataDirectory)",
@@ -52,7 +57,8 @@ public enum NodeConfigTemplate {
             throw NodeError(.setup, "\(resolved(f)) does not exist; generate the member's keys first (tacit keys generate, tacit ledger keys)")
         }
         let text = render(name: name, genesis: genesis, ca: ca, keysDirectory: keysDirectory, paillierShare: paillierShare,
-                          bind: bind, dataDirectory: dataDirectory)
+                          bind: bind, dataDirectory: dataDirectory,
+                          encryptionKey: FileManager.default.fileExists(atPath: resolved("\(keysDirectory)/\(name).enc.key")))
         _ = try NodeConfig.parse(text, baseDirectory: base as String)
         guard !FileManager.default.fileExists(atPath: path) else { throw NodeError(.setup, "\(path) exists; refusing to replace it") }
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw NodeError(.setup, "cannot write \(path)") }
