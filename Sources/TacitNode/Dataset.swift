@@ -117,6 +117,10 @@ extension CSV {
                     columns[k].values.append(raw)
                     continue
                 }
+                if let canonical = CSV.canonicalDecimal(raw, digits: c.decl.fractionDigits) {
+                    columns[k].values.append(canonical)
+                    continue
+                }
                 let format = FixedPointFormat(fractionalDigits: c.decl.fractionDigits, bits: 64)
                 let cell = raw.trimmingCharacters(in: .whitespaces)
                 do {
@@ -136,6 +140,43 @@ extension CSV {
 
 /// RFC 4180 CSV: commas, double-quoted fields with `""` escapes, CRLF or LF line ends.
 enum CSV {
+    /// The canonical text `FixedPointFormat(fractionalDigits: digits, bits: 64)` gives a
+    /// plain decimal cell (`-?[0-9]+(.[0-9]+)?`, at most `digits` fraction digits, at most 18
+    /// digits in all), without its big integers: millions of cells per job. nil for anything
+    /// else (spaces, signs, exponents, more digits), which takes the general path.
+    static func canonicalDecimal(_ cell: String, digits: Int) -> String? {
+        var whole: UInt64 = 0, frac: UInt64 = 0
+        var wholeDigits = 0, fracDigits = 0, negative = false, inFraction = false
+        var first = true
+        for b in cell.utf8 {
+            defer { first = false }
+            switch b {
+            case UInt8(ascii: "-") where first: negative = true
+            case UInt8(ascii: "."):
+                guard !inFraction, wholeDigits > 0 else { return nil }
+                inFraction = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if inFraction {
+                    fracDigits += 1
+                    frac = frac * 10 + UInt64(b - 48)
+                } else {
+                    wholeDigits += 1
+                    whole = whole * 10 + UInt64(b - 48)
+                }
+            default: return nil
+            }
+        }
+        guard wholeDigits > 0, !inFraction || fracDigits > 0, fracDigits <= digits, wholeDigits + digits <= 18 else { return nil }
+        for _ in fracDigits..<digits { frac *= 10 }
+        var text = String(whole)
+        if digits > 0 {
+            var f = String(frac)
+            if f.utf8.count < digits { f = String(repeating: "0", count: digits - f.utf8.count) + f }
+            text += "." + f
+        }
+        return negative && (whole != 0 || frac != 0) ? "-" + text : text
+    }
+
     static func rows(_ text: String) -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []

@@ -67,6 +67,10 @@ public actor JobManager {
     private var stopping = false
     /// Jobs whose spec failed validation, so each is logged once.
     private var ignored: Set<String> = []
+    /// Each committed input from its commitment to the end of its job, so that the run does not
+    /// decode the opening file back (seconds for a million rows). After a restart the file is
+    /// read instead, and checked against the commitment.
+    private var committedInputs: [String: CommitmentOpening] = [:]
 
     /// `members` is read from the ledger (e.g. `ConsortiumLedger.members`) each time a spec is
     /// checked.
@@ -177,7 +181,8 @@ public actor JobManager {
                 let read = ContinuousClock.now
                 let salt = CommitmentOpening.freshSalt()
                 let opening = CommitmentOpening(input: input, salt: salt)
-                try writePrivate(try JSONEncoder.sorted.encode(opening), to: openingPath(id))
+                try writePrivate(opening.encodedJSON(), to: openingPath(id))
+                committedInputs[id] = opening
                 logger.info("input read in \(Self.seconds(read - started)) s, committed and stored in \(Self.seconds(ContinuousClock.now - read)) s", metadata: ["job": "\(id)"])
                 await record(id, .inputCommitted(jobID: id, dataset: sel.dataset, columns: input.columns.map(\.declaration.name),
                                                  commitment: opening.commitment))
@@ -197,6 +202,7 @@ public actor JobManager {
             sent.insert("\(id)/run")
             startRun(job)
         case .failed, .rejected, .completed:
+            committedInputs[id] = nil
             if let t = running[id] {
                 logger.notice("job ended on the ledger (\(job.phase.rawValue)); stopping the local run", metadata: ["job": "\(id)"])
                 t.cancel()
@@ -232,13 +238,22 @@ public actor JobManager {
             guard let approval = job.approvals[me], approval.party == me else {
                 throw NodeError(.notApproved, "\(me) has not approved this job; refusing to take part with its data")
             }
-            guard let data = FileManager.default.contents(atPath: openingPath(spec.id)) else {
-                throw NodeError(.notFound, "the opening of \(me)'s committed input is missing from its data directory")
+            let opening: CommitmentOpening
+            if let kept = committedInputs[spec.id], let committed = job.commitments[me], kept.commitment == committed.commitment.lowercased() {
+                opening = kept  // the very value this node committed to, never out of this process
+            } else {
+                guard let data = FileManager.default.contents(atPath: openingPath(spec.id)) else {
+                    throw NodeError(.notFound, "the opening of \(me)'s committed input is missing from its data directory")
+                }
+                let reading = ContinuousClock.now
+                let stored = try JSONDecoder().decode(CommitmentOpening.self, from: data)
+                guard let committed = job.commitments[me], stored.verify(against: committed.commitment) else {
+                    throw NodeError(.notApproved, "the stored input does not match \(me)'s commitment; refusing")
+                }
+                logger.info("committed input re-read and checked in \(Self.seconds(ContinuousClock.now - reading)) s", metadata: ["job": "\(spec.id)"])
+                opening = stored
             }
-            let reading = ContinuousClock.now
-            let opening = try JSONDecoder().decode(CommitmentOpening.self, from: data)
-            defer { logger.info("committed input re-read and checked in \(Self.seconds(ContinuousClock.now - reading)) s", metadata: ["job": "\(spec.id)"]) }
-            guard let committed = job.commitments[me], opening.verify(against: committed.commitment),
+            guard job.commitments[me] != nil,
                   Set(opening.input.columns.map(\.declaration.name)).isSubset(of: Set(approval.columns)) else {
                 throw NodeError(.notApproved, "the stored input does not match \(me)'s commitment or approval; refusing")
             }
@@ -291,6 +306,7 @@ public actor JobManager {
         let id = spec.id
         channel.session(JobSpec.session(forJob: id)).end()
         running[id] = nil
+        committedInputs[id] = nil
         progress[id] = nil
         defer { try? FileManager.default.removeItem(atPath: marker(id)) }
         if stopping { return }  // shutdown() records the failure

@@ -37,7 +37,7 @@ struct ClaimsNodeTests {
         return out
     }
 
-    @Test("the demo's job: payouts equal the reference; a negative amount fails the next job, its row and file only in the hospital's log")
+    @Test("the demo's job: payouts equal the reference, the regulator reads the sealed copy; a negative amount fails the next job, its row and file only in the hospital's log")
     func claimsJobAcrossThreeNodes() async throws {
         let dir = try await consortium(claims: 400)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -64,6 +64,9 @@ struct ClaimsNodeTests {
         #expect(t.rows.count == 400)
         #expect(t.rows.map { [$0[0], $0[2], $0[3]] } == expected.map { [$0.claimID, Cents.text($0.payoutCents), $0.capped ? "true" : "false"] })
         #expect(try nodes["st-marys"]!.ask(ControlRequest(op: "result", job: "claims-1")).result == nil)
+        // The regulator is granted the table sealed on the ledger and reads it from its replica.
+        let sealed = try nodes["regulator"]!.ask(ControlRequest(op: "result", job: "claims-1"))
+        #expect(sealed.result?.outputs.first?.value == .table(t), "\(sealed.error ?? "")")
 
         // A negative amount on the fifth data row.
         let bills = "\(dir)/st-marys/data/bills.csv"

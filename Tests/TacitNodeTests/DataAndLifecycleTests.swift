@@ -455,3 +455,47 @@ struct ControlSocketTests {
         #expect(long.overflowed)
     }
 }
+
+@Suite("CSV decimals: the fast path gives what FixedPointFormat gives")
+struct FastDecimalTests {
+    @Test("every plain decimal the fast path takes is canonicalised as the general path does; the rest it leaves to it")
+    func sameAsFixedPoint() throws {
+        var cells = ["0", "-0", "-0.00", "007.50", "1200.5", "1200.50", "-5.25", "999999999999999999", "1.", ".5", "+1", "1e3",
+                     " 1", "1 ", "--1", "1.2.3", "", "-", "12.345", "0.001", "123456789012345678.5"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let whole = String(UInt64.random(in: 0...UInt64(1) << UInt64.random(in: 1...62), using: &rng))
+            let frac = String((0..<Int.random(in: 0...5, using: &rng)).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+            cells.append((Bool.random(using: &rng) ? "-" : "") + String(repeating: "0", count: Int.random(in: 0...2, using: &rng)) + whole + (frac.isEmpty ? "" : "." + frac))
+        }
+        var fast = 0
+        for digits in [0, 2, 4] {
+            let format = FixedPointFormat(fractionalDigits: digits, bits: 64)
+            for cell in cells {
+                let general = try? format.decode(try format.encode(cell.trimmingCharacters(in: .whitespaces)))
+                if let f = CSV.canonicalDecimal(cell, digits: digits) {
+                    fast += 1
+                    #expect(f == general, "'\(cell)' with \(digits) digits: fast \(f), general \(general ?? "refused")")
+                }
+            }
+        }
+        #expect(fast > 2000)
+    }
+}
+
+@Suite("The opening file")
+struct OpeningFileTests {
+    @Test("the opening written directly reads back, through JSONDecoder, to the same value, whatever the cells hold")
+    func roundTrip() throws {
+        let odd = ["plain", "quo\"te", "back\\slash", "tab\tnew\nline\r", "\u{01}\u{1f}", "é漢字🙂", "", "/slash/", "\u{7f}"]
+        let input = DatasetInput(jobID: "j-1", party: "st-marys", dataset: "bills", columns: [
+            .init(declaration: ColumnDeclaration(name: "id \"x\"", type: .identifier), values: odd),
+            .init(declaration: ColumnDeclaration(name: "amount", type: .decimal, fractionDigits: 2), values: odd.indices.map { "\($0).50" }),
+            .init(declaration: ColumnDeclaration(name: "n", type: .integer), values: odd.indices.map { "-\($0)" }),
+        ])
+        let opening = CommitmentOpening(input: input, salt: CommitmentOpening.freshSalt())
+        let back = try JSONDecoder().decode(CommitmentOpening.self, from: opening.encodedJSON())
+        #expect(back == opening)
+        #expect(back.verify(against: opening.commitment))
+    }
+}
