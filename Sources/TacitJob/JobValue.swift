@@ -17,11 +17,54 @@ public enum JobValue: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .number(let s): return s
         case .set, .table:
+            if let fast = plainJSON { return fast }
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             // Strings and arrays of strings always encode.
             return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
         }
+    }
+
+    /// The sorted-key JSON written directly when no string needs escaping (no `"`, `\\` or
+    /// control character; with `.withoutEscapingSlashes` JSONEncoder copies every other
+    /// character as it is): byte for byte what JSONEncoder writes, in a fraction of its time on
+    /// a million-row table. nil when a string needs escaping; then JSONEncoder writes it.
+    var plainJSON: String? {
+        var out: [UInt8] = []
+        func plain(_ s: String) -> Bool {
+            for b in s.utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            return true
+        }
+        func list(_ items: [String]) -> Bool {
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                guard plain(item) else { return false }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: item.utf8)
+                out.append(UInt8(ascii: "\""))
+            }
+            out.append(UInt8(ascii: "]"))
+            return true
+        }
+        switch self {
+        case .number: return nil
+        case .set(let items):
+            out.append(contentsOf: Array("{\"items\":".utf8))
+            guard list(items) else { return nil }
+            out.append(contentsOf: Array(",\"kind\":\"set\"}".utf8))
+        case .table(let t):
+            out.reserveCapacity(64 + t.rows.count * (4 + t.columns.count * 12))
+            out.append(contentsOf: Array("{\"columns\":".utf8))
+            guard list(t.columns) else { return nil }
+            out.append(contentsOf: Array(",\"kind\":\"table\",\"rows\":[".utf8))
+            for (i, row) in t.rows.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                guard list(row) else { return nil }
+            }
+            out.append(contentsOf: Array("]}".utf8))
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A short human rendering (`tacit job result`, `tacit simulate`).

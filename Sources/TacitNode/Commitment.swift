@@ -98,20 +98,7 @@ extension CommitmentOpening {
     public func encodedJSON() -> Data {
         var out: [UInt8] = []
         out.reserveCapacity(64 + input.columns.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.utf8.count + 3 } })
-        func string(_ s: String) {
-            out.append(UInt8(ascii: "\""))
-            for b in s.utf8 {
-                switch b {
-                case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)]]
-                default: out.append(b)
-                }
-            }
-            out.append(UInt8(ascii: "\""))
-        }
+        func string(_ s: String) { JSONText.string(s, into: &out) }
         func raw(_ s: String) { out += Array(s.utf8) }
         raw("{\"commitment\":"); string(commitment)
         raw(",\"format\":"); string(format)
@@ -133,6 +120,60 @@ extension CommitmentOpening {
         raw(",\"party\":"); string(input.party.name)
         raw("},\"salt\":"); string(salt)
         raw("}")
+        return Data(out)
+    }
+}
+
+/// JSON written directly for the node's big files (an opening, a stored result), which
+/// `JSONDecoder` reads back.
+enum JSONText {
+    /// `s` as a JSON string: quote, backslash and control characters escaped, the rest as is.
+    static func string(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+extension StoredResult {
+    /// The stored result as JSON that `JSONDecoder` reads back to this value, written directly
+    /// (a table's value is its canonical text, which is its JSON encoding).
+    func encodedJSON() -> Data {
+        var out: [UInt8] = []
+        func raw(_ s: String) { out += Array(s.utf8) }
+        raw("{\"jobID\":")
+        JSONText.string(jobID, into: &out)
+        raw(",\"outputs\":[")
+        for (i, o) in outputs.enumerated() {
+            if i > 0 { raw(",") }
+            raw("{\"digest\":")
+            JSONText.string(o.digest, into: &out)
+            raw(",\"name\":")
+            JSONText.string(o.name, into: &out)
+            if let p = o.publicValue { raw(",\"publicValue\":"); JSONText.string(p, into: &out) }
+            if let salt = o.salt { raw(",\"salt\":"); JSONText.string(salt, into: &out) }
+            switch o.value {
+            case nil: break
+            case .number(let n)?:
+                raw(",\"value\":{\"kind\":\"number\",\"value\":")
+                JSONText.string(n, into: &out)
+                raw("}")
+            case let v?:
+                raw(",\"value\":")
+                raw(v.canonicalText)
+            }
+            raw("}")
+        }
+        raw("]}")
         return Data(out)
     }
 }

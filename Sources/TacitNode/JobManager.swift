@@ -316,7 +316,7 @@ public actor JobManager {
                 let stored = StoredResult(jobID: id, outputs: result.outputs)
                 let storing = ContinuousClock.now
                 defer { logger.info("result stored in \(Self.seconds(ContinuousClock.now - storing)) s", metadata: ["job": "\(id)"]) }
-                do { try writePrivate(try JSONEncoder.sorted.encode(stored), to: resultPath(id)) } catch {
+                do { try writePrivate(stored.encodedJSON(), to: resultPath(id)) } catch {
                     logger.error("cannot store the result: \(error)", metadata: ["job": "\(id)"])
                 }
             }

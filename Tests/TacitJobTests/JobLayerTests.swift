@@ -123,3 +123,28 @@ struct JobLayerTests {
         #expect(problems { $0.parties[0].input = nil }.contains { $0.contains("has role input but no `input:`") })
     }
 }
+
+@Suite("Canonical text of tables and sets")
+struct CanonicalTextTests {
+    static func encoder(_ v: JobValue) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(v), as: UTF8.self)
+    }
+
+    @Test("written directly, it is byte for byte JSONEncoder's, whatever the strings hold")
+    func sameAsJSONEncoder() throws {
+        let alphabet: [String] = ["a", "Z", "0", " ", "/", ",", "-", ".", "é", "漢", "🙂", "\u{7f}", "\u{2028}", "\u{2029}", "\u{a0}", "<", "&", "'",
+                                  "\"", "\\", "\n", "\t", "\u{01}", "\u{1f}"]
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<400 {
+            let cell = { () -> String in (0..<Int.random(in: 0...6, using: &rng)).map { _ in alphabet[Int.random(in: 0..<(round % 2 == 0 ? 18 : alphabet.count), using: &rng)] }.joined() }
+            let columns = (0..<Int.random(in: 1...3, using: &rng)).map { _ in cell() }
+            let rows = (0..<Int.random(in: 0...5, using: &rng)).map { _ in columns.map { _ in cell() } }
+            let t = JobValue.table(try JobTable(columns: columns, rows: rows))
+            #expect(t.canonicalText == (try Self.encoder(t)), "\(columns) \(rows)")
+            let s = JobValue.makeSet(rows.flatMap { $0 })
+            #expect(s.canonicalText == (try Self.encoder(s)))
+        }
+    }
+}

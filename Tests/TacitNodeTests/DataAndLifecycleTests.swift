@@ -499,3 +499,19 @@ struct OpeningFileTests {
         #expect(back.verify(against: opening.commitment))
     }
 }
+
+@Suite("The stored result file")
+struct StoredResultFileTests {
+    @Test("written directly, it reads back through JSONDecoder to the same result: numbers, sets, tables, odd strings")
+    func roundTrip() throws {
+        let odd = ["plain", "quo\"te", "back\\slash", "tab\tnew\nline", "é漢字🙂", "", "/x/"]
+        let stored = StoredResult(jobID: "j-\"1\"", outputs: [
+            OutputResult(name: "total", value: .number("12.50"), digest: "ab", publicValue: "12.50", salt: "cd"),
+            OutputResult(name: "t", value: .table(try JobTable(columns: ["a", "b\"c"], rows: odd.map { [$0, $0 + "!"] })), digest: "ef", publicValue: nil, salt: "01"),
+            OutputResult(name: "plain", value: .table(try JobTable(columns: ["a"], rows: [["1"], ["2"]])), digest: "ef", publicValue: nil, salt: "01"),
+            OutputResult(name: "s", value: .makeSet(odd), digest: "23", publicValue: nil, salt: nil),
+            OutputResult(name: "none", value: nil, digest: "45", publicValue: nil, salt: nil),
+        ])
+        #expect(try JSONDecoder().decode(StoredResult.self, from: stored.encodedJSON()) == stored)
+    }
+}

@@ -109,7 +109,8 @@ public enum ClaimsData {
             guard isDate(date) else {
                 throw problem(who, "service_date", "a service date is not a calendar date written YYYY-MM-DD", row: row)
             }
-            guard let category = index[cols[4].values[row].trimmed] else {
+            let code = cols[4].values[row]
+            guard let category = index[code] ?? index[code.trimmed] else {
                 throw problem(who, "category", "a category code is not one of the job's categories (\(categories.joined(separator: ", ")))", row: row)
             }
             guard let cents = Cents.parse(cols[5].values[row], digits: 2) else {
