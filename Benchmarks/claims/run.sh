@@ -6,9 +6,10 @@
 # Per size: seconds from `tacit job submit` to the job completed at every node (proposal,
 # three approvals, two input commitments, the run, three ResultRecorded, all through the
 # ledger's consensus), claims per second, bytes every node sent (mesh and ledger) per claim,
-# the protocol run's own time (the slowest node's "protocol run took" log line) and the share
-# of the time outside it (ledger transactions, reading and committing to the inputs, the
-# CLI round trips). The data is generated before the clock starts.
+# the protocol run's own time (the slowest node's "protocol run took" log line), the slowest
+# input party's reading of its dataset and committing to it (its "input read in" line), and
+# the rest: the ledger's share (five kinds of transaction through consensus, and the
+# operators' CLI round trips that trigger them). The data is generated before the clock starts.
 # Ends with `RESULT claims_per_s=… bytes_per_claim=…` for the largest size, and each size's
 # seconds. Goals (issue 16): 100k claims under 10 s, 1M under 100 s.
 set -euo pipefail
@@ -80,13 +81,17 @@ for N in $CLAIMS; do
   T1=$(now)
   B1=$(sent_bytes)
   RUN=$(grep -h "protocol run took" "$DIR"/*/node.log | sed 's/.*took \([0-9.]*\) s.*/\1/' | sort -g | tail -1)
+  # The slowest input party's reading of its dataset and committing to it, before the run.
+  INPUT=$(grep -h "input read in" "$DIR"/*/node.log | sed 's/.*read in \([0-9.]*\) s, committed and stored in \([0-9.]*\) s.*/\1 \2/' \
+    | awk '{print $1 + $2}' | sort -g | tail -1)
   RSS=$(for pid in "${PIDS[@]}"; do awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null; done | sort -n | tail -1)
   stop_nodes
-  LINE=$(python3 - "$N" "$T0" "$T1" "$B0" "$B1" "$RUN" "${RSS:-0}" <<'PY'
+  LINE=$(python3 - "$N" "$T0" "$T1" "$B0" "$B1" "$RUN" "${RSS:-0}" "${INPUT:-0}" <<'PY'
 import sys
-n, t0, t1, b0, b1, run, rss = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7])
+n, t0, t1, b0, b1, run, rss, inp = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7]), float(sys.argv[8])
 s = t1 - t0
-print(f"claims={n} seconds={s:.2f} claims_per_s={n / s:.0f} bytes_per_claim={(b1 - b0) / n:.0f} run_seconds={run:.2f} ledger_share={(s - run) / s:.2f} peak_rss_mib={rss / 1024:.0f}")
+ledger = max(0.0, s - run - inp)
+print(f"claims={n} seconds={s:.2f} claims_per_s={n / s:.0f} bytes_per_claim={(b1 - b0) / n:.0f} run_seconds={run:.2f} input_seconds={inp:.2f} ledger_seconds={ledger:.2f} ledger_share={ledger / s:.2f} peak_rss_mib={rss / 1024:.0f}")
 PY
 )
   echo "$LINE"
