@@ -1,11 +1,12 @@
 import Foundation
+import TacitBytes
 
 /// Seeded synthetic claims data for demonstrations, tests and benchmarks: a hospital's
 /// itemised bills and an insurer's policies for the same members, with the cases a claims
 /// job must get right: members with many claims, members already at their annual cap,
 /// claims whose every line is in an uncovered category, deductibles larger than the bills,
 /// zero-amount lines, and rates that do not divide cents evenly. The same seed gives the
-/// same bytes wherever libm's `pow` agrees (SplitMix64, no platform random).
+/// same bytes wherever libm's `pow` agrees (`SeededGenerator`, no platform random).
 public enum ClaimsGenerator {
     public struct Output: Sendable {
         /// CSV: line_id, claim_id, member_id, service_date, category, amount.
@@ -20,7 +21,7 @@ public enum ClaimsGenerator {
     /// `claims` claims for about claims/3.5 members, coded in `categories` (the job's codes;
     /// the default catalogue's codes get realistic amounts, others a generic range).
     public static func generate(claims: Int, seed: UInt64, categories: [String] = Claims.defaultCategories) -> Output {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let k = categories.count
         let profile = categories.map { Profile.of($0) }
         let weights = profile.map(\.weight)
@@ -122,7 +123,7 @@ public enum ClaimsGenerator {
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
-    static func pick(_ weights: [Double], _ rng: inout SplitMix64) -> Int {
+    static func pick(_ weights: [Double], _ rng: inout SeededGenerator) -> Int {
         let total = weights.reduce(0, +)
         var x = rng.unit() * total
         for (i, w) in weights.enumerated() {
@@ -141,7 +142,7 @@ public enum ClaimsGenerator {
         var rates: [Int64]
         var stay = false
 
-        func amount(_ rng: inout SplitMix64) -> Int64 {
+        func amount(_ rng: inout SeededGenerator) -> Int64 {
             Int64((low * pow(high / low, rng.unit())).rounded())
         }
 
@@ -173,22 +174,12 @@ enum Dates {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a fixed, seedable sequence for synthetic data. Not
-/// for secrets: keys, shares and masks come from the engines' cryptographic generators.
-public struct SplitMix64: Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SeededGenerator {
     /// Uniform in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
-    /// Uniform in 0..<n (n > 0), by rejection so that it is exact.
-    public mutating func below(_ n: Int) -> Int {
+    mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
+    /// Uniform in 0..<n (n > 0), by rejection: written out rather than `Int.random(in:)`, whose
+    /// algorithm the standard library may change, so a seed keeps giving the same data.
+    mutating func below(_ n: Int) -> Int {
         let bound = UInt64(n)
         let limit = UInt64.max - UInt64.max % bound
         while true {

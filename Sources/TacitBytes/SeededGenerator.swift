@@ -1,5 +1,6 @@
-/// The one seeded generator of the test suites (SplitMix64, Steele–Lea–Flood 2014), so a
-/// failing test reproduces from its seed. Tests only: nothing secret ever uses it.
+/// The one seeded generator (SplitMix64, Steele–Lea–Flood 2014): the test suites', so a
+/// failing test reproduces from its seed, and synthetic data's (`tacit claims generate`).
+/// Never for secrets: keys, shares and masks come from `SecureRandom` and the engines' PRGs.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public var state: UInt64
 
