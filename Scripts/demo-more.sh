@@ -12,14 +12,7 @@ TACIT=${1:-tacit}
 BITS=${TACIT_DEMO_KEY_BITS:-2048}
 DIR=${TACIT_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/tacit-demo.XXXXXX")}
 PARTIES=(insurer st-marys riverside)
-PIDS=()
-
-stop_nodes() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
-}
-trap stop_nodes EXIT
+. "$(dirname "$0")/nodes.sh"
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -29,17 +22,8 @@ if [ "$BITS" -lt 2048 ]; then extra+=(--insecure-small-key); fi
 "$TACIT" init --parties "$(IFS=,; echo "${PARTIES[*]}")" --key-bits "$BITS" "${extra[@]}" "$DIR"
 
 say "starting three node processes (logs in $DIR/NAME/node.log)"
-for p in "${PARTIES[@]}"; do
-  "$TACIT" node --config "$DIR/$p/node.yaml" >"$DIR/$p/node.out" 2>"$DIR/$p/node.log" &
-  PIDS+=($!)
-done
-for p in "${PARTIES[@]}"; do
-  for _ in $(seq 1 200); do
-    if "$TACIT" node status --config "$DIR/$p/node.yaml" >/dev/null 2>&1; then break; fi
-    sleep 0.1
-  done
-  "$TACIT" node status --config "$DIR/$p/node.yaml" | head -1
-done
+start_nodes "$TACIT" "$DIR" "${PARTIES[@]}"
+for p in "${PARTIES[@]}"; do "$TACIT" node status --config "$DIR/$p/node.yaml" | head -1; done
 
 say "the threshold Paillier key goes on the ledger (registered by its holders; every node checks its share against it)"
 for _ in $(seq 1 600); do

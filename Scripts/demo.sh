@@ -20,14 +20,7 @@ INSURER=acme-insurance
 HOSPITAL=st-marys
 REGULATOR=regulator
 PARTIES=("$INSURER" "$HOSPITAL" "$REGULATOR")
-PIDS=()
-
-stop_nodes() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
-}
-trap stop_nodes EXIT
+. "$(dirname "$0")/nodes.sh"
 
 say() { printf '\n== %s\n' "$*"; }
 conf() { echo "$DIR/$1/node.yaml"; }
@@ -38,17 +31,8 @@ echo "  $HOSPITAL's bills:     $DIR/$HOSPITAL/data/bills.csv ($(($(wc -l <"$DIR/
 echo "  $INSURER's policies: $DIR/$INSURER/data/policies.csv ($(($(wc -l <"$DIR/$INSURER/data/policies.csv") - 1)) members)"
 
 say "starting three node processes (logs in $DIR/NAME/node.log)"
-for p in "${PARTIES[@]}"; do
-  "$TACIT" node --config "$(conf "$p")" >"$DIR/$p/node.out" 2>"$DIR/$p/node.log" &
-  PIDS+=($!)
-done
-for p in "${PARTIES[@]}"; do
-  for _ in $(seq 1 300); do
-    if "$TACIT" node status --config "$(conf "$p")" >/dev/null 2>&1; then break; fi
-    sleep 0.1
-  done
-  "$TACIT" node status --config "$(conf "$p")" | head -1
-done
+start_nodes "$TACIT" "$DIR" "${PARTIES[@]}"
+for p in "${PARTIES[@]}"; do "$TACIT" node status --config "$DIR/$p/node.yaml" | head -1; done
 
 say "the insurer proposes the claims job"
 sed -n '/^protocol:/,$p' "$DIR/jobs/claims.yaml"

@@ -24,13 +24,7 @@ $SWIFT build -c release --product tacit >/dev/null
 TACIT="$($SWIFT build -c release --show-bin-path)/tacit"
 INSURER=acme-insurance HOSPITAL=st-marys REGULATOR=regulator
 PARTIES=("$INSURER" "$HOSPITAL" "$REGULATOR")
-PIDS=()
-stop_nodes() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
-}
-trap stop_nodes EXIT
+. Scripts/nodes.sh
 
 now() { date +%s.%N; }
 sent_bytes() {  # the sum over the nodes of the bytes their mesh sent
@@ -54,13 +48,7 @@ for N in $CLAIMS; do
   echo
   echo "== $N claims: generating the data and the consortium"
   "$TACIT" init --example claims --parties "$INSURER,$HOSPITAL,$REGULATOR" --claims "$N" --seed 1 --protocol-timeout 900 "$DIR" >/dev/null
-  for p in "${PARTIES[@]}"; do
-    "$TACIT" node --config "$DIR/$p/node.yaml" >"$DIR/$p/node.out" 2>"$DIR/$p/node.log" &
-    PIDS+=($!)
-  done
-  for p in "${PARTIES[@]}"; do
-    for _ in $(seq 1 600); do "$TACIT" node status --config "$DIR/$p/node.yaml" >/dev/null 2>&1 && break; sleep 0.1; done
-  done
+  start_nodes "$TACIT" "$DIR" "${PARTIES[@]}"
   B0=$(sent_bytes)
   JOB="bench-$N"
   sed "1i id: $JOB" "$DIR/jobs/claims.yaml" >"$DIR/jobs/bench.yaml"
