@@ -227,17 +227,11 @@ public struct Claims: JobProtocol {
         let cap = e.slice(terms, ((k + 1) * n)..<((k + 2) * n))
 
         await progress("covered amounts: bills × rates", 0.25)
-        // Σ_c rate_c·high_c and Σ_c rate_c·low_c of every claim: 2n inner products of K terms.
-        // The highs then the lows, each category-major, are re-laid out as 2n products of K
-        // terms by interleaving per category.
-        var left: [E.Share] = [], right: [E.Share] = []
-        for c in 0..<k {
-            left += [e.slice(bills, (c * n)..<((c + 1) * n)), e.slice(bills, ((k + c) * n)..<((k + c + 1) * n))]
-            let r = e.slice(rates, (c * n)..<((c + 1) * n))
-            right += [r, r]
-        }
-        let sums = try await e.innerProducts(e.concatenate(left), e.concatenate(right), terms: k)
-        let high = e.slice(sums, 0..<n), low = e.slice(sums, n..<(2 * n))
+        // Σ_c rate_c·high_c and Σ_c rate_c·low_c of every claim: the hospital's highs and lows
+        // are each laid out category-major, as the rates are, so each is n inner products of K
+        // terms as it stands.
+        let high = try await e.innerProducts(e.slice(bills, 0..<(k * n)), rates, terms: k)
+        let low = try await e.innerProducts(e.slice(bills, (k * n)..<(2 * k * n)), rates, terms: k)
 
         // ⌊(low + 5000) / 10^4⌋ exactly: low + 5000 < 2^31, so a multiply by ⌊2^41/10^4⌋ and a
         // truncation by 41 bits land within one of the quotient (the product stays below 2^59),
