@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libgmp-dev libssl-dev libzmq3-dev libsodium-dev libsqlite3-de
 # Extra Debian packages a target needs beyond the base set.
 EXTRA_PACKAGES ?=
 
-.PHONY: deps py-deps build test test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger bench-keygen bench-millionaire bench-psi bench-psi-10m bench-claims demo-more fuzz clean help
+.PHONY: deps py-deps build test test-browser test-templates test-tsan demo demo-inprocess bench-bigint bench-paillier bench-transport bench-mpc bench-ledger bench-keygen bench-millionaire bench-psi bench-psi-10m bench-claims demo-more fuzz clean help
 
 # Python packages for the python-paillier interoperability test and benchmark, from PyPI, in a
 # git-ignored venv. The tests find the interpreter through TACIT_PYTHON.
@@ -22,6 +22,7 @@ help:
 	@echo "make demo          the insurer-hospital claims job across three node processes, with the ledger"
 	@echo "make demo-more     the threshold Paillier and Shamir examples across three node processes"
 	@echo "make test          install what is missing, build, run every test"
+	@echo "make test-browser  the web console in headless Chromium against three node processes"
 	@echo "make test-templates  follow Docs/AddingAProtocol.md on a copy of the package"
 	@echo "make bench-bigint  BigInt versus C/GMP (modular power, multiply-and-reduce)"
 	@echo "make bench-paillier Paillier versus python-paillier and the C/GMP floor"
@@ -78,8 +79,18 @@ test: deps py-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip '$(SERIAL_TESTS)'
 	$(SWIFT) test --skip-build --filter '$(SERIAL_TESTS)'
+	$(MAKE) test-browser
 	$(MAKE) test-templates
 	$(MAKE) test-tsan
+
+# issue 17: the web console in headless Chromium (Debian's chromium and chromium-driver,
+# Selenium from PyPI, installed here when missing) against three node processes and their
+# consoles. Screenshots (and on failure the page and the consoles' logs) go to
+# .build/browser-artefacts.
+test-browser: deps py-deps
+	Scripts/browser-deps.sh $(VENV)
+	$(SWIFT) build --product tacit
+	$(VENV)/bin/python Tests/Browser/console_test.py "$$($(SWIFT) build --show-bin-path)/tacit" .build/browser-artefacts
 
 # Docs/AddingAProtocol.md followed on a temporary copy of the package: the job and engine
 # templates copied to new folders, registered, built, run through `tacit simulate`, their own

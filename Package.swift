@@ -83,6 +83,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The web console's HTTP server (and TLS when asked). swift-configuration support is
+        // not used: the console takes its settings from the command line and node.yaml.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: ["FullFoundation"]),
+        // Already Hummingbird's: named for the console's TLS configuration and bound channel.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: protocolTargets + [
         // C libraries: module maps and shims only.
@@ -262,11 +269,29 @@ let package = Package(
             swiftSettings: tacitSettings
         ),
 
+        // The web console for operators and auditors: pages over the node's control socket and
+        // its verified ledger replica, served beside the node (`tacit console`).
+        .target(
+            name: "TacitConsole",
+            dependencies: [
+                "TacitNode", "TacitBytes", "TacitJob", "TacitNet", "TacitMath",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: tacitSettings
+        ),
+
         // Command line.
         .executableTarget(
             name: "tacit",
             dependencies: [
                 "TacitNode",
+                "TacitConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -324,6 +349,11 @@ let package = Package(
             // the binaries they start (node processes, a hostile member) in the bin directory.
             dependencies: ["TacitNode", "TacitJob", "TacitBytes", "TacitLedger", "TacitNet", "TacitCrypto", "TacitMath", "TacitTestSupport", "TacitClaims", "tacit",
                            "tacit-hostile-peer"],
+            swiftSettings: tacitSettings
+        ),
+        .testTarget(
+            name: "TacitConsoleTests",
+            dependencies: ["TacitConsole", "TacitNode", "TacitJob", "TacitNet"],
             swiftSettings: tacitSettings
         ),
         .testTarget(

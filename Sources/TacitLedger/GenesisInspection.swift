@@ -18,6 +18,7 @@ public struct GenesisInspection: Sendable {
         public var curveKeyFingerprint: String?
         public var certificateFingerprint: String
         public var certificateSubject: String?
+        public var certificateIssuer: String?
         public var validFrom: Date?
         public var validUntil: Date?
         /// The Ed25519 key the certificate certifies, when it verifies under the CA.
@@ -44,6 +45,36 @@ public struct GenesisInspection: Sendable {
     /// Complete: every founder signed and nothing is wrong; a node will accept it.
     public var isComplete: Bool { unsigned.isEmpty && problems.isEmpty }
 
+    /// One member record as an operator reads it, its certificate checked against `ca` at
+    /// `date`; the verified signing key when the certificate verifies.
+    static func describe(_ rec: MemberRecord, ca: Certificate?, at date: Date) -> (Member, VerifyingKey?) {
+        var m = Member(
+            name: rec.name, endpoint: rec.endpoint, roles: rec.roles, curveKey: rec.curveKey,
+            curveKeyFingerprint: Fingerprint.curveKey(z85: rec.curveKey),
+            certificateFingerprint: Fingerprint.sha256(rec.certificateDER),
+            encryptionKeyFingerprint: Fingerprint.sha256(rec.encryptionKey))
+        var verified: VerifyingKey?
+        if let cert = try? Certificate(derEncoded: rec.certificateDER) {
+            m.certificateSubject = cert.subject.description
+            m.certificateIssuer = cert.issuer.description
+            m.validFrom = cert.notValidBefore
+            m.validUntil = cert.notValidAfter
+        }
+        if m.curveKeyFingerprint == nil { m.problem = "its CURVE key is not a 40-character Z85 key" }
+        if let ca {
+            do {
+                let key = try ConsortiumCA.verifyMember(certificateDER: rec.certificateDER, name: rec.name, ca: ca, at: date)
+                m.signingKeyFingerprint = Fingerprint.sha256(key.rawRepresentation)
+                verified = key
+            } catch {
+                m.problem = (error as? LedgerError)?.reason ?? "\(error)"
+            }
+        }
+        if let problem = Membership.validateName(rec.name) { m.problem = "name '\(rec.name)' \(problem)" }
+        if rec.encryptionKey.count != 32 { m.problem = "its encryption key is not 32 bytes" }
+        return (m, verified)
+    }
+
     public init(_ g: Genesis) {
         chainName = g.chainName
         chainID = g.hash
@@ -64,28 +95,8 @@ public struct GenesisInspection: Sendable {
         }
         var keys: [String: VerifyingKey] = [:]
         members = g.members.map { rec in
-            var m = Member(
-                name: rec.name, endpoint: rec.endpoint, roles: rec.roles, curveKey: rec.curveKey,
-                curveKeyFingerprint: Fingerprint.curveKey(z85: rec.curveKey),
-                certificateFingerprint: Fingerprint.sha256(rec.certificateDER),
-                encryptionKeyFingerprint: Fingerprint.sha256(rec.encryptionKey))
-            if let cert = try? Certificate(derEncoded: rec.certificateDER) {
-                m.certificateSubject = cert.subject.description
-                m.validFrom = cert.notValidBefore
-                m.validUntil = cert.notValidAfter
-            }
-            if m.curveKeyFingerprint == nil { m.problem = "its CURVE key is not a 40-character Z85 key" }
-            if let ca {
-                do {
-                    let key = try ConsortiumCA.verifyMember(certificateDER: rec.certificateDER, name: rec.name, ca: ca, at: created)
-                    m.signingKeyFingerprint = Fingerprint.sha256(key.rawRepresentation)
-                    keys[rec.name] = key
-                } catch {
-                    m.problem = (error as? LedgerError)?.reason ?? "\(error)"
-                }
-            }
-            if let problem = Membership.validateName(rec.name) { m.problem = "name '\(rec.name)' \(problem)" }
-            if rec.encryptionKey.count != 32 { m.problem = "its encryption key is not 32 bytes" }
+            let (m, key) = Self.describe(rec, ca: ca, at: created)
+            if let key { keys[rec.name] = key }
             return m
         }
         for m in members { if let p = m.problem { problems.append("member \(m.name): \(p)") } }
@@ -121,5 +132,29 @@ public enum Fingerprint {
     public static func curveKey(z85 text: String) -> String? {
         guard let key = try? CurvePublicKey(z85: text) else { return nil }
         return sha256(key.rawBytes)
+    }
+}
+
+extension Membership {
+    /// The current members as an operator reads them (certificate subject, issuer, validity,
+    /// fingerprints), certificates checked against the consortium CA at `date`.
+    public func described(at date: Date = Date()) -> [GenesisInspection.Member] {
+        names.compactMap { records[$0] }.map { GenesisInspection.describe($0, ca: ca, at: date).0 }
+    }
+}
+
+extension MemberRecord {
+    /// The member's certificate as PEM, to check with other tools (`openssl x509 -text`).
+    public var certificatePEM: String {
+        let b64 = Data(certificateDER).base64EncodedString()
+        var lines = ["-----BEGIN CERTIFICATE-----"]
+        var i = b64.startIndex
+        while i < b64.endIndex {
+            let j = b64.index(i, offsetBy: 64, limitedBy: b64.endIndex) ?? b64.endIndex
+            lines.append(String(b64[i..<j]))
+            i = j
+        }
+        lines.append("-----END CERTIFICATE-----")
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -90,20 +90,7 @@ extension Tacit {
                 }
             }
 
-            static func render(_ s: JobStatus) -> String {
-                var out = ["job \(s.id): \(s.phase.rawValue)\(s.reason.map { " — \($0)" } ?? "")"]
-                out += s.summary.map { "  " + $0 }
-                out.append("  this node: \(s.localRoles.joined(separator: ", ").ifEmptyText("no role"))\(s.localUse.map { "; would use \($0)" } ?? "")")
-                if !s.awaitingApproval.isEmpty { out.append("  awaiting approval from: \(s.awaitingApprovalNames.joined(separator: ", "))") }
-                if s.phase == .approved, !s.awaitingCommitment.isEmpty {
-                    out.append("  awaiting input commitments from: \(s.awaitingCommitmentNames.joined(separator: ", "))")
-                }
-                for (p, c) in s.commitments.sorted(by: { $0.key < $1.key }) { out.append("  input committed by \(p): \(c)") }
-                if let step = s.progressStep { out.append("  progress: \(Int((s.progress ?? 0) * 100))% \(step)") }
-                if !s.awaitingResult.isEmpty, s.phase == .committed { out.append("  running; results pending from: \(s.awaitingResultNames.joined(separator: ", "))") }
-                for o in s.outputs ?? [] { out.append("  output \(o.name): digest \(o.digest)\(o.publicValue.map { ", public value \($0)" } ?? "")") }
-                return out.joined(separator: "\n")
-            }
+            static func render(_ s: JobStatus) -> String { s.statusLines.joined(separator: "\n") }
         }
 
         struct Result: ParsableCommand {

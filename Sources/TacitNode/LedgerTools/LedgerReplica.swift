@@ -139,6 +139,8 @@ public struct LedgerReplica: Sendable {
         public struct TransactionSummary: Sendable, Hashable {
             /// The transaction id, shortened.
             public var id: String
+            /// The whole transaction id (hex), as `LedgerEntry.id` holds it.
+            public var fullID: String
             public var kind: String
             public var author: String
             public var nonce: UInt64
@@ -167,7 +169,7 @@ public struct LedgerReplica: Sendable {
             signedBy: c.signatures.map(\.member),
             transactions: b.transactions.map { bytes in
                 (try? Transaction(decoding: bytes)).map {
-                    .init(id: $0.id.short, kind: $0.body.kindName, author: $0.author, nonce: $0.nonce, jobID: $0.body.jobID)
+                    .init(id: $0.id.short, fullID: $0.id.hex, kind: $0.body.kindName, author: $0.author, nonce: $0.nonce, jobID: $0.body.jobID)
                 }
             })
     }
@@ -202,6 +204,42 @@ public struct LedgerReplica: Sendable {
         return try await SealedOutput.read(jobID: jobID, output: output, as: PartyID(member), label: "member \(member)", entries: entries) { entryID, field in
             try ConsortiumLedger.openField(entryID: entryID, field: field, as: member, in: store, upTo: top) { key }
         }
+    }
+
+    /// A member as the verified replica records it now: certificate, keys' fingerprints,
+    /// roles, and the certificate as PEM.
+    public struct MemberSummary: Sendable, Hashable {
+        public var name: String
+        public var roles: [String]
+        public var endpoint: String
+        public var certificateSubject: String?
+        public var certificateIssuer: String?
+        public var validFrom: Date?
+        public var validUntil: Date?
+        public var certificateFingerprint: String
+        public var signingKeyFingerprint: String?
+        public var curveKeyFingerprint: String?
+        public var encryptionKeyFingerprint: String
+        /// Why the record would be refused today (an expired certificate, say); nil if fine.
+        public var problem: String?
+        public var certificatePEM: String
+    }
+
+    /// The members the verified blocks lead to, and the quorum; nil when no block verifies
+    /// (the verification's failure says why).
+    public func members(at date: Date = Date()) -> (members: [MemberSummary], quorum: Int, verification: Verification)? {
+        let report = LedgerVerifier.verify(store: store)
+        guard let membership = report.state?.membership else { return nil }
+        let described = membership.described(at: date)
+        let members = described.map { m in
+            MemberSummary(
+                name: m.name, roles: m.roles, endpoint: m.endpoint, certificateSubject: m.certificateSubject, certificateIssuer: m.certificateIssuer,
+                validFrom: m.validFrom, validUntil: m.validUntil, certificateFingerprint: m.certificateFingerprint,
+                signingKeyFingerprint: m.signingKeyFingerprint, curveKeyFingerprint: m.curveKeyFingerprint,
+                encryptionKeyFingerprint: m.encryptionKeyFingerprint, problem: m.problem,
+                certificatePEM: membership.records[m.name]?.certificatePEM ?? "")
+        }
+        return (members, membership.quorum, Self.summary(report))
     }
 
     /// The replica as JSON: canonical bytes in hex plus a decoded summary (Docs/TacitLedger.md).
