@@ -101,16 +101,25 @@ struct LayoutTests {
         }
     }
 
-    @Test("the tacit command imports TacitNode and no other Tacit module")
+    /// The web console is the node layer's face for browsers: its own target on top of
+    /// TacitNode (so the node library links no HTTP server), imported only by `tacit console`.
+    @Test("the tacit command imports TacitNode and no other Tacit module (TacitConsole only in `tacit console`)")
     func cliGoesThroughTheNode() throws {
         let found = try imports(under: "Sources/tacit")
         #expect(found.contains { $0.module == "TacitNode" })
         for (file, module) in found where module.hasPrefix("Tacit") || module.hasPrefix("C") {
+            if module == "TacitConsole" {
+                #expect(file.hasSuffix("ConsoleCommand.swift"), "\(file) imports TacitConsole")
+                continue
+            }
             #expect(module == "TacitNode", "\(file) imports \(module)")
+        }
+        for (file, module) in try imports(under: "Sources/TacitConsole") where module.hasPrefix("C") && !module.hasPrefix("Crypto") {
+            Issue.record("\(file) imports the C module \(module)")
         }
     }
 
-    @Test("Package.swift: tacit depends on TacitNode only among our modules; no protocol target on TacitLedger or TacitNode")
+    @Test("Package.swift: tacit depends on TacitNode (and TacitConsole, which sits on it) only among our modules; no protocol target on TacitLedger or TacitNode")
     func manifestDependencies() throws {
         // A scratch path of its own: `swift test` holds the lock on the package's .build.
         let scratch = tempDir()
@@ -137,7 +146,10 @@ struct LayoutTests {
         }
         let ours = Set(targets.compactMap { $0["name"] as? String })
         let tacit = try #require(targets.first { $0["name"] as? String == "tacit" })
-        #expect(dependencies(tacit).filter(ours.contains) == ["TacitNode"])
+        #expect(dependencies(tacit).filter(ours.contains) == ["TacitNode", "TacitConsole"])
+        let console = try #require(targets.first { $0["name"] as? String == "TacitConsole" })
+        #expect(dependencies(console).contains("TacitNode"))
+        #expect(!dependencies(console).contains("TacitLedger") && !dependencies(console).contains("tacit"))
         let protocolTargets = targets.filter { ($0["path"] as? String)?.hasPrefix("Protocols/") == true }
         #expect(protocolTargets.count >= 10)
         for t in protocolTargets {
