@@ -260,6 +260,8 @@ let package = Package(
             dependencies: [
                 "TacitBytes",
                 "TacitNet",
+                // Ed25519 verification only (libsodium's verifier); signing is swift-crypto's.
+                "TacitCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -15,18 +15,8 @@ public enum Ristretto255 {
     /// What the one-way map (`crypto_core_ristretto255_from_hash`) takes.
     public static let uniformBytes = 64
 
-    /// libsodium picks its implementations and seeds `randombytes` in `sodium_init`; a static
-    /// `let` is initialised exactly once, on first use, whichever thread gets there first
-    /// (Swift guards it with `swift_once`), which is the "once, thread-safe" libsodium asks for.
-    private static let sodiumStatus: Int32 = sodium_init()
-
     @inline(__always)
-    static func ready() {
-        // 0: initialised now; 1: already initialised (libzmq's CURVE may have done it).
-        guard sodiumStatus >= 0 else {
-            fatalError("Ristretto255: libsodium failed to initialise (sodium_init returned \(sodiumStatus))")
-        }
-    }
+    static func ready() { Sodium.ready() }
 
     /// Why a point, scalar or parameter was refused. Compares on `code` only.
     public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
