@@ -186,11 +186,20 @@ public protocol ConsensusApplication {
     /// Full validation against the state after height − 1.
     mutating func isValid(_ block: Block) -> Bool
     mutating func commit(_ block: Block, _ certificate: CommitCertificate) throws
+    /// As `commit`, called by the consensus engine once it has verified every signature of
+    /// `certificate` itself; an application may skip checking them again.
+    mutating func commit(_ block: Block, _ certificate: CommitCertificate, signaturesVerified: Bool) throws
     mutating func persist(_ state: SignState) throws
     func committed(at height: UInt64) -> (Block, CommitCertificate)?
     /// The members and keys that vote on the next height.
     var validators: [String: VerifyingKey] { get }
     var lastCommittedHash: Hash256 { get }
+}
+
+extension ConsensusApplication {
+    public mutating func commit(_ block: Block, _ certificate: CommitCertificate, signaturesVerified: Bool) throws {
+        try commit(block, certificate)
+    }
 }
 
 public struct ConsensusTimeouts: Sendable {

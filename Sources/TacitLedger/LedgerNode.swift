@@ -233,8 +233,13 @@ public actor LedgerNode {
             logger.warning("dropped a malformed transaction batch", metadata: ["from": "\(peer)"])
             return
         }
-        let errs = Replica.verifyAll(txs, replica.state.membership)
-        for (tx, e) in zip(txs, errs) where e == nil {
+        txs.removeAll { replica.isKnown($0) }
+        guard !txs.isEmpty else { return }
+        // Those a proposal brought first were verified then.
+        let fresh = txs.filter { !replica.isVerified($0.id) }
+        let errs = Replica.verifyAll(fresh, replica.state.membership)
+        let bad = Set(zip(fresh, errs).compactMap { $1 == nil ? nil : $0.id })
+        for tx in txs where !bad.contains(tx.id) {
             try? replica.admit(tx, signaturesVerified: true)
         }
         perform(core.transactionsAvailable(&replica))

@@ -61,6 +61,18 @@ public final class Replica: ConsensusApplication {
         verified.insert(tx.id)
     }
 
+    /// Already pending, or committed (its nonce is not above its author's last committed one):
+    /// `admit` would refuse it, so its signatures need not be checked first. Gossip brings
+    /// most transactions after the proposal that carried them.
+    func isKnown(_ tx: Transaction) -> Bool {
+        if inPool.contains(tx.id) { return true }
+        if let last = state.lastNonce[tx.author], tx.nonce <= last { return true }
+        return false
+    }
+
+    /// Its signatures were verified against the current membership.
+    func isVerified(_ id: Hash256) -> Bool { verified.contains(id) }
+
     /// Verifies the signatures of many transactions on every core.
     static func verifyAll(_ txs: [Transaction], _ membership: Membership) -> [LedgerError?] {
         let results = UnsafeResults(count: txs.count)
@@ -127,10 +139,17 @@ public final class Replica: ConsensusApplication {
     }
 
     public func commit(_ block: Block, _ certificate: CommitCertificate) throws {
+        try commit(block, certificate, signaturesVerified: false)
+    }
+
+    public func commit(_ block: Block, _ certificate: CommitCertificate, signaturesVerified: Bool) throws {
         guard isValid(block), let (scratch, txs) = validated[block.hash] else {
             throw LedgerError(.invalidBlock, "refusing to commit an invalid block", height: block.header.height)
         }
-        try certificate.verify(chainID: state.chainID, blockHash: block.hash, height: block.header.height, membership: state.membership)
+        // The quorum, the signers' membership and the block are checked either way.
+        try certificate.verify(
+            chainID: state.chainID, blockHash: block.hash, height: block.header.height, membership: state.membership,
+            checkSignatures: !signaturesVerified)
         try store.append(block, certificate: certificate, transactions: txs)
         let membershipBefore = state.membership.names
         state.apply(block, scratch)
