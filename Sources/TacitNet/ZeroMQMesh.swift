@@ -647,6 +647,7 @@ final class IOLoop: @unchecked Sendable {
 
     private func run() {
         ioThread.withLock { $0 = pthread_self() }
+        executor.adopt()
         var items: [zmq_pollitem_t] = []
         // Retry interval for messages ZeroMQ could not take (peer at its high-water mark):
         // short while they drain, backing off while a peer stays stuck.
@@ -670,6 +671,9 @@ final class IOLoop: @unchecked Sendable {
             if let redialIn { timeout = timeout < 0 ? redialIn : min(timeout, redialIn) }
             // Incomplete messages are checked for expiry at least once a second.
             if !assemblies.isEmpty { timeout = timeout < 0 ? 1000 : min(timeout, 1000) }
+            // Jobs this thread queued itself (the send waiters `flushLanes` admitted) wrote no
+            // wake-up: look and come back at once.
+            if executor.hasQueued { timeout = 0 }
             let rc = zmq_poll(&items, Int32(items.count), timeout)
             if rc < 0 {
                 if zmq_errno() == EINTR { continue }
@@ -1266,6 +1270,7 @@ final class IOExecutor: TaskExecutor, @unchecked Sendable {
     private struct State {
         var jobs: [UnownedJob] = []
         var retired = false
+        var thread: pthread_t?
     }
     private let state = Locked(State())
     private let wakeFD: Int32
@@ -1274,18 +1279,31 @@ final class IOExecutor: TaskExecutor, @unchecked Sendable {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
-        let queued: Bool = state.withLock { s in
-            if s.retired { return false }
+        enum Where { case queued, queuedHere, retired }
+        let outcome: Where = state.withLock { s in
+            if s.retired { return .retired }
             s.jobs.append(unowned)
-            return true
+            // A job queued by the I/O thread itself (a message it delivered resumes a task
+            // that prefers it) runs before the next poll anyway: no wake-up write, and no
+            // extra poll it would cause, on the round trip's path.
+            if let t = s.thread, pthread_equal(t, pthread_self()) != 0 { return .queuedHere }
+            return .queued
         }
-        if queued {
+        switch outcome {
+        case .queuedHere:
+            break
+        case .queued:
             var b: UInt8 = 1
             _ = write(wakeFD, &b, 1)
-        } else {
+        case .retired:
             globalConcurrentExecutor.enqueue(ExecutorJob(unowned))
         }
     }
+
+    var hasQueued: Bool { state.withLock { !$0.jobs.isEmpty } }
+
+    /// Called once by the I/O thread as it starts.
+    func adopt() { state.withLock { $0.thread = pthread_self() } }
 
     /// On the I/O thread.
     func runQueued() {
