@@ -361,7 +361,11 @@ let package = Package(
         .testTarget(
             name: "TacitLedgerTests",
             // `tacit` is a build dependency: the multi-process tests launch `tacit ledger serve`.
-            dependencies: ["TacitLedger", "TacitBytes", "TacitNet", "TacitTestSupport", "tacit"],
+            dependencies: [
+                "TacitLedger", "TacitBytes", "TacitNet", "TacitTestSupport", "tacit",
+                // swift-crypto's verifier: the reference the libsodium one is tested against.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: tacitSettings
         ),
     ]
