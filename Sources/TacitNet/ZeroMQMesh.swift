@@ -265,7 +265,6 @@ final class IOLoop: @unchecked Sendable {
     private let nextWaiterID = Locked<UInt64>(1)
 
     let executor: IOExecutor
-    private let ioThread = Locked<pthread_t?>(nil)
 
     private let context: UnsafeMutableRawPointer
     private let zap: UnsafeMutableRawPointer
@@ -639,14 +638,13 @@ final class IOLoop: @unchecked Sendable {
         signal()
         // Closing from a task running on the I/O thread itself: it cannot wait for itself;
         // the loop sees `stopping` when that task returns.
-        let onIOThread = ioThread.withLock { t in t.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+        let onIOThread = executor.isIOThread
         if !onIOThread { done.wait() }
     }
 
     // MARK: the I/O thread
 
     private func run() {
-        ioThread.withLock { $0 = pthread_self() }
         executor.adopt()
         var items: [zmq_pollitem_t] = []
         // Retry interval for messages ZeroMQ could not take (peer at its high-water mark):
@@ -1286,7 +1284,7 @@ final class IOExecutor: TaskExecutor, @unchecked Sendable {
             // A job queued by the I/O thread itself (a message it delivered resumes a task
             // that prefers it) runs before the next poll anyway: no wake-up write, and no
             // extra poll it would cause, on the round trip's path.
-            if let t = s.thread, pthread_equal(t, pthread_self()) != 0 { return .queuedHere }
+            if Self.isCurrent(s.thread) { return .queuedHere }
             return .queued
         }
         switch outcome {
@@ -1301,6 +1299,11 @@ final class IOExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     var hasQueued: Bool { state.withLock { !$0.jobs.isEmpty } }
+
+    /// The caller runs on the I/O thread (false before it started).
+    var isIOThread: Bool { state.withLock { Self.isCurrent($0.thread) } }
+
+    private static func isCurrent(_ t: pthread_t?) -> Bool { t.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
 
     /// Called once by the I/O thread as it starts.
     func adopt() { state.withLock { $0.thread = pthread_self() } }
