@@ -3,21 +3,26 @@ import TacitCrypto
 import TacitMath
 
 /// Dealer-free Beaver triples for additive sharing over Z/2^64, semi-honest, dishonest
-/// majority: every pair of parties runs IKNP oblivious-transfer extension (Ishai–Kilian–
-/// Nissim–Petrank 2003) in both directions, on 128 base OTs (Chou–Orlandi "simplest OT" over
-/// P-256), and multiplies with Gilboa's OT-based product: 64 correlated OTs per 64-bit
-/// product (one per bit of the receiver's factor), 1 per AND lane for binary triples.
+/// majority: every pair of parties runs OT extension in both directions, on 128 base OTs
+/// (Chou–Orlandi "simplest OT" over P-256), and multiplies with Gilboa's OT-based product: 64
+/// correlated OTs per 64-bit product (one per bit of the receiver's factor), 1 per AND lane
+/// for binary triples.
+///
+/// The extension is SoftSpokenOT (Roy 2022, semi-honest; ``SubspaceVOLE``) with k =
+/// ``subspaceBits``: IKNP (Ishai–Kilian–Nissim–Petrank 2003) at k = 1, and at k > 1 the same
+/// matrix relation q_j = t_j ⊕ Δ_j·r from 128/k messages instead of 128, each block of k
+/// columns made from 2^k seeds of a GGM tree over k base OTs.
 ///
 /// c = (Σ aᵢ)(Σ bᵢ) = Σ aᵢbᵢ + Σ_{i≠j} aᵢbⱼ: each cross product aᵢbⱼ is a Gilboa product
 /// with i sending and j receiving. Costs per arithmetic triple, per ordered pair: 64 OTs,
-/// 1 KiB of IKNP matrix from the receiver and 260 B of corrections from the sender (the
-/// correction for bit k is sent in 64 − k bits).
+/// 1024/k B of matrix from the receiver (512 B at the default k = 2) and 260 B of corrections
+/// from the sender (the correction for bit k is sent in 64 − k bits).
 ///
 /// Hashing is the tweakable circular correlation-robust hash H(i, x) = π(π(x) ⊕ i) ⊕ π(x) of
 /// Guo et al. 2020 (``TweakableHash``), i the OT's index in its direction; base-OT keys hash
-/// the session, both party ids and both public points (`P256.key(fromPoint:index:session:…)`).
-/// PRGs are AES-128-CTR. Semi-honest security only (no consistency checks on the IKNP
-/// matrix; a malicious receiver could learn Δ bits).
+/// the session, both party ids and both public points (`P256.key(fromPoint:index:session:…)`)
+/// and each masks one GGM level sum. PRGs are AES-128-CTR. Semi-honest security only (no
+/// consistency checks on the matrix; a malicious receiver could learn Δ bits).
 public final class OTTripleSource: TripleSource {
     // Not Sendable: used by one job task.
     /// Triples per IKNP batch (bounds memory: the matrix is 128 × batch words per pair).
@@ -29,28 +34,45 @@ public final class OTTripleSource: TripleSource {
 
     final class SenderState {
         let delta: (UInt64, UInt64)
-        let columns: [AESPRG]  // k_{Δ_j}
+        /// Per block of k columns, the seeds of SubspaceVOLE: every leaf but the block's Δ bits'.
+        let leaves: [[AESPRG?]]
         var tweak: UInt64 = 0
-        init(delta: (UInt64, UInt64), columns: [AESPRG]) {
+        init(delta: (UInt64, UInt64), leaves: [[AESPRG?]]) {
             self.delta = delta
-            self.columns = columns
+            self.leaves = leaves
+        }
+        func bit(_ j: Int) -> Int { Int(truncatingIfNeeded: (j < 64 ? delta.0 >> UInt64(j) : delta.1 >> UInt64(j - 64)) & 1) }
+        /// Block b's k bits of Δ, bit i being column bk + i's.
+        func punctured(_ b: Int, _ k: Int) -> Int {
+            var d = 0
+            for i in 0..<k { d |= bit(b * k + i) << i }
+            return d
         }
     }
 
     final class ReceiverState {
-        let zero: [AESPRG]
-        let one: [AESPRG]
+        /// Per block of k columns, all 2^k seeds of SubspaceVOLE.
+        let leaves: [[AESPRG]]
         var tweak: UInt64 = 0
-        init(zero: [AESPRG], one: [AESPRG]) {
-            self.zero = zero
-            self.one = one
-        }
+        init(leaves: [[AESPRG]]) { self.leaves = leaves }
     }
+
+    /// SoftSpokenOT's k (``SubspaceVOLE``): 128/k bits of matrix per OT from the extension
+    /// receiver, 2^k PRG streams per k columns; 1 is IKNP. Both parties must use the same.
+    public let subspaceBits: Int
+    /// The k values this source supports (divisors of 128 small enough for 2^k streams).
+    public static let subspaceBitsRange = [1, 2, 4, 8]
 
     /// 1024 by default: a batch's matrices (1 MiB per peer) stay in L2, and the three
     /// parties' rounds interleave more finely. Measured on 2 cores (RESULTS.md, issue 5):
     /// 512 ≈ 1024 at ~48k triples/s, 2048–4096 ~41k, 8192 ~35k.
-    public init(batchSize: Int = 1024) { self.batchSize = batchSize }
+    public init(batchSize: Int = 1024, subspaceBits: Int = 2) {
+        precondition(Self.subspaceBitsRange.contains(subspaceBits), "OTTripleSource: k must be one of \(Self.subspaceBitsRange)")
+        self.batchSize = batchSize
+        self.subspaceBits = subspaceBits
+    }
+
+    var blocks: Int { 128 / subspaceBits }
 
     /// Base OTs for every ordered pair: this party is the base-OT sender (with fresh seed
     /// pairs) towards each peer for the direction where it is the extension receiver, and
@@ -95,26 +117,51 @@ public final class OTTripleSource: TripleSource {
             pending[p] = ((d0, d1), keys)
         }
         let gotB = try await context.exchangeBytes(out2, from: peers, expectedBytes: 128 * P256.pointBytes, step: "base OT B")
+        // Round 3: as the extension receiver towards each peer, a GGM tree per block of k
+        // base OTs (SubspaceVOLE), its masked level sums to the peer.
+        let k = subspaceBits
+        var out3: [PartyID: [UInt8]] = [:]
         for p in peers {
-            let (delta, keys) = pending[p]!
-            senders[p] = SenderState(delta: delta, columns: keys.map { AESPRG(seed: $0) })
             let bytes = gotB[p]!
-            var zero: [AESPRG] = [], one: [AESPRG] = []
+            var pads: [(zero: [UInt8], one: [UInt8])] = []
             for j in 0..<128 {
                 let bj = Array(bytes[(j * 33)..<((j + 1) * 33)])
                 do {
                     // Base OT j from me (A) to p (B_j): k0 = H(a·B_j), k1 = H(a·(B_j − A)).
                     let k0 = try group.multiply(bj, by: a)
                     let k1 = try group.multiply(try group.add(bj, bigA, subtract: true), by: a)
-                    zero.append(AESPRG(seed: P256.key(
-                        fromPoint: k0, index: j, session: session, sender: me, receiver: p.name, a: bigA, b: bj)))
-                    one.append(AESPRG(seed: P256.key(
-                        fromPoint: k1, index: j, session: session, sender: me, receiver: p.name, a: bigA, b: bj)))
+                    pads.append((
+                        P256.key(fromPoint: k0, index: j, session: session, sender: me, receiver: p.name, a: bigA, b: bj),
+                        P256.key(fromPoint: k1, index: j, session: session, sender: me, receiver: p.name, a: bigA, b: bj)))
                 } catch {
                     throw MPCError(.malformedMessage, "\(p) sent an invalid base-OT point: \(error)", peer: p)
                 }
             }
-            receivers[p] = ReceiverState(zero: zero, one: one)
+            var message: [UInt8] = []
+            var leaves: [[AESPRG]] = []
+            for blk in 0..<blocks {
+                let tree = SubspaceVOLE.expand(root: rng!.bytes(SubspaceVOLE.seedBytes), keys: Array(pads[(blk * k)..<(blk * k + k)]))
+                message += tree.message
+                leaves.append(tree.leaves.map { AESPRG(seed: $0) })
+            }
+            out3[p] = message
+            receivers[p] = ReceiverState(leaves: leaves)
+        }
+        let treeBytes = 128 * 2 * SubspaceVOLE.seedBytes
+        let gotTrees = try await context.exchangeBytes(out3, from: peers, expectedBytes: treeBytes, step: "SoftSpoken seeds")
+        for p in peers {
+            let (delta, keys) = pending[p]!
+            let message = gotTrees[p]!
+            let state = SenderState(delta: delta, leaves: [])
+            var leaves: [[AESPRG?]] = []
+            for blk in 0..<blocks {
+                let off = blk * k * 2 * SubspaceVOLE.seedBytes
+                let seeds = SubspaceVOLE.puncturedLeaves(
+                    punctured: state.punctured(blk, k), keys: Array(keys[(blk * k)..<(blk * k + k)]),
+                    message: Array(message[off..<(off + k * 2 * SubspaceVOLE.seedBytes)]))
+                leaves.append(seeds.map { $0.map { AESPRG(seed: $0) } })
+            }
+            senders[p] = SenderState(delta: delta, leaves: leaves)
         }
     }
 
@@ -209,20 +256,22 @@ public final class OTTripleSource: TripleSource {
             receivedCorrections[p] = WordScratch()
         }
         let tag = context.nextTag()
+        let k = subspaceBits
         for p in peers {
             let st = receivers[p]!
             let t = receiverT[p]![slot].words(128 * w)
-            let pieces = context.pieces(words: 128 * w) { raw in
-                let tj = u.words(2 * w)
-                let col = UnsafeMutableBufferPointer(rebasing: tj[w...])
-                let tcol = UnsafeMutableBufferPointer(rebasing: tj[0..<w])
+            let pieces = context.pieces(words: blocks * w) { raw in
+                // One stream, the correction, and the block's k columns.
+                let work = u.words((k + 2) * w)
+                let scratch = UnsafeMutableBufferPointer(rebasing: work[0..<w])
+                let corr = UnsafeMutableBufferPointer(rebasing: work[w..<(2 * w)])
+                let v = (0..<k).map { UnsafeMutableBufferPointer(rebasing: work[((2 + $0) * w)..<((3 + $0) * w)]) }
                 b.withUnsafeBufferPointer { bb in
-                    for j in 0..<128 {
-                        st.zero[j].fill(UnsafeMutableRawBufferPointer(tcol))
-                        st.one[j].fill(UnsafeMutableRawBufferPointer(col))
-                        for i in 0..<w { col[i] ^= tcol[i] ^ bb[i] }
-                        Words.store(UnsafeBufferPointer(col), into: raw, at: j * w)
-                        Self.scatterColumn(UnsafeBufferPointer(tcol), j, into: t)
+                    for blk in 0..<blocks {
+                        SubspaceVOLE.receiverBlock(
+                            st.leaves[blk], choices: bb, words: w, correction: corr, columns: v, scratch: scratch)
+                        Words.store(UnsafeBufferPointer(corr), into: raw, at: blk * w)
+                        for i in 0..<k { Self.scatterColumn(UnsafeBufferPointer(v[i]), blk * k + i, into: t) }
                     }
                 }
             }
@@ -237,8 +286,8 @@ public final class OTTripleSource: TripleSource {
         let peers = context.peers
         let w = batch.count
         let corrWords = Self.correctionWords(w, binary: batch.binary)
-        try await context.receivePieces(from: peers, tag: batch.tagU, expectedWords: 128 * w, step: "IKNP matrix") {
-            p, offset, raw in Self.copyWords(raw, into: receivedU[p]!.words(128 * w), at: offset)
+        try await context.receivePieces(from: peers, tag: batch.tagU, expectedWords: blocks * w, step: "IKNP matrix") {
+            p, offset, raw in Self.copyWords(raw, into: receivedU[p]!.words(blocks * w), at: offset)
         }
         let tag = context.nextTag()
         batch.tagC = tag
@@ -247,7 +296,7 @@ public final class OTTripleSource: TripleSource {
             batch.a.withUnsafeBufferPointer { aa in
                 batch.c.withUnsafeMutableBufferPointer { cc in
                     senderSide(
-                        senders[p]!, u: UnsafeBufferPointer(receivedU[p]!.words(128 * w)), words: w, a: aa, c: cc,
+                        senders[p]!, u: UnsafeBufferPointer(receivedU[p]!.words(blocks * w)), words: w, a: aa, c: cc,
                         binary: batch.binary, corrections: out)
                 }
             }
@@ -284,15 +333,16 @@ public final class OTTripleSource: TripleSource {
         c: UnsafeMutableBufferPointer<UInt64>, binary: Bool, corrections: UnsafeMutableBufferPointer<UInt64>
     ) {
         let cols = q.words(128 * w)
-        let col = u.words(w)
-        for j in 0..<128 {
-            st.columns[j].fill(UnsafeMutableRawBufferPointer(col))
-            let bit = ((j < 64 ? st.delta.0 >> UInt64(j) : st.delta.1 >> UInt64(j - 64)) & 1) == 1
-            if bit {
-                let base = j * w
-                for i in 0..<w { col[i] ^= uMatrix[base + i] }
-            }
-            Self.scatterColumn(UnsafeBufferPointer(col), j, into: cols)
+        let k = subspaceBits
+        let work = u.words((k + 1) * w)
+        let scratch = UnsafeMutableBufferPointer(rebasing: work[0..<w])
+        let qs = (0..<k).map { UnsafeMutableBufferPointer(rebasing: work[((1 + $0) * w)..<((2 + $0) * w)]) }
+        for blk in 0..<blocks {
+            SubspaceVOLE.senderBlock(
+                st.leaves[blk], punctured: st.punctured(blk, k),
+                correction: UnsafeBufferPointer(rebasing: uMatrix[(blk * w)..<((blk + 1) * w)]), words: w, columns: qs,
+                scratch: scratch)
+            for i in 0..<k { Self.scatterColumn(UnsafeBufferPointer(qs[i]), blk * k + i, into: cols) }
         }
         let (d0, d1) = st.delta
         var writer = BitWriter(corrections)

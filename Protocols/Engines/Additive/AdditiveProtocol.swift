@@ -46,7 +46,7 @@ public struct AdditiveProtocol: MPCProtocol {
                 + "it. Approve only if the dealer may see your data; it must give no input and collude with no one."
         case .obliviousTransfer:
             name = "additive-ot"
-            summary = "Additive sharing over Z/2^64, Beaver multiplication, triples by IKNP OT extension (no dealer)"
+            summary = "Additive sharing over Z/2^64, Beaver multiplication, triples by OT extension (SoftSpokenOT, no dealer)"
             security = SecurityModel(adversary: .semiHonest, corruption: .dishonestMajority, dealer: .none)
         }
         descriptor = ProtocolDescriptor(
