@@ -232,13 +232,14 @@ public final class OTTripleSource: TripleSource {
     private let u = WordScratch()
     private let rows0 = WordScratch()
     private let rows1 = WordScratch()
+    private let gilboaValues = WordScratch(64)
 
     /// Words of Gilboa corrections per batch of `count` triples. Binary: one bit per OT.
     /// Arithmetic: the correction for bit k only matters mod 2^(64−k) (it is multiplied by
     /// 2^k), so it is sent in 64 − k bits: 2080 bits per element instead of 4096 (Demmler et
     /// al., ABY, NDSS 2015, §IV-B: "the i-th OT only needs l − i bits").
     static func correctionWords(_ count: Int, binary: Bool) -> Int {
-        binary ? count : (count * 2080 + 63) / 64
+        binary ? count : GilboaPacking.words(count)
     }
 
     /// Round 1 of a batch (receiver → sender): draws a, b, and sends u_j = G(k1_j) ⊕ t_j ⊕ b
@@ -345,12 +346,12 @@ public final class OTTripleSource: TripleSource {
             for i in 0..<k { Self.scatterColumn(UnsafeBufferPointer(qs[i]), blk * k + i, into: cols) }
         }
         let (d0, d1) = st.delta
-        var writer = BitWriter(corrections)
+        let xs = gilboaValues.words(64)
         var w0 = 0
         while w0 < w {
             let cw = min(Self.chunkWords, w - w0)
             let r0 = rows0.words(128 * cw), r1 = rows1.words(128 * cw)
-            Self.transposeBlock(UnsafeBufferPointer(rebasing: cols[(128 * w0)..<(128 * (w0 + cw))]), count: cw, into: r0)
+            OTExtension.transposeChunk(UnsafeBufferPointer(rebasing: cols[(128 * w0)..<(128 * (w0 + cw))]), count: cw, into: r0)
             for i in 0..<(64 * cw) {
                 r1[2 * i] = r0[2 * i] ^ d0
                 r1[2 * i + 1] = r0[2 * i + 1] ^ d1
@@ -380,14 +381,14 @@ public final class OTTripleSource: TripleSource {
                         let i = base + k
                         let s0 = r0[2 * i], s1 = r1[2 * i]
                         s &+= s0 << UInt64(k)
-                        writer.write((s0 &- s1 &+ ae) & (UInt64.max >> UInt64(k)), width: 64 - k)
+                        xs[k] = (s0 &- s1 &+ ae) & (UInt64.max >> UInt64(k))
                     }
+                    GilboaPacking.pack(xs.baseAddress!, element: e, count: w, into: corrections)
                     c[e] &-= s
                 }
             }
             w0 += cw
         }
-        if !binary { writer.flush() }
         st.tweak &+= UInt64(64 * w)
     }
 
@@ -396,12 +397,12 @@ public final class OTTripleSource: TripleSource {
         _ st: ReceiverState, t cols: UnsafeBufferPointer<UInt64>, words w: Int, b: UnsafeBufferPointer<UInt64>,
         c: UnsafeMutableBufferPointer<UInt64>, binary: Bool, corrections: UnsafeBufferPointer<UInt64>
     ) {
-        var reader = BitReader(corrections)
+        let xs = gilboaValues.words(64)
         var w0 = 0
         while w0 < w {
             let cw = min(Self.chunkWords, w - w0)
             let r0 = rows0.words(128 * cw)
-            Self.transposeBlock(UnsafeBufferPointer(rebasing: cols[(128 * w0)..<(128 * (w0 + cw))]), count: cw, into: r0)
+            OTExtension.transposeChunk(UnsafeBufferPointer(rebasing: cols[(128 * w0)..<(128 * (w0 + cw))]), count: cw, into: r0)
             hasher.hash(inPlace: r0, tweakBase: st.tweak &+ UInt64(64 * w0))
             for e in w0..<(w0 + cw) {
                 let base = 64 * (e - w0)
@@ -412,10 +413,10 @@ public final class OTTripleSource: TripleSource {
                 } else {
                     var s: UInt64 = 0
                     let be = b[e]
+                    GilboaPacking.unpack(corrections, element: e, count: w, into: xs.baseAddress!)
                     for k in 0..<64 {
-                        let v = reader.read(width: 64 - k)
                         let mask = 0 &- ((be >> UInt64(k)) & 1)
-                        s &+= (r0[2 * (base + k)] &+ (v & mask)) << UInt64(k)
+                        s &+= (r0[2 * (base + k)] &+ (xs[k] & mask)) << UInt64(k)
                     }
                     c[e] &+= s
                 }

@@ -110,66 +110,34 @@ public final class WordScratch {
     }
 }
 
-/// Packs values of varying bit widths (1…64) into consecutive little-endian bits of words.
-struct BitWriter {
-    let out: UnsafeMutableBufferPointer<UInt64>
-    var index = 0
-    var acc: UInt64 = 0
-    var filled = 0
+/// The layout of Gilboa corrections: per element, 64 values x_k < 2^(64−k) (k < 64), 2080
+/// bits in all, packed at fixed positions so that neither side branches or carries a bit
+/// cursor: x_k for 1 ≤ k < 32 shares word k with x_(64−k) (64 − k bits + k bits), x_0
+/// fills word 0, and the 32-bit x_32 of elements 2i and 2i + 1 share a word of a tail after
+/// every element's 32 words. `count` elements take 32·count + ⌈count/2⌉ words.
+enum GilboaPacking {
+    static func words(_ count: Int) -> Int { 32 * count + (count + 1) / 2 }
 
-    init(_ out: UnsafeMutableBufferPointer<UInt64>) { self.out = out }
-
-    /// `value` must be below 2^width.
+    /// Writes element `e`'s 64 values (`x[k]` < 2^(64−k)) of a batch of `count`.
     @inline(__always)
-    mutating func write(_ value: UInt64, width: Int) {
-        acc |= value &<< UInt64(filled)
-        let total = filled + width
-        if total >= 64 {
-            out[index] = acc
-            index += 1
-            acc = filled == 0 ? 0 : value &>> UInt64(64 - filled)
-            filled = total - 64
-        } else {
-            filled = total
-        }
+    static func pack(_ x: UnsafeMutablePointer<UInt64>, element e: Int, count: Int, into out: UnsafeMutableBufferPointer<UInt64>) {
+        let base = 32 &* e
+        out[base] = x[0]
+        for k in 1..<32 { out[base &+ k] = x[k] | (x[64 &- k] &<< UInt64(64 &- k)) }
+        let t = 32 &* count &+ e / 2
+        if e & 1 == 0 { out[t] = x[32] } else { out[t] |= x[32] &<< 32 }
     }
 
-    /// Writes the last partial word, if any.
-    mutating func flush() {
-        if filled > 0 {
-            out[index] = acc
-            index += 1
-            acc = 0
-            filled = 0
-        }
-    }
-}
-
-/// Reads what ``BitWriter`` wrote, in the same order and widths.
-struct BitReader {
-    let input: UnsafeBufferPointer<UInt64>
-    var index = 0
-    var current: UInt64
-    var position = 0
-
-    init(_ input: UnsafeBufferPointer<UInt64>) {
-        self.input = input
-        current = input.isEmpty ? 0 : input[0]
-    }
-
+    /// Element `e`'s 64 values into `x`.
     @inline(__always)
-    mutating func read(width: Int) -> UInt64 {
-        var v = current &>> UInt64(position)
-        let total = position + width
-        if total >= 64 {
-            index += 1
-            let next = index < input.count ? input[index] : 0
-            if total > 64 { v |= next &<< UInt64(64 - position) }
-            current = next
-            position = total - 64
-        } else {
-            position = total
+    static func unpack(_ input: UnsafeBufferPointer<UInt64>, element e: Int, count: Int, into x: UnsafeMutablePointer<UInt64>) {
+        let base = 32 &* e
+        x[0] = input[base]
+        for k in 1..<32 {
+            let m = input[base &+ k]
+            x[k] = m & (UInt64.max &>> UInt64(k))
+            x[64 &- k] = m &>> UInt64(64 &- k)
         }
-        return width == 64 ? v : v & ((1 &<< UInt64(width)) &- 1)
+        x[32] = (input[32 &* count &+ e / 2] &>> UInt64(32 &* (e & 1))) & 0xFFFF_FFFF
     }
 }

@@ -64,20 +64,38 @@ struct KernelTests {
         #expect(viaColumns == viaChunks)
     }
 
-    @Test func bitWriterRoundTripsGilboaWidths() {
-        let count = 5  // odd: the stream ends in a half word
-        let prg = AESPRG(seed: [UInt8](repeating: 9, count: 16))
-        let values = prg.words(64 * count).enumerated().map { i, v in v & (UInt64.max >> UInt64(i % 64)) }
-        var packed = [UInt64](repeating: 0, count: OTTripleSource.correctionWords(count, binary: false))
-        packed.withUnsafeMutableBufferPointer { p in
-            var w = BitWriter(p)
-            for (i, v) in values.enumerated() { w.write(v, width: 64 - i % 64) }
-            w.flush()
-            #expect(w.index == p.count)
-        }
-        packed.withUnsafeBufferPointer { p in
-            var r = BitReader(p)
-            for (i, v) in values.enumerated() { #expect(r.read(width: 64 - i % 64) == v, "value \(i)") }
+    /// Gilboa corrections at their widths round-trip through the fixed-position packing, in
+    /// 2080 bits per element (the tail word shared by two elements included), for random
+    /// values and for all-ones values (any overlap of two fields would corrupt those).
+    @Test func gilboaPackingRoundTripsAtTheirWidths() {
+        for count in [1, 5, 64] {
+            let prg = AESPRG(seed: [UInt8](repeating: UInt8(count), count: 16))
+            #expect(GilboaPacking.words(count) == (count * 2080 + 63) / 64)
+            for allOnes in [false, true] {
+                let values = (0..<(64 * count)).map { i in
+                    (allOnes ? UInt64.max : prg.next()) & (UInt64.max >> UInt64(i % 64))
+                }
+                var packed = [UInt64](repeating: 0, count: GilboaPacking.words(count))
+                var x = [UInt64](repeating: 0, count: 64)
+                packed.withUnsafeMutableBufferPointer { p in
+                    x.withUnsafeMutableBufferPointer { xb in
+                        for e in 0..<count {
+                            for k in 0..<64 { xb[k] = values[64 * e + k] }
+                            GilboaPacking.pack(xb.baseAddress!, element: e, count: count, into: p)
+                        }
+                    }
+                }
+                let bits = packed.reduce(0) { $0 + $1.nonzeroBitCount }
+                if allOnes { #expect(bits == 2080 * count, "every bit of every field set once") }
+                packed.withUnsafeBufferPointer { p in
+                    x.withUnsafeMutableBufferPointer { xb in
+                        for e in 0..<count {
+                            GilboaPacking.unpack(p, element: e, count: count, into: xb.baseAddress!)
+                            for k in 0..<64 { #expect(xb[k] == values[64 * e + k], "element \(e) value \(k)") }
+                        }
+                    }
+                }
+            }
         }
     }
 
