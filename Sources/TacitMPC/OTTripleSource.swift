@@ -25,7 +25,7 @@ import TacitMath
 /// consistency checks on the matrix; a malicious receiver could learn Δ bits).
 public final class OTTripleSource: TripleSource {
     // Not Sendable: used by one job task.
-    /// Triples per IKNP batch (bounds memory: the matrix is 128 × batch words per pair).
+    /// Triples per batch (bounds memory: the matrix is 128 × batch words per pair).
     public var batchSize: Int
     private var senders: [PartyID: SenderState] = [:]
     private var receivers: [PartyID: ReceiverState] = [:]
@@ -41,11 +41,14 @@ public final class OTTripleSource: TripleSource {
             self.delta = delta
             self.leaves = leaves
         }
-        func bit(_ j: Int) -> Int { Int(truncatingIfNeeded: (j < 64 ? delta.0 >> UInt64(j) : delta.1 >> UInt64(j - 64)) & 1) }
+        func punctured(_ b: Int, _ k: Int) -> Int { Self.punctured(delta, b, k) }
         /// Block b's k bits of Δ, bit i being column bk + i's.
-        func punctured(_ b: Int, _ k: Int) -> Int {
+        static func punctured(_ delta: (UInt64, UInt64), _ b: Int, _ k: Int) -> Int {
             var d = 0
-            for i in 0..<k { d |= bit(b * k + i) << i }
+            for i in 0..<k {
+                let j = b * k + i
+                d |= Int(truncatingIfNeeded: (j < 64 ? delta.0 >> UInt64(j) : delta.1 >> UInt64(j - 64)) & 1) << i
+            }
             return d
         }
     }
@@ -61,13 +64,15 @@ public final class OTTripleSource: TripleSource {
     /// receiver, 2^k PRG streams per k columns; 1 is IKNP. Both parties must use the same.
     public let subspaceBits: Int
     /// The k values this source supports (divisors of 128 small enough for 2^k streams).
-    public static let subspaceBitsRange = [1, 2, 4, 8]
+    public static let supportedSubspaceBits = [1, 2, 4, 8]
+    /// k = 4 measured no faster than 2 on 2 cores (RESULTS.md, issue 18).
+    public static let defaultSubspaceBits = 2
 
     /// 1024 by default: a batch's matrices (1 MiB per peer) stay in L2, and the three
     /// parties' rounds interleave more finely. Measured on 2 cores (RESULTS.md, issue 5):
     /// 512 ≈ 1024 at ~48k triples/s, 2048–4096 ~41k, 8192 ~35k.
-    public init(batchSize: Int = 1024, subspaceBits: Int = 2) {
-        precondition(Self.subspaceBitsRange.contains(subspaceBits), "OTTripleSource: k must be one of \(Self.subspaceBitsRange)")
+    public init(batchSize: Int = 1024, subspaceBits: Int = defaultSubspaceBits) {
+        precondition(Self.supportedSubspaceBits.contains(subspaceBits), "OTTripleSource: k must be one of \(Self.supportedSubspaceBits)")
         self.batchSize = batchSize
         self.subspaceBits = subspaceBits
     }
@@ -152,12 +157,11 @@ public final class OTTripleSource: TripleSource {
         for p in peers {
             let (delta, keys) = pending[p]!
             let message = gotTrees[p]!
-            let state = SenderState(delta: delta, leaves: [])
             var leaves: [[AESPRG?]] = []
             for blk in 0..<blocks {
                 let off = blk * k * 2 * SubspaceVOLE.seedBytes
                 let seeds = SubspaceVOLE.puncturedLeaves(
-                    punctured: state.punctured(blk, k), keys: Array(keys[(blk * k)..<(blk * k + k)]),
+                    punctured: SenderState.punctured(delta, blk, k), keys: Array(keys[(blk * k)..<(blk * k + k)]),
                     message: Array(message[off..<(off + k * 2 * SubspaceVOLE.seedBytes)]))
                 leaves.append(seeds.map { $0.map { AESPRG(seed: $0) } })
             }
@@ -242,8 +246,9 @@ public final class OTTripleSource: TripleSource {
         binary ? count : GilboaPacking.words(count)
     }
 
-    /// Round 1 of a batch (receiver → sender): draws a, b, and sends u_j = G(k1_j) ⊕ t_j ⊕ b
-    /// for j < 128 to every peer, keeping t_j = G(k0_j) (chunk-major, in `slot`'s buffers).
+    /// Round 1 of a batch (receiver → sender): draws a, b, and sends each block's correction
+    /// u ⊕ b (``SubspaceVOLE``) to every peer, keeping the columns t_j (chunk-major, in
+    /// `slot`'s buffers).
     func startBatch(_ count: Int, slot: Int, _ context: MPCContext, binary: Bool) async throws -> Batch {
         let peers = context.peers
         let a = rng!.words(count), b = rng!.words(count)
@@ -287,7 +292,7 @@ public final class OTTripleSource: TripleSource {
         let peers = context.peers
         let w = batch.count
         let corrWords = Self.correctionWords(w, binary: batch.binary)
-        try await context.receivePieces(from: peers, tag: batch.tagU, expectedWords: blocks * w, step: "IKNP matrix") {
+        try await context.receivePieces(from: peers, tag: batch.tagU, expectedWords: blocks * w, step: "OT-extension matrix") {
             p, offset, raw in Self.copyWords(raw, into: receivedU[p]!.words(blocks * w), at: offset)
         }
         let tag = context.nextTag()

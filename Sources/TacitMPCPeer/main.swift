@@ -217,7 +217,7 @@ func bench(_ o: Options, _ mesh: ZeroMQMesh) async throws {
         say(String(format: "OT setup+1024 seconds=%.3f triples=%d seconds=%.3f", tSetup, tripleCount, tTriples))
         let perTriple = Double(tripleCount + 1024)
         say(String(format: "TRIPLES party 0: cpu_us_per_triple=%.2f bytes_sent_per_triple=%.0f (SoftSpokenOT k=%d, %d parties)",
-                   tripleCPU / perTriple * 1e6, Double(tripleBytes) / perTriple, OTTripleSource().subspaceBits, n))
+                   tripleCPU / perTriple * 1e6, Double(tripleBytes) / perTriple, OTTripleSource.defaultSubspaceBits, n))
         say(String(format: "ONLINE mbps=%.1f link_mbps=%.1f", onlineMBps, linkMBps))
         say(String(format: "RESULT mul_per_s=%.0f cmp_per_s=%.0f triples_per_s=%.0f triple_cpu_us=%.2f triple_bytes=%.0f link_utilisation=%.2f rep3_mul_per_s=%.0f rep3_cmp_per_s=%.0f rep3_fixmul_per_s=%.0f",
                    mulPerS, cmpPerS, triplesPerS, tripleCPU / perTriple * 1e6, Double(tripleBytes) / perTriple, util, Double(size) / rMul, Double(cmpSize) / rCmp, Double(cmpSize) / rFix))

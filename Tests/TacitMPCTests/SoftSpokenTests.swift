@@ -2,6 +2,7 @@ import Testing
 @testable import TacitMPC
 import TacitMath
 import TacitNet
+import TacitBytes
 
 @Suite("SoftSpokenOT triples")
 struct SoftSpokenTests {
@@ -84,7 +85,8 @@ struct SoftSpokenTests {
     }
 
     static func run(
-        _ names: [PartyID], k: (PartyID) -> Int, count: Int, batch: Int
+        _ names: [PartyID], k: (PartyID) -> Int, count: Int, batch: Int,
+        wrap: (@Sendable (PartyID, any PartyChannel) -> any PartyChannel)? = nil
     ) async -> [PartyID: Result<(BeaverTriples, BeaverTriples), any Error>] {
         let mesh = InMemoryMesh(parties: names, defaultTimeout: .seconds(120))
         let session = SessionID.random()
@@ -93,7 +95,9 @@ struct SoftSpokenTests {
                 let kp = k(p)
                 group.addTask {
                     do {
-                        let out = try await MPCContext.run(channel: mesh.channel(for: p).session(session), timeout: .seconds(120)) {
+                        let base: any PartyChannel = mesh.channel(for: p)
+                        let channel = wrap?(p, base) ?? base
+                        let out = try await MPCContext.run(channel: channel.session(session), timeout: .seconds(120)) {
                             context in
                             let source = OTTripleSource(batchSize: batch, subspaceBits: kp)
                             try await source.setup(context)
@@ -153,5 +157,30 @@ struct SoftSpokenTests {
             }
             #expect("\(e)".contains("expected") || "\(e)".contains("abort"), "\(e)")
         }
+    }
+
+    /// A seeds message (the GGM level sums, 4 KiB) one byte short: the receiving party fails
+    /// with a malformed message naming the sender, before any triple exists.
+    @Test("a truncated seeds message fails the job, naming its sender")
+    func truncatedSeeds() async throws {
+        let names = [PartyID("p0"), PartyID("p1")]
+        let seedsPayload = 1 + 128 * 2 * SubspaceVOLE.seedBytes
+        let tampered = Locked(0)
+        let results = await Self.run(names, k: { _ in 2 }, count: 100, batch: 64, wrap: { p, base in
+            guard p == names[1] else { return base }
+            return TestChannel(base) { peer, _, payload in
+                guard peer == names[0], payload.count == seedsPayload else { return nil }
+                tampered.withLock { $0 += 1 }
+                return Payload(Array(payload.bytes.dropLast()))
+            }
+        })
+        #expect(tampered.withLock { $0 } == 1)
+        guard case .failure(let e) = results[names[0]] else {
+            Issue.record("p0 succeeded with a truncated seeds message")
+            return
+        }
+        let err = try #require(e as? MPCError, "\(e)")
+        #expect(err.code == .malformedMessage && err.peer == names[1] && "\(err)".contains("SoftSpoken seeds"), "\(err)")
+        if case .success = results[names[1]] { Issue.record("p1 succeeded although p0 aborted") }
     }
 }
