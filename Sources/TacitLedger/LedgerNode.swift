@@ -37,6 +37,10 @@ public actor LedgerNode {
     private var stopped = false
     private var commitListeners: [UInt64: AsyncStream<UInt64>.Continuation] = [:]
     private var nextListener: UInt64 = 0
+    /// Consensus timeouts not yet fired, by the height they are for: a commit cancels those
+    /// of the heights it ends, which would only fire to be ignored.
+    private var armedTimeouts: [UInt64: [UInt64]] = [:]
+    private var tickTimer: UInt64?
 
     public init(identity: SigningIdentity, replica: Replica, channel: any PartyChannel, timeouts: ConsensusTimeouts = .init(), logger: Logger = Logger(label: "tacit.ledger")) throws {
         self.identity = identity
@@ -152,6 +156,9 @@ public actor LedgerNode {
             for t in link.tasks { t.cancel() }
         }
         links = [:]
+        for ids in armedTimeouts.values { for id in ids { DeadlineTimer.shared.cancel(id) } }
+        armedTimeouts = [:]
+        if let t = tickTimer { DeadlineTimer.shared.cancel(t) }
         for (_, ws) in waiters { for w in ws { w.resume(throwing: LedgerError(.closed, "the ledger node stopped")) } }
         waiters = [:]
         // Committed blocks sit in `-wal` until a checkpoint: without one, copying the database
@@ -190,11 +197,12 @@ public actor LedgerNode {
     /// Waits until `id` is committed; returns its height.
     public func waitCommitted(_ id: Hash256, timeout: Duration = .seconds(60)) async throws -> UInt64 {
         if let h = committedAt[id] { return h }
-        let t = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            await self?.expire(id)
+        // The mesh's deadline thread rather than a sleeping task: a task per wait cost a
+        // timer registration and a wake-up to cancel it, on a commit's critical path.
+        let timer = DeadlineTimer.shared.schedule(at: .now + timeout) { [weak self] in
+            Task { await self?.expire(id) }
         }
-        defer { t.cancel() }
+        defer { DeadlineTimer.shared.cancel(timer) }
         return try await withCheckedThrowingContinuation { waiters[id, default: []].append($0) }
     }
 
@@ -290,12 +298,21 @@ public actor LedgerNode {
             case .send(let to, let m):
                 links[to]?.outbound.yield((LedgerNode.consensusTag, Payload(m.encoded)))
             case .schedule(let t, let after):
-                Task { [weak self] in
-                    try? await Task.sleep(for: after)
-                    await self?.onTimeout(t)
+                let id = DeadlineTimer.shared.schedule(at: .now + after) { [weak self] in
+                    Task { await self?.onTimeout(t) }
+                }
+                if t.kind == .tick {
+                    // Re-armed by each tick it fires, for the node's life: only `stop` cancels it.
+                    tickTimer = id
+                } else {
+                    armedTimeouts[t.height, default: []].append(id)
                 }
             case .committed(let h, let hash):
                 logger.debug("committed", metadata: ["height": "\(h)", "hash": "\(hash.short)"])
+                for (th, ids) in armedTimeouts where th <= h {
+                    for id in ids { DeadlineTimer.shared.cancel(id) }
+                    armedTimeouts[th] = nil
+                }
                 for c in commitListeners.values { c.yield(h) }
                 // The block may have added or removed a member. The replica is already at the
                 // batch's last block, so the broadcasts after this action reach the new peers.

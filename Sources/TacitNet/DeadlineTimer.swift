@@ -1,14 +1,15 @@
 import Foundation
 
-/// One thread that fires deadlines, shared by every mailbox in the process.
+/// One thread that fires deadlines, shared by every mailbox in the process (and the ledger
+/// node's consensus timeouts).
 ///
 /// Why not a `Task.sleep` per waiting receive: that costs two extra jobs on the cooperative
 /// pool per receive (start the sleeper, wake it to cancel), which on a 2-core machine was most
 /// of the round-trip time. Here a receive that suspends inserts into a heap and, only when
 /// its deadline is the earliest, signals a condition variable.
-final class DeadlineTimer: @unchecked Sendable {
+package final class DeadlineTimer: @unchecked Sendable {
     // @unchecked: all state is guarded by `condition`.
-    static let shared = DeadlineTimer()
+    package static let shared = DeadlineTimer()
 
     private struct Entry {
         let deadline: ContinuousClock.Instant
@@ -22,7 +23,7 @@ final class DeadlineTimer: @unchecked Sendable {
     private var started = false
 
     /// Calls `fire` on the timer thread at `deadline` unless cancelled first.
-    func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) -> UInt64 {
+    package func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
         if !started {
@@ -42,7 +43,7 @@ final class DeadlineTimer: @unchecked Sendable {
         return id
     }
 
-    func cancel(_ id: UInt64) {
+    package func cancel(_ id: UInt64) {
         condition.lock()
         actions[id] = nil
         condition.unlock()
