@@ -19,6 +19,11 @@ public protocol PartyChannel: Sendable {
     var defaultTimeout: Duration { get }
 
     func send(_ payload: Payload, to peer: PartyID, session: SessionID, tag: Tag) async throws
+    /// Queues `payload` for `peer` without suspending when the transport can take it at once;
+    /// false (nothing queued) otherwise, and then `send` is the way, which also reports why a
+    /// send cannot happen. A message sent this way keeps its order with those `send` queued
+    /// before it returned. The default, for channels without a synchronous path, is false.
+    func trySend(_ payload: Payload, to peer: PartyID, session: SessionID, tag: Tag) -> Bool
 
     /// `timeout: nil` waits until cancelled or closed.
     func receive(from peer: PartyID, session: SessionID, tag: Tag, timeout: Duration?) async throws -> Payload
@@ -30,6 +35,7 @@ public protocol PartyChannel: Sendable {
 extension PartyChannel {
     /// The other members.
     public var peers: [PartyID] { parties.filter { $0 != localParty } }
+    public func trySend(_ payload: Payload, to peer: PartyID, session: SessionID, tag: Tag) -> Bool { false }
 
     public func receive(from peer: PartyID, session: SessionID, tag: Tag) async throws -> Payload {
         try await receive(from: peer, session: session, tag: tag, timeout: defaultTimeout)

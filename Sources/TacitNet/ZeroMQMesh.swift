@@ -114,6 +114,17 @@ public final class ZeroMQMesh: PartyChannel {
         }
     }
 
+    /// Hands a single-piece message to ZeroMQ on the caller's thread, if nothing is queued
+    /// towards `peer` and its pipe has room: no task switch, which is what a caller that keeps
+    /// its own per-peer queue (the ledger node) saves by trying this first.
+    public func trySend(_ payload: Payload, to peer: PartyID, session: SessionID, tag: Tag) -> Bool {
+        guard payload.count <= configuration.pieceSize, payload.count <= configuration.maxMessageSize,
+            let lane = try? io.lane(for: peer)
+        else { return false }
+        let header = FrameHeader(sender: localParty, session: session, tag: tag, payloadLength: UInt64(payload.count))
+        return io.trySend(.init(peer: peer, header: header.encode(), payload: payload), on: lane)
+    }
+
     public func receive(from peer: PartyID, session: SessionID, tag: Tag, timeout: Duration?) async throws
         -> Payload
     {
@@ -578,6 +589,14 @@ final class IOLoop: @unchecked Sendable {
         case .removed: throw NetError(.unknownPeer, "\(item.peer) was removed from the consortium; nothing is sent to it any more")
         case .queued: signal()
         case .full(let id): try await waitForRoom(id: id, item: item, lane: lane, timeout: timeout)
+        }
+    }
+
+    /// `enqueue`'s first case only: sent now, or nothing done.
+    func trySend(_ item: Outgoing, on lane: Lane) -> Bool {
+        lane.state.withLock { s in
+            guard !s.removed, !s.closed, s.pending.isEmpty, s.waiters.isEmpty else { return false }
+            return send(item, on: s.socket)
         }
     }
 
