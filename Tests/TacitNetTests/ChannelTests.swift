@@ -226,18 +226,7 @@ struct BackPressureTests {
     /// `sendQueueLimit`, then suspend, then fail with a timeout: never unbounded memory, never
     /// a hang.
     @Test func sendToAbsentPeerSuspendsThenTimesOut() async throws {
-        let (ka, kb) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
-        let ports = try freePorts(2)
-        let c = try Consortium(members: [
-            .init(name: "a", publicKey: ka.publicKey, endpoint: "tcp://127.0.0.1:\(ports[0])"),
-            .init(name: "b", publicKey: kb.publicKey, endpoint: "tcp://127.0.0.1:\(ports[1])"),
-        ])
-        var config = MeshConfiguration(name: "a", keyPair: ka, consortium: c)
-        config.sendHighWaterMark = 4
-        config.sendQueueLimit = 4
-        config.defaultTimeout = .milliseconds(300)
-        config.linger = .zero
-        let mesh = try ZeroMQMesh(configuration: config)
+        let mesh = try meshTowardsAbsentPeer(timeout: .milliseconds(300))
         defer { mesh.close() }
         var sent = 0
         let error = await #expect(throws: NetError.self) {

@@ -49,3 +49,20 @@ func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async
     }
     return condition()
 }
+
+/// Mesh "a" of a two-member consortium whose "b" never comes up, with ZeroMQ's pipe and
+/// Tacit's queue towards b both 4 messages deep: what fills up, and when, is then known.
+func meshTowardsAbsentPeer(timeout: Duration) throws -> ZeroMQMesh {
+    let (ka, kb) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
+    let ports = try freePorts(2)
+    let c = try Consortium(members: [
+        .init(name: "a", publicKey: ka.publicKey, endpoint: "tcp://127.0.0.1:\(ports[0])"),
+        .init(name: "b", publicKey: kb.publicKey, endpoint: "tcp://127.0.0.1:\(ports[1])"),
+    ])
+    var config = MeshConfiguration(name: "a", keyPair: ka, consortium: c)
+    config.sendHighWaterMark = 4
+    config.sendQueueLimit = 4
+    config.defaultTimeout = timeout
+    config.linger = .zero
+    return try ZeroMQMesh(configuration: config)
+}

@@ -50,18 +50,7 @@ struct TrySendTests {
     /// then says no without suspending; once `send` has queued behind the full pipe, trySend
     /// keeps saying no, so it cannot overtake what is queued.
     @Test func fullPipeOrQueuedMessagesMeanNo() async throws {
-        let (ka, kb) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
-        let ports = try freePorts(2)
-        let c = try Consortium(members: [
-            .init(name: "a", publicKey: ka.publicKey, endpoint: "tcp://127.0.0.1:\(ports[0])"),
-            .init(name: "b", publicKey: kb.publicKey, endpoint: "tcp://127.0.0.1:\(ports[1])"),
-        ])
-        var config = MeshConfiguration(name: "a", keyPair: ka, consortium: c)
-        config.sendHighWaterMark = 4
-        config.sendQueueLimit = 4
-        config.defaultTimeout = .seconds(5)
-        config.linger = .zero
-        let mesh = try ZeroMQMesh(configuration: config)
+        let mesh = try meshTowardsAbsentPeer(timeout: .seconds(5))
         defer { mesh.close() }
         var taken = 0
         while taken < 1000, mesh.trySend(Payload([1]), to: "b", session: SessionID(1), tag: 1) { taken += 1 }
