@@ -171,8 +171,7 @@ public actor LedgerNode {
             for t in link.tasks { t.cancel() }
         }
         links = [:]
-        for ids in armedTimeouts.values { for id in ids { DeadlineTimer.shared.cancel(id) } }
-        armedTimeouts = [:]
+        cancelTimeouts(through: .max)
         if let t = tickTimer { DeadlineTimer.shared.cancel(t) }
         for (_, ws) in waiters { for w in ws { w.resume(throwing: LedgerError(.closed, "the ledger node stopped")) } }
         waiters = [:]
@@ -304,6 +303,14 @@ public actor LedgerNode {
         }
     }
 
+    /// Cancels the armed timeouts of every height up to `height`.
+    private func cancelTimeouts(through height: UInt64) {
+        for (h, ids) in armedTimeouts where h <= height {
+            for id in ids { DeadlineTimer.shared.cancel(id) }
+            armedTimeouts[h] = nil
+        }
+    }
+
     private func perform(_ actions: [ConsensusAction]) {
         for a in actions {
             switch a {
@@ -324,10 +331,7 @@ public actor LedgerNode {
                 }
             case .committed(let h, let hash):
                 logger.debug("committed", metadata: ["height": "\(h)", "hash": "\(hash.short)"])
-                for (th, ids) in armedTimeouts where th <= h {
-                    for id in ids { DeadlineTimer.shared.cancel(id) }
-                    armedTimeouts[th] = nil
-                }
+                cancelTimeouts(through: h)
                 for c in commitListeners.values { c.yield(h) }
                 // The block may have added or removed a member. The replica is already at the
                 // batch's last block, so the broadcasts after this action reach the new peers.
